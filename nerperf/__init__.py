@@ -1,0 +1,24 @@
+"""nerperf: accuracy and speed regression benchmarks for NER transformer models.
+
+Importing nerperf is cheap: torch and transformers load only when a model is loaded or run.
+``nerperf.evaluate`` and ``nerperf.EvalResult`` are resolved on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["EvalResult", "evaluate", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "evaluate":
+        from nerperf.evaluation import evaluate
+
+        return evaluate
+    if name == "EvalResult":
+        from nerperf.results import EvalResult
+
+        return EvalResult
+    raise AttributeError(f"module 'nerperf' has no attribute {name!r}")

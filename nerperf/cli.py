@@ -1,0 +1,98 @@
+"""``nerperf eval``: argument parsing and printing only; the work is :func:`nerperf.evaluation.evaluate`'s."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from nerperf.metrics import MODES
+from nerperf.schemes import SCHEMES
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else positive_int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nerperf", description="NER accuracy and speed benchmarks.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "eval",
+        help="evaluate a checkpoint on a CoNLL split",
+        description="Evaluate a token-classification checkpoint on a CoNLL-2003 split: the study's "
+        "accuracy, precision, recall, F1 (seqeval), total time, samples/s and latency.",
+    )
+    run.add_argument("--model", required=True, metavar="PATH_OR_ID", help="checkpoint directory or hub id")
+    run.add_argument(
+        "--data", required=True, metavar="PATH_OR_ID",
+        help="CoNLL file, directory of split files (train.txt/valid.txt/test.txt), or hub dataset id",
+    )
+    run.add_argument(
+        "--split", default="validation", metavar="NAME",
+        help="split of a directory or hub dataset: train, validation, test (default: validation)",
+    )
+    run.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N",
+        help="first N sentences only; the study used 1000 (default: the whole split)",
+    )
+    run.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="sentences per batch (default: 32)")
+    run.add_argument(
+        "--threads", type=positive_int, default=None, metavar="N", help="torch intra-op threads (default: torch's)"
+    )
+    run.add_argument(
+        "--scheme", choices=SCHEMES, default="auto", help="tag scheme of the data (default: auto-detect)"
+    )
+    run.add_argument(
+        "--mode", choices=MODES, default="conlleval",
+        help="seqeval matching: conlleval (seqeval default, as the study) or strict IOB2 (default: conlleval)",
+    )
+    run.add_argument(
+        "--bootstrap", type=non_negative_int, default=0, metavar="N",
+        help="add a 95%% bootstrap interval for F1 from N resamples, e.g. 1000 (default: 0, off)",
+    )
+    run.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default: 0)")
+    run.add_argument("--json", default=None, metavar="FILE", help="also write the result as JSON (default: none)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from nerperf.checkpoints import CheckpointError
+    from nerperf.conll import DataError
+    from nerperf.evaluation import evaluate
+    from nerperf.hub import HubUnreachable
+    from nerperf.labels import LabelError
+    from nerperf.table import notes, per_type, table5
+
+    try:
+        result = evaluate(
+            args.model, args.data, split=args.split, limit=args.limit, batch_size=args.batch_size,
+            threads=args.threads, scheme=args.scheme, mode=args.mode, bootstrap=args.bootstrap, seed=args.seed,
+        )
+    except (DataError, CheckpointError, LabelError, HubUnreachable) as error:
+        print(f"nerperf: error: {error}", file=sys.stderr)
+        return 2
+    print(table5([result]))
+    print()
+    print(per_type(result))
+    print()
+    print("\n".join(notes(result)))
+    if args.json:
+        result.save(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

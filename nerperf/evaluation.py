@@ -1,0 +1,100 @@
+"""``evaluate()``: a checkpoint on a CoNLL split -> :class:`EvalResult`. The one entry point.
+
+It only wires the parts together: data (:mod:`nerperf.conll`), checkpoint (:mod:`nerperf.checkpoints`),
+labels by name (:mod:`nerperf.labels`), inference and timing (:mod:`nerperf.runner`), scores
+(:mod:`nerperf.metrics`). The command line, the pytest plugin and the benchmarks all call it.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from nerperf.checkpoints import Checkpoint, load_checkpoint
+from nerperf.conll import Corpus, load_corpus
+from nerperf.labels import LabelMap
+from nerperf.metrics import bootstrap_f1, percentiles, score
+from nerperf.results import Coverage, EvalResult, Speed
+from nerperf.runner import UNALIGNED, predict
+from nerperf.schemes import OUTSIDE
+
+STUDY_SENTENCES = 1000  # the study's sample: the first 1,000 validation sentences
+
+
+def evaluate(
+    model: str | Path | Checkpoint,
+    data: str | Path | Corpus,
+    *,
+    split: str = "validation",
+    limit: int | None = None,
+    batch_size: int = 32,
+    threads: int | None = None,
+    scheme: str = "auto",
+    mode: str = "conlleval",
+    bootstrap: int = 0,
+    seed: int = 0,
+    warmup: bool = True,
+) -> EvalResult:
+    """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
+
+    ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95% interval for F1 from that many
+    resamples of sentences.
+    """
+    corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
+    data_types = corpus.entity_types  # of the whole split: a type absent from the sample is not "extra"
+    corpus = corpus.head(limit)
+    checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
+    labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
+
+    run = predict(checkpoint, [s.words for s in corpus.sentences], batch_size, threads, warmup)
+    gold = [s.tags for s in corpus.sentences]
+    predicted = [[labels.tags[i] if i != UNALIGNED else OUTSIDE for i in row] for row in run.label_ids]
+    scores = score(gold, predicted, mode)
+    dropped = labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
+
+    timing = run.timing
+    n = len(corpus.sentences)
+    tail = percentiles(timing.latencies_s)
+    return EvalResult(
+        checkpoint=checkpoint.name,
+        variant="fp32",
+        data=corpus.source,
+        split=corpus.split,
+        sentences=n,
+        data_scheme=corpus.scheme.describe(),
+        scores=scores,
+        speed=Speed(
+            total_s=timing.total_s,
+            tokenize_s=timing.tokenize_s,
+            model_s=timing.model_s,
+            samples_per_s=n / timing.total_s if timing.total_s > 0 else float("inf"),
+            latency_mean_s=timing.total_s / n,
+            latency_p50_s=tail[50],
+            latency_p90_s=tail[90],
+            latency_p99_s=tail[99],
+            batch_size=timing.batch_size,
+            threads=timing.threads,
+            warmup_batches=timing.warmup_batches,
+        ),
+        coverage=Coverage(
+            words=sum(len(s.words) for s in corpus.sentences),
+            unaligned_words=run.unaligned,
+            windowed_sentences=run.windowed,
+            dropped_predictions=dict(sorted(dropped.items())),
+            unpredictable_types=tuple(sorted(labels.unpredictable_types)),
+        ),
+        f1_ci95=bootstrap_f1(gold, predicted, mode, samples=bootstrap, seed=seed) if bootstrap > 0 else None,
+        environment=environment(),
+    )
+
+
+def environment() -> dict[str, str]:
+    """Versions that move the numbers, recorded with every result."""
+    found = {"python": platform.python_version(), "machine": platform.machine()}
+    for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found

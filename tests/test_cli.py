@@ -1,0 +1,71 @@
+"""``nerperf eval``: the table, the JSON, and clear errors for bad options and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nerperf.cli import main
+from nerperf.results import EvalResult
+
+
+def test_eval_prints_tables_and_writes_json(
+    bert_checkpoint: Path, conll_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "result.json"
+    code = main(["eval", "--model", str(bert_checkpoint), "--data", str(conll_file), "--batch-size", "2",
+                 "--bootstrap", "20", "--json", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "Accuracy  Precision  Recall" in printed and "Samples/s" in printed
+    assert "Type  Precision  Recall" in printed and "MISC" in printed
+    assert "matching: seqeval conlleval mode, IOB2" in printed
+    assert "F1 95% bootstrap interval" in printed
+    result = EvalResult.from_json(out.read_text())
+    assert result.sentences == 5 and result.speed.batch_size == 2
+    assert f"{result.f1:.4f}" in printed
+
+
+BAD_OPTIONS = {
+    "zero-batch": (["--batch-size", "0"], "'0' must be at least 1"),
+    "word-limit": (["--limit", "many"], "'many' is not a whole number"),
+    "unknown-scheme": (["--scheme", "bioes"], "invalid choice: 'bioes'"),
+    "unknown-mode": (["--mode", "lenient"], "invalid choice: 'lenient'"),
+    "negative-bootstrap": (["--bootstrap", "-5"], "'-5' must be at least 1"),
+}
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_OPTIONS.values(), ids=BAD_OPTIONS.keys())
+def test_bad_option_values(extra: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["eval", "--model", "m", "--data", "d", *extra])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_inputs_exit_2_with_a_message(
+    bert_checkpoint: Path, conll_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["eval", "--model", str(bert_checkpoint), "--data", str(tmp_path / "none.txt")]) == 2
+    assert "none.txt: no such file or directory" in capsys.readouterr().err
+    bad = tmp_path / "bad.txt"
+    bad.write_text("EU B-ORG\nrejects\n")
+    assert main(["eval", "--model", str(bert_checkpoint), "--data", str(bad)]) == 2
+    assert "bad.txt:2: expected at least 2 columns" in capsys.readouterr().err
+    assert main(["eval", "--model", str(tmp_path / "a" / "b" / "c"), "--data", str(conll_file)]) == 2
+    assert "no such directory" in capsys.readouterr().err
+
+
+def test_console_script(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("nerperf")
+    done = subprocess.run(
+        [str(script), "eval", "--model", str(bert_checkpoint), "--data", str(conll_file),
+         "--json", str(tmp_path / "r.json")],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["sentences"] == 5

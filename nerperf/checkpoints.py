@@ -61,7 +61,8 @@ def load_checkpoint(name: str | Path) -> Checkpoint:
         pass
     hub.require_hub(
         f"checkpoint {name!r}",
-        "Give --model a local checkpoint directory (for example ../shared/models/minilm-l6-conll03).",
+        f"There is no local directory {name!r} either: give --model a checkpoint directory "
+        "(for example ../shared/models/minilm-l6-conll03).",
     )
     return _load(name, name)
 
@@ -101,8 +102,7 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
         )
     except ValueError as error:
         raise CheckpointError(
-            f"checkpoint {name}: {config.model_type} has no token-classification model in transformers "
-            f"({error})"
+            f"checkpoint {name}: {config.model_type} has no token-classification model in transformers ({error})"
         ) from None
     except (OSError, SafetensorError, pickle.UnpicklingError, RuntimeError) as error:
         if isinstance(error, OSError) and hub_options.get("local_files_only"):

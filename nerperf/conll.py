@@ -31,6 +31,7 @@ SPLIT_FILES: dict[str, tuple[str, ...]] = {
     "test": ("test.txt", "eng.testb"),
 }
 SPLIT_ALIASES = {"valid": "validation", "dev": "validation", "testa": "validation", "testb": "test"}
+FILE_SUFFIXES = {".txt", ".conll", ".conllu", ".iob", ".bio", ".tsv", ".testa", ".testb", ".train"}
 HUB_TOKEN_COLUMN = "tokens"
 HUB_TAG_COLUMNS = ("ner_tags", "tags", "labels")
 
@@ -100,15 +101,13 @@ def read_conll(path: str | Path, scheme: str = "auto", split: str | None = None)
             continue
         if len(fields) < 2:
             raise DataError(
-                f"{path}:{number}: expected at least 2 columns (WORD ... NER_TAG), found {len(fields)}: "
-                f"{line!r}"
+                f"{path}:{number}: expected at least 2 columns (WORD ... NER_TAG), found {len(fields)}: {line!r}"
             )
         if columns == 0:
             columns = len(fields)
         elif len(fields) != columns:
             raise DataError(
-                f"{path}:{number}: {len(fields)} columns where the file's first token line has {columns}: "
-                f"{line!r}"
+                f"{path}:{number}: {len(fields)} columns where the file's first token line has {columns}: {line!r}"
             )
         try:
             split_tag(fields[-1])
@@ -154,9 +153,7 @@ def _normalize(
         raise DataError(f"unknown tag scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
     detection = detect_scheme([s.tags for s in sentences])
     if scheme == "iob2" and detection.scheme == "iob1":
-        index, position = next(
-            (i, p) for i, s in enumerate(sentences) for p in starts_with_inside(s.tags)
-        )
+        index, position = next((i, p) for i, s in enumerate(sentences) for p in starts_with_inside(s.tags))
         sentence = sentences[index]
         where = f"{path}:{sentence.line + position}" if path else f"{source}, sentence {index}"
         raise DataError(
@@ -193,7 +190,7 @@ def load_corpus(data: str | Path, split: str = "validation", scheme: str = "auto
             return read_conll(found, scheme, split=canonical_split(split))
         return load_hub_split(str(path), split, scheme)
     name = str(data)
-    if not hub.looks_like_hub_id(name):
+    if path.suffix.lower() in FILE_SUFFIXES or not hub.looks_like_hub_id(name):
         raise DataError(f"{name}: no such file or directory (give a CoNLL file, a directory, or a hub id)")
     hub.require_hub(
         f"dataset {name!r}",
@@ -209,8 +206,12 @@ def load_hub_split(dataset: str, split: str, scheme: str = "auto") -> Corpus:
     split = canonical_split(split)
     try:
         table = datasets.load_dataset(dataset, split=split)
-    except ValueError as error:
-        raise DataError(f"dataset {dataset!r}: cannot load split {split!r}: {error}") from None
+    except (ValueError, FileNotFoundError) as error:
+        files = ", ".join(name for names in SPLIT_FILES.values() for name in names)
+        raise DataError(
+            f"dataset {dataset!r}: cannot load split {split!r} ({error}); a directory needs CoNLL files "
+            f"named {files}, or data files that datasets.load_dataset reads"
+        ) from None
     column = next((c for c in HUB_TAG_COLUMNS if c in table.column_names), None)
     if HUB_TOKEN_COLUMN not in table.column_names or column is None:
         raise DataError(
@@ -220,10 +221,12 @@ def load_hub_split(dataset: str, split: str, scheme: str = "auto") -> Corpus:
     names = _tag_names(table.features[column])
     sentences = []
     docstarts = 0
-    for row, (words, tags) in enumerate(zip(table[HUB_TOKEN_COLUMN], table[column])):
+    for row, (words, tags) in enumerate(zip(table[HUB_TOKEN_COLUMN], table[column], strict=True)):
         if not words or words[0] == DOCSTART:  # the hub copies keep document markers as sentences
             docstarts += 1
             continue
+        if len(words) != len(tags):
+            raise DataError(f"dataset {dataset!r} split {split!r} row {row}: {len(words)} tokens but {len(tags)} tags")
         tags = [names[t] if names is not None else t for t in tags]
         for tag in tags:
             try:

@@ -113,7 +113,9 @@ def test_hub_id_fails_fast_when_unreachable(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     started = time.perf_counter()
-    with pytest.raises(HubUnreachable, match="Give --model a local checkpoint directory"):
+    with pytest.raises(
+        HubUnreachable, match="no local directory 'dslim/bert-base-NER' either: give --model a checkpoint directory"
+    ):
         load_checkpoint("dslim/bert-base-NER")
     assert time.perf_counter() - started < 10
 

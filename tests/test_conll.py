@@ -75,9 +75,15 @@ def test_binary_and_non_utf8_files(tmp_path: Path) -> None:
         read_conll(write(tmp_path, "EU B-ORG\n\nS\xe3o B-LOC\n".encode("latin-1"), "latin.txt"))
 
 
-def test_missing_file_and_directory(tmp_path: Path) -> None:
+def test_missing_file_and_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DataError, match="no such file or directory"):
         load_corpus(tmp_path / "nope.txt")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match="valid.txt: no such file"):  # a bare file name is not a hub id
+        load_corpus("valid.txt")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="a directory needs CoNLL files named train.txt"):
+        load_corpus(tmp_path / "empty", "validation")
     with pytest.raises(DataError, match="is a directory"):
         read_conll(tmp_path)
 

@@ -5,10 +5,12 @@ The ``shared`` fixture (real data and checkpoints) is in the repository's confte
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from tiny import FAMILIES, SENTENCES, save_checkpoint, write_conll
+
 
 @pytest.fixture(scope="session", params=FAMILIES)
 def tiny_checkpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -24,3 +26,11 @@ def bert_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def conll_file(tmp_path: Path) -> Path:
     return write_conll(tmp_path / "tiny.txt", SENTENCES)
+
+
+# Hypothesis: few examples by default (CI), more with HYPOTHESIS_PROFILE=thorough.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("default", max_examples=40, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

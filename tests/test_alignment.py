@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tiny import FAMILIES, build_tokenizer
+from tiny import FAMILIES, build_tokenizer, first_subtoken
 
 from nerperf.alignment import assign_words, encode, plan_windows
 
@@ -34,11 +34,6 @@ def test_words_go_to_the_window_where_they_have_most_context() -> None:
 @pytest.fixture(scope="module", params=FAMILIES)
 def tokenizer(request: pytest.FixtureRequest):  # noqa: ANN201
     return build_tokenizer(request.param)
-
-
-def first_subtoken(tokenizer, word: str) -> int | None:  # noqa: ANN001
-    ids = tokenizer([word], is_split_into_words=True, add_special_tokens=False)["input_ids"]
-    return ids[0] if ids else None
 
 
 SENTENCES = [

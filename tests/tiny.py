@@ -72,6 +72,12 @@ def build_tokenizer(family: str, add_prefix_space: bool = True) -> Any:
     return result
 
 
+def first_subtoken(tokenizer: Any, word: str) -> int | None:
+    """The id of ``word``'s first sub-token when tokenized alone, or ``None`` if it yields none."""
+    ids = tokenizer([word], is_split_into_words=True, add_special_tokens=False)["input_ids"]
+    return ids[0] if ids else None
+
+
 def build_model(
     family: str,
     vocab_size: int,
@@ -142,10 +148,31 @@ def write_conll(path: Path, sentences: list[list[tuple[str, str]]], columns: int
 
 SENTENCES = [
     [("Peter", "B-PER"), ("Blackburn", "I-PER"), ("lives", "O"), ("in", "O"), ("Brussels", "B-LOC"), (".", "O")],
-    [("EU", "B-ORG"), ("rejects", "O"), ("German", "B-MISC"), ("call", "O"), ("to", "O"), ("boycott", "O"),
-     ("British", "B-MISC"), ("lamb", "O"), (".", "O")],
-    [("Japan", "B-LOC"), ("began", "O"), ("the", "O"), ("defence", "O"), ("of", "O"), ("their", "O"),
-     ("Asian", "B-MISC"), ("Cup", "I-MISC"), ("title", "O"), ("against", "O"), ("Syria", "B-LOC"), (".", "O")],
+    [
+        ("EU", "B-ORG"),
+        ("rejects", "O"),
+        ("German", "B-MISC"),
+        ("call", "O"),
+        ("to", "O"),
+        ("boycott", "O"),
+        ("British", "B-MISC"),
+        ("lamb", "O"),
+        (".", "O"),
+    ],
+    [
+        ("Japan", "B-LOC"),
+        ("began", "O"),
+        ("the", "O"),
+        ("defence", "O"),
+        ("of", "O"),
+        ("their", "O"),
+        ("Asian", "B-MISC"),
+        ("Cup", "I-MISC"),
+        ("title", "O"),
+        ("against", "O"),
+        ("Syria", "B-LOC"),
+        (".", "O"),
+    ],
     [("Nadim", "B-PER"), ("Ladki", "I-PER")],
     [("Müller", "B-PER"), ("visited", "O"), ("Zürich", "B-LOC"), ("and", "O"), ("São", "B-LOC"), ("Paulo", "I-LOC")],
 ]

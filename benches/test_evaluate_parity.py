@@ -62,8 +62,12 @@ def test_nerperf(benchmark: Any, checkpoint: Checkpoint, corpus: Corpus, batch_s
     assert result.f1 == pytest.approx(independent, abs=1e-12)
     measured[f"nerperf_bs{batch_size}"] = result.f1
     benchmark.extra_info.update(
-        tool="nerperf", f1=result.f1, seqeval_f1=independent, batch_size=batch_size,
-        total_s=result.speed.total_s, samples_per_s=result.speed.samples_per_s,
+        tool="nerperf",
+        f1=result.f1,
+        seqeval_f1=independent,
+        batch_size=batch_size,
+        total_s=result.speed.total_s,
+        samples_per_s=result.speed.samples_per_s,
         latency_mean_s=result.speed.latency_mean_s,
     )
 
@@ -81,12 +85,18 @@ def test_evaluate_evaluator(benchmark: Any, checkpoint: Checkpoint, corpus: Corp
         report = benchmark.pedantic(
             task.compute,
             kwargs={"model_or_pipeline": pipe, "data": dataset, "metric": local_seqeval()},
-            rounds=1, iterations=1,
+            rounds=1,
+            iterations=1,
         )
         wall_s = time.perf_counter() - started
     benchmark.extra_info.update(
-        tool="evaluate", f1=report["overall_f1"], batch_size=1, total_s=report["total_time_in_seconds"],
-        samples_per_s=report["samples_per_second"], latency_mean_s=report["latency_in_seconds"], wall_s=wall_s,
+        tool="evaluate",
+        f1=report["overall_f1"],
+        batch_size=1,
+        total_s=report["total_time_in_seconds"],
+        samples_per_s=report["samples_per_second"],
+        latency_mean_s=report["latency_in_seconds"],
+        wall_s=wall_s,
     )
     ours = measured.get("nerperf_bs1") or evaluate(checkpoint, corpus, batch_size=32).f1
     assert report["overall_f1"] == pytest.approx(ours, abs=1e-12)

@@ -44,8 +44,12 @@ def test_whole_test_split(benchmark: Any, shared: Path, checkpoint: Checkpoint, 
     results[(name, scheme)] = result
     stated = stated_test_f1(shared / "models" / name / "README.md")
     benchmark.extra_info.update(
-        checkpoint=name, data_scheme=result.data_scheme, f1=result.f1, stated_f1=stated,
-        accuracy=result.scores.accuracy, samples_per_s=result.speed.samples_per_s,
+        checkpoint=name,
+        data_scheme=result.data_scheme,
+        f1=result.f1,
+        stated_f1=stated,
+        accuracy=result.scores.accuracy,
+        samples_per_s=result.speed.samples_per_s,
     )
     assert result.sentences == 3453
     assert abs(result.f1 - stated) <= TOLERANCE, f"{name}: F1 {result.f1:.4f}, its README states {stated:.4f}"

@@ -149,7 +149,7 @@ def _split(
         max_length=max_length,
     )
     windows = []
-    for span_index, ((start, _end), words_here) in enumerate(zip(spans, chosen)):
+    for span_index, ((start, _end), words_here) in enumerate(zip(spans, chosen, strict=True)):
         local = [w - start for w in words_here]
         picks = _first_positions(encoded.word_ids(span_index), local)
         features = {name: encoded[name][span_index] for name in names}

@@ -35,30 +35,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--model", required=True, metavar="PATH_OR_ID", help="checkpoint directory or hub id")
     run.add_argument(
-        "--data", required=True, metavar="PATH_OR_ID",
+        "--data",
+        required=True,
+        metavar="PATH_OR_ID",
         help="CoNLL file, directory of split files (train.txt/valid.txt/test.txt), or hub dataset id",
     )
     run.add_argument(
-        "--split", default="validation", metavar="NAME",
+        "--split",
+        default="validation",
+        metavar="NAME",
         help="split of a directory or hub dataset: train, validation, test (default: validation)",
     )
     run.add_argument(
-        "--limit", type=positive_int, default=None, metavar="N",
+        "--limit",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="first N sentences only; the study used 1000 (default: the whole split)",
     )
-    run.add_argument("--batch-size", type=positive_int, default=32, metavar="N", help="sentences per batch (default: 32)")
+    run.add_argument(
+        "--batch-size", type=positive_int, default=32, metavar="N", help="sentences per batch (default: 32)"
+    )
     run.add_argument(
         "--threads", type=positive_int, default=None, metavar="N", help="torch intra-op threads (default: torch's)"
     )
+    run.add_argument("--scheme", choices=SCHEMES, default="auto", help="tag scheme of the data (default: auto-detect)")
     run.add_argument(
-        "--scheme", choices=SCHEMES, default="auto", help="tag scheme of the data (default: auto-detect)"
-    )
-    run.add_argument(
-        "--mode", choices=MODES, default="conlleval",
+        "--mode",
+        choices=MODES,
+        default="conlleval",
         help="seqeval matching: conlleval (seqeval default, as the study) or strict IOB2 (default: conlleval)",
     )
     run.add_argument(
-        "--bootstrap", type=non_negative_int, default=0, metavar="N",
+        "--bootstrap",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
         help="add a 95%% bootstrap interval for F1 from N resamples, e.g. 1000 (default: 0, off)",
     )
     run.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default: 0)")
@@ -77,8 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         result = evaluate(
-            args.model, args.data, split=args.split, limit=args.limit, batch_size=args.batch_size,
-            threads=args.threads, scheme=args.scheme, mode=args.mode, bootstrap=args.bootstrap, seed=args.seed,
+            args.model,
+            args.data,
+            split=args.split,
+            limit=args.limit,
+            batch_size=args.batch_size,
+            threads=args.threads,
+            scheme=args.scheme,
+            mode=args.mode,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
         )
     except (DataError, CheckpointError, LabelError, HubUnreachable) as error:
         print(f"nerperf: error: {error}", file=sys.stderr)

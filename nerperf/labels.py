@@ -38,9 +38,7 @@ class LabelMap:
         data_types = frozenset(data_types)
         ids = sorted(int(i) for i in id2label)
         if ids != list(range(len(ids))) or not ids:
-            raise LabelError(
-                f"checkpoint {checkpoint}: config.id2label ids must be 0..N-1, found {ids[:10]}"
-            )
+            raise LabelError(f"checkpoint {checkpoint}: config.id2label ids must be 0..N-1, found {ids[:10]}")
         labels = tuple(id2label[i] if i in id2label else id2label[str(i)] for i in ids)  # type: ignore[index]
         if all(_GENERIC_LABEL.match(label) for label in labels):
             raise LabelError(

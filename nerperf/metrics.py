@@ -60,7 +60,7 @@ def score(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], mod
 
     options = _seqeval_options(mode)
     gold, predicted = [list(s) for s in gold], [list(s) for s in predicted]
-    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted)):
+    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted, strict=True)):
         raise ValueError("gold and predicted tags must have one tag per word in every sentence")
     report = classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
     micro = report.pop("micro avg")
@@ -96,7 +96,7 @@ def entity_counts(
             return set(get_entities(list(tags)))
 
     counts = np.zeros((len(gold), 3), dtype=np.int64)
-    for row, (g, p) in enumerate(zip(gold, predicted)):
+    for row, (g, p) in enumerate(zip(gold, predicted, strict=True)):
         true, pred = entities(g), entities(p)
         counts[row] = (len(true & pred), len(pred), len(true))
     return counts
@@ -131,4 +131,4 @@ def percentiles(values: Sequence[float], points: Sequence[int] = PERCENTILES) ->
     """``{50: p50, 90: p90, 99: p99}`` of ``values`` (linear interpolation, as numpy does)."""
     if not len(values):
         return {p: float("nan") for p in points}
-    return {p: float(v) for p, v in zip(points, np.percentile(np.asarray(values, dtype=float), points))}
+    return {p: float(v) for p, v in zip(points, np.percentile(np.asarray(values, dtype=float), points), strict=True)}

@@ -70,9 +70,9 @@ def predict(
             t1 = time.perf_counter()
             picked = _forward(checkpoint, encoded.windows, tensors)
             t2 = time.perf_counter()
-            for window, labels in zip(encoded.windows, picked):
+            for window, labels in zip(encoded.windows, picked, strict=True):
                 row = label_ids[batch[window.sentence]]
-                for (word, _position), label in zip(window.picks, labels):
+                for (word, _position), label in zip(window.picks, labels, strict=True):
                     row[word] = label
             tokenize_s += t1 - t0
             model_s += t2 - t1
@@ -81,7 +81,9 @@ def predict(
             unaligned += len(encoded.unaligned)
             windowed += encoded.windowed
         total_s = time.perf_counter() - started
-    timing = Timing(total_s, tokenize_s, model_s, tuple(latencies), batch_size, used_threads, int(warmup and bool(batches)))
+    timing = Timing(
+        total_s, tokenize_s, model_s, tuple(latencies), batch_size, used_threads, int(warmup and bool(batches))
+    )
     return Predictions(label_ids, unaligned, windowed, timing)
 
 

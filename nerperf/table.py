@@ -10,8 +10,16 @@ from collections.abc import Sequence
 from nerperf.results import EvalResult
 
 TABLE5_COLUMNS = (
-    "Model", "Variant", "Accuracy", "Precision", "Recall", "F1",
-    "Total time (s)", "Samples/s", "Latency (s)", "p90 latency (s)",
+    "Model",
+    "Variant",
+    "Accuracy",
+    "Precision",
+    "Recall",
+    "F1",
+    "Total time (s)",
+    "Samples/s",
+    "Latency (s)",
+    "p90 latency (s)",
 )
 
 
@@ -20,7 +28,9 @@ def render(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(row: Sequence[str]) -> str:
-        cells = [str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
@@ -30,10 +40,16 @@ def table5(results: Sequence[EvalResult]) -> str:
     """The study's Table 5 (one row per result), plus p90 latency."""
     rows = [
         [
-            r.checkpoint, r.variant,
-            f"{r.scores.accuracy:.4f}", f"{r.scores.precision:.4f}", f"{r.scores.recall:.4f}", f"{r.f1:.4f}",
-            f"{r.speed.total_s:.2f}", f"{r.speed.samples_per_s:.1f}",
-            f"{r.speed.latency_mean_s:.4f}", f"{r.speed.latency_p90_s:.4f}",
+            r.checkpoint,
+            r.variant,
+            f"{r.scores.accuracy:.4f}",
+            f"{r.scores.precision:.4f}",
+            f"{r.scores.recall:.4f}",
+            f"{r.f1:.4f}",
+            f"{r.speed.total_s:.2f}",
+            f"{r.speed.samples_per_s:.1f}",
+            f"{r.speed.latency_mean_s:.4f}",
+            f"{r.speed.latency_p90_s:.4f}",
         ]
         for r in results
     ]
@@ -52,7 +68,8 @@ def notes(result: EvalResult) -> list[str]:
     """Everything a reader must know to trust the figures, one line each."""
     s, c = result.speed, result.coverage
     lines = [
-        f"data: {result.data}" + (f" [{result.split}]" if result.split else "")
+        f"data: {result.data}"
+        + (f" [{result.split}]" if result.split else "")
         + f", {result.sentences} sentences, {c.words} words, tags read as {result.data_scheme}",
         f"matching: seqeval {result.scores.mode} mode, {result.scores.scheme}",
         f"timing: batch size {s.batch_size}, {s.threads} threads, {s.warmup_batches} warm-up batch(es) excluded; "
@@ -62,7 +79,9 @@ def notes(result: EvalResult) -> list[str]:
     if result.f1_ci95 is not None:
         lines.append(f"F1 95% bootstrap interval: {result.f1_ci95[0]:.4f} to {result.f1_ci95[1]:.4f}")
     if c.windowed_sentences:
-        lines.append(f"{c.windowed_sentences} sentences were longer than the model window: predicted in overlapping windows")
+        lines.append(
+            f"{c.windowed_sentences} sentences were longer than the model window: predicted in overlapping windows"
+        )
     if c.unaligned_words:
         lines.append(f"WARNING: {c.unaligned_words} words produced no sub-token and were scored as O")
     if c.dropped_predictions:

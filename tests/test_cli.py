@@ -17,8 +17,21 @@ def test_eval_prints_tables_and_writes_json(
     bert_checkpoint: Path, conll_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "result.json"
-    code = main(["eval", "--model", str(bert_checkpoint), "--data", str(conll_file), "--batch-size", "2",
-                 "--bootstrap", "20", "--json", str(out)])
+    code = main(
+        [
+            "eval",
+            "--model",
+            str(bert_checkpoint),
+            "--data",
+            str(conll_file),
+            "--batch-size",
+            "2",
+            "--bootstrap",
+            "20",
+            "--json",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "Accuracy  Precision  Recall" in printed and "Samples/s" in printed
@@ -63,9 +76,19 @@ def test_bad_inputs_exit_2_with_a_message(
 def test_console_script(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("nerperf")
     done = subprocess.run(
-        [str(script), "eval", "--model", str(bert_checkpoint), "--data", str(conll_file),
-         "--json", str(tmp_path / "r.json")],
-        capture_output=True, text=True, check=False,
+        [
+            str(script),
+            "eval",
+            "--model",
+            str(bert_checkpoint),
+            "--data",
+            str(conll_file),
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "r.json").read_text())["sentences"] == 5

@@ -83,7 +83,7 @@ def test_windows_give_the_token_local_oracle(tmp_path: Path, family: str) -> Non
     assert run.windowed == 1 and run.unaligned == 0
 
     with torch.inference_mode():
-        for word, label in zip(words, run.label_ids[0]):
+        for word, label in zip(words, run.label_ids[0], strict=True):
             encoded = checkpoint.tokenizer(
                 [word], is_split_into_words=True, truncation=True, max_length=8, return_tensors="pt"
             )

@@ -6,9 +6,19 @@ import subprocess
 import sys
 
 LIGHT_MODULES = [
-    "nerperf", "nerperf.cli", "nerperf.conll", "nerperf.schemes", "nerperf.labels", "nerperf.metrics",
-    "nerperf.results", "nerperf.table", "nerperf.hub", "nerperf.alignment", "nerperf.checkpoints",
-    "nerperf.runner", "nerperf.evaluation",
+    "nerperf",
+    "nerperf.cli",
+    "nerperf.conll",
+    "nerperf.schemes",
+    "nerperf.labels",
+    "nerperf.metrics",
+    "nerperf.results",
+    "nerperf.table",
+    "nerperf.hub",
+    "nerperf.alignment",
+    "nerperf.checkpoints",
+    "nerperf.runner",
+    "nerperf.evaluation",
 ]
 
 

@@ -57,7 +57,7 @@ class Corpus:
     split: str | None
     sentences: tuple[Sentence, ...]
     scheme: Detection
-    docstarts: int = 0  # -DOCSTART- lines or rows skipped
+    docstarts: int = 0  # -DOCSTART- lines or rows skipped (and empty hub rows: nothing to score)
 
     @property
     def entity_types(self) -> frozenset[str]:

@@ -47,7 +47,7 @@ def encode(tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int) 
     batch = tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=False)
     windows: list[Window] = []
     unaligned: list[tuple[int, int]] = []
-    long_sentences: list[int] = []
+    long_sentences: list[tuple[int, list[int]]] = []  # (sentence, token count of each word)
     for index, words in enumerate(sentences):
         word_ids = batch.word_ids(index)
         counts = _token_counts(word_ids, len(words))
@@ -56,9 +56,9 @@ def encode(tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int) 
             features = {name: batch[name][index] for name in names}
             windows.append(Window(index, features, _first_positions(word_ids, range(len(words)))))
         else:
-            long_sentences.append(index)
-    for index in long_sentences:
-        windows.extend(_split(tokenizer, names, index, sentences[index], batch.word_ids(index), content, max_length))
+            long_sentences.append((index, counts))
+    for index, counts in long_sentences:
+        windows.extend(_split(tokenizer, names, index, sentences[index], counts, content, max_length))
     return Encoded(windows, unaligned, len(long_sentences))
 
 
@@ -135,11 +135,10 @@ def _split(
     names: list[str],
     index: int,
     words: Sequence[str],
-    word_ids: Sequence[int | None],
+    counts: Sequence[int],
     content: int,
     max_length: int,
 ) -> list[Window]:
-    counts = _token_counts(word_ids, len(words))
     spans = plan_windows(counts, content)
     chosen = assign_words(counts, spans)
     encoded = tokenizer(

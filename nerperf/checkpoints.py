@@ -40,10 +40,6 @@ class Checkpoint:
     def id2label(self) -> dict[int, str]:
         return {int(k): v for k, v in self.model.config.id2label.items()}
 
-    @property
-    def model_type(self) -> str:
-        return str(self.model.config.model_type)
-
 
 def load_checkpoint(name: str | Path) -> Checkpoint:
     """Load ``name``: a directory in Hugging Face format, or a hub id (fails fast when offline)."""

@@ -13,12 +13,15 @@ caller sees. Scoring is :mod:`nerperf.metrics`'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from nerperf.alignment import Encoded, Window, encode
 from nerperf.checkpoints import Checkpoint
+
+Forward = Callable[[dict[str, Any]], Any]  # padded int64 tensors by feature name -> logits
 
 UNALIGNED = -1  # label id of a word that has no sub-token
 
@@ -32,6 +35,7 @@ class Timing:
     batch_size: int
     threads: int
     warmup_batches: int
+    shapes: tuple[tuple[int, int], ...] = ()  # (windows, padded tokens) of each timed batch
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,17 @@ def predict(
     batch_size: int = 32,
     threads: int | None = None,
     warmup: bool = True,
+    forward: Forward | None = None,
 ) -> Predictions:
-    """One model label id per word of every sentence, with the run's timing."""
+    """One model label id per word of every sentence, with the run's timing.
+
+    ``forward`` (padded tensors -> logits) runs the model: a variant's (:mod:`nerperf.variants`), or by
+    default the checkpoint's torch model.
+    """
     import torch
 
+    if forward is None:
+        forward = _torch_forward(checkpoint)
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     order = sorted(range(len(sentences)), key=lambda i: (-len(sentences[i]), -sum(map(len, sentences[i])), i))
@@ -60,15 +71,17 @@ def predict(
     latencies = [0.0] * len(sentences)
     tokenize_s = model_s = 0.0
     unaligned = windowed = 0
+    shapes = []
     with _threads(threads) as used_threads, torch.inference_mode():
         if warmup and batches:
-            _run_batch(checkpoint, [sentences[i] for i in batches[0]])
+            encoded, tensors = _tokenize(checkpoint, [sentences[i] for i in batches[0]])
+            _pick(forward(tensors), encoded.windows)
         started = time.perf_counter()
         for batch in batches:
             t0 = time.perf_counter()
             encoded, tensors = _tokenize(checkpoint, [sentences[i] for i in batch])
             t1 = time.perf_counter()
-            picked = _forward(checkpoint, encoded.windows, tensors)
+            picked = _pick(forward(tensors), encoded.windows)
             t2 = time.perf_counter()
             for window, labels in zip(encoded.windows, picked, strict=True):
                 row = label_ids[batch[window.sentence]]
@@ -80,16 +93,23 @@ def predict(
                 latencies[i] = t2 - t0
             unaligned += len(encoded.unaligned)
             windowed += encoded.windowed
+            shapes.append(tuple(tensors["input_ids"].shape))
         total_s = time.perf_counter() - started
     timing = Timing(
-        total_s, tokenize_s, model_s, tuple(latencies), batch_size, used_threads, int(warmup and bool(batches))
+        total_s,
+        tokenize_s,
+        model_s,
+        tuple(latencies),
+        batch_size,
+        used_threads,
+        int(warmup and bool(batches)),
+        tuple(shapes),
     )
     return Predictions(label_ids, unaligned, windowed, timing)
 
 
-def _run_batch(checkpoint: Checkpoint, sentences: Sequence[Sequence[str]]) -> None:
-    encoded, tensors = _tokenize(checkpoint, sentences)
-    _forward(checkpoint, encoded.windows, tensors)
+def _torch_forward(checkpoint: Checkpoint) -> Forward:
+    return lambda tensors: checkpoint.model(**tensors).logits
 
 
 def _tokenize(checkpoint: Checkpoint, sentences: Sequence[Sequence[str]]) -> tuple[Encoded, dict]:
@@ -110,11 +130,10 @@ def pad(windows: Sequence[Window], pad_token_id: int | None) -> dict:
     return tensors
 
 
-def _forward(checkpoint: Checkpoint, windows: Sequence[Window], tensors: dict) -> list[list[int]]:
+def _pick(logits: Any, windows: Sequence[Window]) -> list[list[int]]:
     """The predicted label id at every picked position of every window."""
     import torch
 
-    logits = checkpoint.model(**tensors).logits
     rows = [r for r, w in enumerate(windows) for _ in w.picks]
     positions = [p for w in windows for _, p in w.picks]
     flat = logits[torch.tensor(rows, dtype=torch.long), torch.tensor(positions, dtype=torch.long)].argmax(-1).tolist()

@@ -1,0 +1,166 @@
+"""What this CPU can do and what the process holds: instruction-set flags, matrix-multiply peaks, memory.
+
+The peaks are measured, not read from a data sheet: a large matrix multiply through the same libraries
+the variants use (torch for fp32; torch's dynamic int8 linear and onnxruntime's ``MatMulInteger`` for
+int8, the faster counts). A variant's share of the peak is its achieved rate over this. Peak memory is
+Linux's ``VmHWM`` (the resident high-water mark), which ``/proc/self/clear_refs`` can reset, so that one
+evaluation's peak is not hidden by an earlier, bigger one in the same process.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+_PROC_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_PEAK_SIZE = 1024  # square GEMM side: large enough to reach the peak, small enough to take ~1 s
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's instruction-set flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def native_bf16() -> bool:
+    """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), not by conversion."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
+
+
+@dataclass(frozen=True)
+class Peaks:
+    """Best measured matrix-multiply rates, in billions of operations per second (multiply-add = 2)."""
+
+    fp32_gflops: float
+    int8_gops: float
+    threads: int
+    method: str
+
+
+def matmul_peaks(threads: int, repeats: int = 5) -> Peaks:
+    """Measure the fp32 and int8 GEMM peaks with ``threads`` threads (a few seconds)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        n = _PEAK_SIZE
+        flops = 2 * n**3
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        fp32 = flops / _best(lambda: torch.mm(a, b), repeats)
+        int8 = flops / _best(_torch_int8_linear(n), repeats)
+        method = f"{n}x{n}x{n} GEMM, best of {repeats}: torch.mm (fp32), torch dynamic int8 Linear"
+        ort = _ort_matmul_integer(n, threads)
+        if ort is not None:
+            int8 = max(int8, flops / _best(ort, repeats))
+            method += " and onnxruntime MatMulInteger (int8, the faster)"
+    finally:
+        torch.set_num_threads(before)
+    return Peaks(fp32 / 1e9, int8 / 1e9, threads, method)
+
+
+def _best(run: Callable[[], object], repeats: int) -> float:
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _torch_int8_linear(n: int) -> Callable[[], object]:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # quantize_dynamic is deprecated: see nerperf.torch_variants
+        linear = torch.ao.quantization.quantize_dynamic(
+            torch.nn.Sequential(torch.nn.Linear(n, n)), {torch.nn.Linear}, dtype=torch.qint8
+        )
+    x = torch.randn(n, n)
+
+    def run() -> object:
+        with torch.inference_mode():
+            return linear(x)
+
+    return run
+
+
+def _ort_matmul_integer(n: int, threads: int) -> Callable[[], object] | None:
+    try:
+        import numpy as np
+        import onnxruntime
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        return None
+    weights = numpy_helper.from_array(np.random.default_rng(0).integers(-128, 128, (n, n), dtype=np.int8), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "W"], ["Y"])],
+        "peak",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [n, n])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [n, n])],
+        [weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    feed = {"A": np.random.default_rng(1).integers(0, 256, (n, n), dtype=np.uint8)}
+    return lambda: session.run(None, feed)
+
+
+@dataclass(frozen=True)
+class MemoryProbe:
+    """The process's resident memory when the probe started; ``peak()`` is the high-water mark since."""
+
+    start_bytes: int
+    method: str
+
+    @classmethod
+    def start(cls) -> MemoryProbe:
+        try:
+            _CLEAR_REFS.write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+            method = "VmHWM, reset at the start"
+        except OSError:
+            method = "ru_maxrss: the process's lifetime peak (could not reset it)"
+        return cls(_status_bytes("VmRSS") or 0, method)
+
+    def peak(self) -> int:
+        found = _status_bytes("VmHWM")
+        if found is not None:
+            return found
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _status_bytes(field: str) -> int | None:
+    try:
+        for line in _PROC_STATUS.read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # reported in kB
+    except (OSError, ValueError):
+        pass
+    return None

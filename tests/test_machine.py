@@ -1,0 +1,34 @@
+"""Machine facts: CPU flags, measured matrix-multiply peaks, and a peak-memory probe that can be reset."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerperf import machine
+
+
+def test_memory_probe_sees_an_allocation_and_resets() -> None:
+    first = machine.MemoryProbe.start()
+    block = bytearray(200 * 2**20)
+    block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+    assert first.peak() - first.start_bytes >= 150 * 2**20
+    del block
+    second = machine.MemoryProbe.start()
+    if second.method.startswith("VmHWM"):  # reset worked: the freed block no longer counts
+        assert second.peak() - second.start_bytes < 100 * 2**20
+
+
+def test_matmul_peaks_are_measured_for_both_types() -> None:
+    peaks = machine.matmul_peaks(threads=1, repeats=1)
+    assert peaks.fp32_gflops > 0 and peaks.int8_gops > 0 and peaks.threads == 1
+    assert "MatMulInteger" in peaks.method  # onnxruntime is installed with the test extra
+
+
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [({"avx2", "fma"}, False), ({"avx512f", "avx512_bf16"}, True), ({"amx_bf16", "amx_tile"}, True)],
+    ids=["avx2", "avx512-bf16", "amx"],
+)
+def test_native_bf16_by_flags(flags: set[str], native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset(flags))
+    assert machine.native_bf16() is native

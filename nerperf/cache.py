@@ -1,0 +1,134 @@
+"""The on-disk cache of built variants (ONNX exports, quantized graphs).
+
+An entry is a directory named by a key: the checkpoint's content fingerprint, the variant's name and
+recipe, and the versions of the libraries that built it, so a new checkpoint, recipe or library gives a
+new entry instead of trusting an old one. An entry is built in a temporary directory and renamed into
+place only when complete, with a manifest of its files' sizes and SHA-256 written last; an entry whose
+manifest is missing or does not match its files (an interrupted or corrupted build) is rebuilt. A file
+lock keeps two processes from building the same entry at once.
+
+Root: ``$NERPERF_CACHE``, else ``$XDG_CACHE_HOME/nerperf``, else ``~/.cache/nerperf``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "nerperf-entry.json"
+_CHUNK = 1 << 20
+
+
+def default_root() -> Path:
+    if os.environ.get("NERPERF_CACHE"):
+        return Path(os.environ["NERPERF_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nerperf"
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def directory_fingerprint(directory: Path) -> str:
+    """SHA-256 over the names and contents of a directory's files (hidden files and subfolders skipped)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")):
+        digest.update(path.name.encode() + b"\0" + file_digest(path).encode() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    directory: Path
+    size_bytes: int  # of the entry's files
+    build_s: float  # when it was built (a reused entry keeps its original build time)
+    from_cache: bool
+    details: dict[str, Any]  # what the builder reported (fusions, quantization options)
+
+
+def entry_key(parts: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(dict(parts), sort_keys=True).encode()).hexdigest()
+
+
+def get_or_build(
+    root: Path,
+    label: str,
+    parts: Mapping[str, str],
+    build: Callable[[Path], dict[str, Any]],
+) -> Entry:
+    """The entry for ``parts`` under ``root``, built by ``build(directory) -> details`` when absent or bad.
+
+    ``label`` makes the directory name readable (checkpoint and variant); the key decides identity.
+    """
+    from filelock import FileLock
+
+    key = entry_key(parts)
+    directory = root / f"{_slug(label)}-{key[:16]}"
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(directory) + ".lock"):
+        found = _read_valid(directory, key)
+        if found is not None:
+            return found
+        _remove(directory)
+        staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{directory.name}.", suffix=".building"))
+        try:
+            started = time.perf_counter()
+            details = build(staging)
+            build_s = time.perf_counter() - started
+            files = {p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in _files(staging)}
+            if not files:
+                raise RuntimeError(f"building {label} wrote no files")
+            manifest = {"key": key, "parts": dict(parts), "build_s": build_s, "details": details, "files": files}
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            os.replace(staging, directory)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return Entry(directory, sum(f["bytes"] for f in files.values()), build_s, False, details)
+
+
+def _read_valid(directory: Path, key: str) -> Entry | None:
+    """The entry if its manifest is there, is for ``key``, and every file matches it; else None."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+        files = manifest["files"]
+        if manifest["key"] != key or {p.name for p in _files(directory)} != set(files):
+            return None
+        for name, expected in files.items():
+            path = directory / name
+            if path.stat().st_size != expected["bytes"] or file_digest(path) != expected["sha256"]:
+                return None
+        return Entry(directory, sum(f["bytes"] for f in files.values()), manifest["build_s"], True, manifest["details"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
+
+
+def _remove(directory: Path) -> None:
+    """Move a stale entry aside, then delete it, so no reader ever sees it half-deleted."""
+    if not directory.exists():
+        return
+    doomed = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.", suffix=".stale"))
+    os.replace(directory, doomed / "entry")
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[-80:] or "entry"

@@ -34,7 +34,9 @@ class Checkpoint:
     tokenizer: Any
     model: Any
     max_length: int  # tokens per window, special tokens included
-    weights: str  # "safetensors" or "pickle (weights_only)"
+    weights: str  # "safetensors", "pickle (weights_only)", or "random" (an architecture without its weights)
+    fingerprint: str | None = None  # content identity for the variant cache; None: hash the directory
+    tokenizer_source: str = ""  # where the tokenizer came from when not from the checkpoint itself
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -76,7 +78,7 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
                 "(trust_remote_code), which nerperf never runs; use a checkpoint of a built-in architecture"
             ) from None
         raise CheckpointError(f"checkpoint {name}: unreadable config.json: {error}") from None
-    tokenizer = _load_tokenizer(name, source, AutoTokenizer, hub_options)
+    tokenizer = load_tokenizer(name, source, AutoTokenizer, hub_options)
     vocab = getattr(config, "vocab_size", None)
     if vocab and len(tokenizer) < vocab // 2:
         # transformers 5 builds a near-empty tokenizer, without an error, when the files are missing.
@@ -115,7 +117,9 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
             "Is it a fine-tuned token-classification checkpoint?"
         )
     model.eval()
-    return Checkpoint(name, tokenizer, model, _max_length(config, tokenizer), weights)
+    revision = getattr(config, "_commit_hash", None)
+    fingerprint = f"hub:{name}@{revision}" if revision and not Path(source).is_dir() else None
+    return Checkpoint(name, tokenizer, model, max_length(config, tokenizer), weights, fingerprint)
 
 
 def _asks_for_remote_code(source: str, hub_options: dict[str, Any]) -> bool:
@@ -129,7 +133,7 @@ def _asks_for_remote_code(source: str, hub_options: dict[str, Any]) -> bool:
     return "auto_map" in config
 
 
-def _load_tokenizer(name: str, source: str, auto_tokenizer: Any, hub_options: dict[str, Any]) -> Any:
+def load_tokenizer(name: str, source: str, auto_tokenizer: Any, hub_options: dict[str, Any]) -> Any:
     try:
         tokenizer = auto_tokenizer.from_pretrained(source, trust_remote_code=False, **hub_options)
     except (OSError, ValueError, TypeError) as error:
@@ -167,7 +171,7 @@ def _weights(source: str) -> tuple[str, dict[str, Any]]:
     )
 
 
-def _max_length(config: Any, tokenizer: Any) -> int:
+def max_length(config: Any, tokenizer: Any) -> int:
     """Tokens per window: the tokenizer's limit, capped by the usable position embeddings."""
     limits = []
     if 0 < getattr(tokenizer, "model_max_length", 0) < _SANE_MAX_LENGTH:

@@ -33,7 +33,36 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate a token-classification checkpoint on a CoNLL-2003 split: the study's "
         "accuracy, precision, recall, F1 (seqeval), total time, samples/s and latency.",
     )
-    run.add_argument("--model", required=True, metavar="PATH_OR_ID", help="checkpoint directory or hub id")
+    run.add_argument(
+        "--model",
+        required=True,
+        metavar="PATH_OR_ID",
+        help="checkpoint directory or hub id; with --random-weights also a study architecture name (bert-base, ...)",
+    )
+    run.add_argument(
+        "--variant",
+        default="fp32",
+        metavar="NAME",
+        help="fp32, int8, onnx, onnx-int8 or bf16 (see `nerperf variants`) (default: fp32)",
+    )
+    run.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="where built variants are cached (default: $NERPERF_CACHE or ~/.cache/nerperf)",
+    )
+    run.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="time the model's architecture with random weights: no accuracy figures (default: off)",
+    )
+    run.add_argument(
+        "--tokenizer",
+        default=None,
+        metavar="PATH",
+        help="with --random-weights: stand-in tokenizer (checkpoint directory) where the model's own is not "
+        "available offline (default: none)",
+    )
     run.add_argument(
         "--data",
         required=True,
@@ -75,21 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default: 0)")
     run.add_argument("--json", default=None, metavar="FILE", help="also write the result as JSON (default: none)")
+    commands.add_parser(
+        "variants",
+        help="list the variants and whether each can run here",
+        description="List nerperf's variants and, for those that cannot run on this machine, why.",
+    )
     return parser
+
+
+def list_variants() -> int:
+    from nerperf.variants import VARIANTS
+
+    width = max(map(len, VARIANTS))
+    for variant in VARIANTS.values():
+        print(f"{variant.name.ljust(width)}  {variant.summary}")
+        reason = variant.unavailable()
+        if reason:
+            print(f"{' ' * width}  unavailable here: {reason}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "variants":
+        return list_variants()
+    from nerperf.architectures import random_checkpoint
     from nerperf.checkpoints import CheckpointError
     from nerperf.conll import DataError
     from nerperf.evaluation import evaluate
     from nerperf.hub import HubUnreachable
     from nerperf.labels import LabelError
     from nerperf.table import notes, per_type, table5
+    from nerperf.variants import VariantError
 
     try:
+        model = random_checkpoint(args.model, args.tokenizer) if args.random_weights else args.model
         result = evaluate(
-            args.model,
+            model,
             args.data,
             split=args.split,
             limit=args.limit,
@@ -99,8 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             mode=args.mode,
             bootstrap=args.bootstrap,
             seed=args.seed,
+            variant=args.variant,
+            cache_dir=args.cache_dir,
         )
-    except (DataError, CheckpointError, LabelError, HubUnreachable) as error:
+    except (DataError, CheckpointError, LabelError, HubUnreachable, VariantError) as error:
         print(f"nerperf: error: {error}", file=sys.stderr)
         return 2
     print(table5([result]))

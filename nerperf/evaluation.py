@@ -1,8 +1,9 @@
 """``evaluate()``: a checkpoint on a CoNLL split -> :class:`EvalResult`. The one entry point.
 
 It only wires the parts together: data (:mod:`nerperf.conll`), checkpoint (:mod:`nerperf.checkpoints`),
-labels by name (:mod:`nerperf.labels`), inference and timing (:mod:`nerperf.runner`), scores
-(:mod:`nerperf.metrics`). The command line, the pytest plugin and the benchmarks all call it.
+labels by name (:mod:`nerperf.labels`), the variant (:mod:`nerperf.variants`), inference and timing
+(:mod:`nerperf.runner`), scores (:mod:`nerperf.metrics`). The command line, the pytest plugin and the
+benchmarks all call it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from nerperf import cache, variants
+from nerperf.architectures import matmul_flops
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import Corpus, load_corpus
 from nerperf.labels import LabelMap
+from nerperf.machine import MemoryProbe
 from nerperf.metrics import bootstrap_f1, percentiles, score
-from nerperf.results import Coverage, EvalResult, Speed
+from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
 from nerperf.schemes import OUTSIDE
 
@@ -35,30 +39,41 @@ def evaluate(
     bootstrap: int = 0,
     seed: int = 0,
     warmup: bool = True,
+    variant: str = "fp32",
+    cache_dir: str | Path | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
     ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95% interval for F1 from that many
-    resamples of sentences.
+    resamples of sentences. ``variant`` names one of :data:`nerperf.variants.VARIANTS`, built on first
+    use into ``cache_dir`` (default: :func:`nerperf.cache.default_root`). A checkpoint with random
+    weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored.
     """
+    variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
     data_types = corpus.entity_types  # of the whole split: a type absent from the sample is not "extra"
     corpus = corpus.head(limit)
+    memory = MemoryProbe.start()
     checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
+    context = variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), _threads(threads))
+    prepared = variants.prepare(variant, checkpoint, context)
 
-    run = predict(checkpoint, [s.words for s in corpus.sentences], batch_size, threads, warmup)
+    words = [s.words for s in corpus.sentences]
+    run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward)
+    peak = memory.peak()
+    random = checkpoint.weights == "random"
     gold = [s.tags for s in corpus.sentences]
     predicted = [[labels.tags[i] if i != UNALIGNED else OUTSIDE for i in row] for row in run.label_ids]
-    scores = score(gold, predicted, mode)
-    dropped = labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
+    scores = None if random else score(gold, predicted, mode)
+    dropped = {} if random else labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
 
     timing = run.timing
     n = len(corpus.sentences)
     tail = percentiles(timing.latencies_s)
     return EvalResult(
         checkpoint=checkpoint.name,
-        variant="fp32",
+        variant=variant,
         data=corpus.source,
         split=corpus.split,
         sentences=n,
@@ -76,6 +91,7 @@ def evaluate(
             batch_size=timing.batch_size,
             threads=timing.threads,
             warmup_batches=timing.warmup_batches,
+            matmul_gflop=matmul_flops(checkpoint.model.config, timing.shapes) / 1e9,
         ),
         coverage=Coverage(
             words=sum(len(s.words) for s in corpus.sentences),
@@ -84,7 +100,13 @@ def evaluate(
             dropped_predictions=dict(sorted(dropped.items())),
             unpredictable_types=tuple(sorted(labels.unpredictable_types)),
         ),
-        f1_ci95=bootstrap_f1(gold, predicted, mode, samples=bootstrap, seed=seed) if bootstrap > 0 else None,
+        build=Build(prepared.size_bytes, prepared.build_s, prepared.from_cache, prepared.details),
+        memory=Memory(memory.start_bytes, peak, memory.method),
+        f1_ci95=bootstrap_f1(gold, predicted, mode, samples=bootstrap, seed=seed)
+        if bootstrap > 0 and not random
+        else None,
+        weights="random" if random else "real",
+        tokenizer=checkpoint.tokenizer_source,
         environment=environment(),
     )
 
@@ -92,9 +114,18 @@ def evaluate(
 def environment() -> dict[str, str]:
     """Versions that move the numbers, recorded with every result."""
     found = {"python": platform.python_version(), "machine": platform.machine()}
-    for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval"):
+    for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval", "onnx", "onnxruntime"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "not installed"
     return found
+
+
+def _threads(threads: int | None) -> int:
+    """The thread count a variant's own runtime (onnxruntime) should use: the same as torch's."""
+    if threads is not None:
+        return threads
+    import torch
+
+    return torch.get_num_threads()

@@ -16,7 +16,7 @@ from typing import Any
 
 from nerperf.metrics import Scores, TypeScore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: variants, random weights (scores None), build and memory figures
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Speed:
     batch_size: int
     threads: int
     warmup_batches: int  # batches run before timing and excluded from it
+    matmul_gflop: float = 0.0  # matrix-multiply work of the timed batches, padding included (see architectures)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,25 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class Build:
+    """The variant that ran: its size, how long it took to build, and whether it came from the cache."""
+
+    size_bytes: int
+    build_s: float
+    from_cache: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Resident memory of the process that ran the evaluation."""
+
+    start_bytes: int  # when the evaluation started (what the process already held)
+    peak_bytes: int  # high-water mark during the evaluation, variant build included
+    method: str
+
+
+@dataclass(frozen=True)
 class EvalResult:
     checkpoint: str
     variant: str
@@ -55,17 +75,20 @@ class EvalResult:
     split: str | None
     sentences: int
     data_scheme: str  # how the gold tags were read, e.g. "IOB1 (...) converted to IOB2"
-    scores: Scores
+    scores: Scores | None  # None for random weights: their predictions mean nothing
     speed: Speed
     coverage: Coverage
+    build: Build
+    memory: Memory
     f1_ci95: tuple[float, float] | None = None
-    weights: str = "real"
+    weights: str = "real"  # "real", or "random": an architecture timed without its weights, no F1
+    tokenizer: str = ""  # a stand-in tokenizer's source, when the checkpoint's own was not available
     environment: dict[str, str] = field(default_factory=dict)
     schema: int = SCHEMA_VERSION
 
     @property
-    def f1(self) -> float:
-        return self.scores.f1
+    def f1(self) -> float | None:
+        return self.scores.f1 if self.scores is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,16 +97,21 @@ class EvalResult:
     def from_dict(cls, data: dict[str, Any]) -> EvalResult:
         if data.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"result schema {data.get('schema')!r} is not {SCHEMA_VERSION}; re-run the evaluation")
-        scores = dict(data["scores"])
-        scores["per_type"] = {k: TypeScore(**v) for k, v in scores["per_type"].items()}
+        scores = None
+        if data["scores"] is not None:
+            scores = Scores(
+                **{**data["scores"], "per_type": {k: TypeScore(**v) for k, v in data["scores"]["per_type"].items()}}
+            )
         coverage = dict(data["coverage"])
         coverage["unpredictable_types"] = tuple(coverage["unpredictable_types"])
         ci = data.get("f1_ci95")
         return cls(
             **{
                 **data,
-                "scores": Scores(**scores),
+                "scores": scores,
                 "speed": Speed(**data["speed"]),
+                "build": Build(**data["build"]),
+                "memory": Memory(**data["memory"]),
                 "coverage": Coverage(**coverage),
                 "f1_ci95": tuple(ci) if ci is not None else None,
             }

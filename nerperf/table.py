@@ -40,12 +40,9 @@ def table5(results: Sequence[EvalResult]) -> str:
     """The study's Table 5 (one row per result), plus p90 latency."""
     rows = [
         [
-            r.checkpoint,
+            model_label(r),
             r.variant,
-            f"{r.scores.accuracy:.4f}",
-            f"{r.scores.precision:.4f}",
-            f"{r.scores.recall:.4f}",
-            f"{r.f1:.4f}",
+            *_accuracy_cells(r),
             f"{r.speed.total_s:.2f}",
             f"{r.speed.samples_per_s:.1f}",
             f"{r.speed.latency_mean_s:.4f}",
@@ -56,7 +53,21 @@ def table5(results: Sequence[EvalResult]) -> str:
     return render(rows, TABLE5_COLUMNS)
 
 
+def model_label(result: EvalResult) -> str:
+    """The checkpoint's name, marked wherever its weights were random (its scores mean nothing)."""
+    return result.checkpoint + (" (random weights)" if result.weights == "random" else "")
+
+
+def _accuracy_cells(result: EvalResult) -> list[str]:
+    s = result.scores
+    if s is None:
+        return ["-"] * 4
+    return [f"{s.accuracy:.4f}", f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}"]
+
+
 def per_type(result: EvalResult) -> str:
+    if result.scores is None:
+        return "no per-type scores: random weights"
     rows = [
         [name, f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}", str(s.support)]
         for name, s in result.scores.per_type.items()
@@ -66,16 +77,23 @@ def per_type(result: EvalResult) -> str:
 
 def notes(result: EvalResult) -> list[str]:
     """Everything a reader must know to trust the figures, one line each."""
-    s, c = result.speed, result.coverage
+    s, c, b, m = result.speed, result.coverage, result.build, result.memory
     lines = [
         f"data: {result.data}"
         + (f" [{result.split}]" if result.split else "")
         + f", {result.sentences} sentences, {c.words} words, tags read as {result.data_scheme}",
-        f"matching: seqeval {result.scores.mode} mode, {result.scores.scheme}",
+        f"matching: seqeval {result.scores.mode} mode, {result.scores.scheme}"
+        if result.scores is not None
+        else "WARNING: random weights: timed only, no accuracy figures",
+        f"variant: {result.variant}, {b.size_bytes / 1e6:.1f} MB, built in {b.build_s:.1f} s"
+        + (" (reused from the cache)" if b.from_cache else "")
+        + f"; peak memory {m.peak_bytes / 1e6:.0f} MB ({m.start_bytes / 1e6:.0f} MB held at the start)",
         f"timing: batch size {s.batch_size}, {s.threads} threads, {s.warmup_batches} warm-up batch(es) excluded; "
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]
+    if result.tokenizer:
+        lines.append(f"sequence lengths from a stand-in tokenizer: {result.tokenizer}")
     if result.f1_ci95 is not None:
         lines.append(f"F1 95% bootstrap interval: {result.f1_ci95[0]:.4f} to {result.f1_ci95[1]:.4f}")
     if c.windowed_sentences:

@@ -34,3 +34,9 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("default", max_examples=40, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _variant_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Built variants go to a temporary cache, never the user's ~/.cache/nerperf."""
+    os.environ["NERPERF_CACHE"] = str(tmp_path_factory.mktemp("nerperf-cache"))

@@ -92,3 +92,29 @@ def test_console_script(bert_checkpoint: Path, conll_file: Path, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "r.json").read_text())["sentences"] == 5
+
+
+def test_unknown_or_unavailable_variant_exits_2(
+    bert_checkpoint: Path, conll_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ["eval", "--model", str(bert_checkpoint), "--data", str(conll_file)]
+    assert main([*base, "--variant", "int9"]) == 2
+    assert "unknown variant 'int9': did you mean 'int8'?" in capsys.readouterr().err
+    from nerperf import machine
+
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert main([*base, "--variant", "bf16"]) == 2
+    assert "unavailable: this CPU has no native bfloat16" in capsys.readouterr().err
+
+
+def test_variants_lists_each_with_its_availability(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerperf import machine
+
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert main(["variants"]) == 0
+    out = capsys.readouterr().out
+    for name in ("fp32", "int8", "onnx", "onnx-int8", "bf16"):
+        assert f"\n{name} " in f"\n{out}"
+    assert "unavailable here: this CPU has no native bfloat16" in out

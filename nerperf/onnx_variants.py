@@ -1,0 +1,154 @@
+"""The ONNX Runtime variants: export, transformer fusions, dynamic int8 quantization, and running them.
+
+Export uses torch's legacy (TorchScript) exporter at opset 17 with eager attention: the default dynamo
+exporter needs onnxscript, and onnxruntime's transformer optimizer fuses no attention on its graphs nor
+on an export of transformers' SDPA attention. On the eager export it fuses embeddings, attention, GELU
+and layer norms (the counts are kept in the cache entry's details). Quantization is onnxruntime's own
+``quantize_dynamic`` on the optimized graph; its options are chosen by measurement (see README).
+Caching and keys are :mod:`nerperf.cache`'s; which variants exist is :mod:`nerperf.variants`'.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+from nerperf.alignment import encode
+from nerperf.checkpoints import Checkpoint
+
+MODEL_FILE = "model.onnx"
+_OPSET = 17
+_PROTOBUF_LIMIT = 2_000_000_000  # bytes: bigger models keep their weights in an external data file
+# Families onnxruntime's optimizer handles as "bert" (encoder-only, post-layer-norm).
+_OPTIMIZER_TYPES = {"bert": "bert", "distilbert": "bert", "roberta": "bert", "xlm-roberta": "bert"}
+QUANTIZATION = {"weight_type": "QInt8", "per_channel": False, "reduce_range": False}
+
+
+def export(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
+    """Export the checkpoint to ``directory/model.onnx``, fused by onnxruntime's optimizer where it applies."""
+    import torch
+
+    model = checkpoint.model
+    names = input_names(checkpoint)
+    sample = _sample_inputs(checkpoint, names)
+    large = _parameter_bytes(model) > _PROTOBUF_LIMIT
+    raw = directory / "export" / MODEL_FILE
+    raw.parent.mkdir()
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            # The legacy exporter's own deprecation notice and tracer warnings are about the export, not us.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _positional(model, names),
+                tuple(sample[n] for n in names),
+                str(raw),
+                input_names=names,
+                output_names=["logits"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "logits"]},
+                opset_version=_OPSET,
+                dynamo=False,
+            )
+    finally:
+        model.set_attn_implementation(before)
+        model.eval()
+    details: dict[str, Any] = {"opset": _OPSET, "inputs": names}
+    optimizer_type = _OPTIMIZER_TYPES.get(model.config.model_type)
+    if optimizer_type is None:
+        _move_model(raw, directory / MODEL_FILE, large)
+        details["fusions"] = f"none: onnxruntime's optimizer has no recipe for {model.config.model_type}"
+    else:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimized = optimize_model(
+            str(raw),
+            model_type=optimizer_type,
+            num_heads=model.config.num_attention_heads,
+            hidden_size=model.config.hidden_size,
+        )
+        details["fusions"] = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+        optimized.save_model_to_file(str(directory / MODEL_FILE), use_external_data_format=large)
+    shutil.rmtree(raw.parent)
+    return details
+
+
+def quantize(source: Path, directory: Path) -> dict[str, Any]:
+    """onnxruntime dynamic int8 quantization of the optimized graph in ``source``."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(source / MODEL_FILE),
+        str(directory / MODEL_FILE),
+        weight_type=getattr(QuantType, QUANTIZATION["weight_type"]),
+        per_channel=QUANTIZATION["per_channel"],
+        reduce_range=QUANTIZATION["reduce_range"],
+        # The optimizer's fused ops lack type information the quantizer needs without this.
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+    return {"quantization": dict(QUANTIZATION)}
+
+
+def session_forward(directory: Path, threads: int) -> Any:
+    """A forward function running ``directory/model.onnx`` with onnxruntime on ``threads`` threads."""
+    import onnxruntime
+    import torch
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+
+    def forward(tensors: dict[str, Any]) -> Any:
+        (logits,) = session.run(["logits"], {n: tensors[n].numpy() for n in names})
+        return torch.from_numpy(logits)
+
+    return forward
+
+
+def input_names(checkpoint: Checkpoint) -> list[str]:
+    """The tokenizer's features that the model's forward takes, in the tokenizer's order."""
+    accepted = inspect.signature(checkpoint.model.forward).parameters
+    return [n for n in checkpoint.tokenizer.model_input_names if n in accepted]
+
+
+def _positional(model: Any, names: list[str]) -> Any:
+    """The model called with its inputs in a fixed order, returning only the logits (as export needs)."""
+    import torch
+
+    class Positional(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: Any) -> Any:
+            return self.model(**dict(zip(names, inputs, strict=True))).logits
+
+    # eval() before export: the exporter restores the wrapper's training flag afterwards, recursively, and
+    # a new Module starts in training mode, which would leave the checkpoint's model with dropout on.
+    return Positional().eval()
+
+
+def _sample_inputs(checkpoint: Checkpoint, names: list[str]) -> dict[str, Any]:
+    from nerperf.runner import pad
+
+    encoded = encode(checkpoint.tokenizer, [["nerperf", "exports", "this"], ["a", "model"]], checkpoint.max_length)
+    tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
+    return {n: tensors[n] for n in names}
+
+
+def _parameter_bytes(model: Any) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def _move_model(source: Path, target: Path, large: bool) -> None:
+    import onnx
+
+    model = onnx.load(str(source))
+    onnx.save_model(model, str(target), save_as_external_data=large, location=target.name + ".data")

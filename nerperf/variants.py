@@ -1,0 +1,201 @@
+"""The registry of variants: fp32, int8, onnx, onnx-int8, bf16. Each is one small spec.
+
+A variant turns a loaded checkpoint into a *forward* function (padded int64 tensors -> logits) that the
+runner calls instead of the torch model, so the runner, metrics and benchmarks are the same for all.
+A spec says what it is, why it cannot run here (``unavailable``), and how to prepare it: in memory
+(torch variants derive from the loaded model in about a second) or built once into the on-disk cache
+(:mod:`nerperf.cache`; ONNX exports take tens of seconds). Adding a variant is adding one entry to
+``VARIANTS``. The recipes are :mod:`nerperf.torch_variants`' and :mod:`nerperf.onnx_variants`'.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from nerperf import cache
+from nerperf.checkpoints import Checkpoint
+from nerperf.runner import Forward
+
+
+class VariantError(ValueError):
+    """An unknown variant name, or a variant that cannot be built; the message says what to do."""
+
+
+class VariantUnavailable(VariantError):
+    """The variant cannot run on this machine or installation; the message says why."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A variant ready to run, with the facts a result records about it."""
+
+    variant: str
+    forward: Forward
+    size_bytes: int  # on disk (cached variants) or serialized state dict (in-memory ones)
+    build_s: float  # time to derive or build it (a cached entry reports its original build)
+    from_cache: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where built variants are cached and how many threads the forward may use."""
+
+    cache_root: Path
+    threads: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    summary: str
+    recipe: str  # part of the cache key: change it whenever the recipe changes
+    prepare: Callable[[Checkpoint, Context], Prepared]
+    unavailable: Callable[[], str | None] = lambda: None
+    libraries: tuple[str, ...] = ("torch", "transformers")  # whose versions key the cache
+
+
+def _needs(*modules: str) -> Callable[[], str | None]:
+    def unavailable() -> str | None:
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            return f"{' and '.join(missing)} not installed: pip install 'nerperf[onnx]'"
+        return None
+
+    return unavailable
+
+
+def _bf16_unavailable() -> str | None:
+    from nerperf.machine import native_bf16
+
+    if native_bf16():
+        return None
+    return (
+        "this CPU has no native bfloat16 (no AVX512-BF16 or AMX flag): torch converts instead, which measured "
+        "3x (batch 1) to 6x (batch 32) slower than fp32 for BERT-base on an AVX2 CPU"
+    )
+
+
+def _torch(name: str) -> Callable[[Checkpoint, Context], Prepared]:
+    def prepare(checkpoint: Checkpoint, context: Context) -> Prepared:
+        from nerperf import torch_variants
+
+        return torch_variants.prepare(name, checkpoint)
+
+    return prepare
+
+
+def _prepare_onnx(checkpoint: Checkpoint, context: Context) -> Prepared:
+    from nerperf import onnx_variants
+
+    entry = built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
+    return _on_disk("onnx", entry, context)
+
+
+def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
+    from nerperf import onnx_variants
+
+    source = built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
+    entry = built(
+        "onnx-int8", checkpoint, context, lambda directory: onnx_variants.quantize(source.directory, directory)
+    )
+    return _on_disk("onnx-int8", entry, context)
+
+
+def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
+    from nerperf import onnx_variants
+
+    forward = onnx_variants.session_forward(entry.directory, context.threads)
+    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
+
+
+_ONNX_LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant("fp32", "torch eager, default (SDPA) attention: the reference", "fp32/1", _torch("fp32")),
+        Variant(
+            "int8",
+            "torch dynamic int8 quantization of the linear layers (the Q8BERT recipe)",
+            "int8/quantize_dynamic-qint8-linear/1",
+            _torch("int8"),
+        ),
+        Variant(
+            "bf16",
+            "torch with bfloat16 weights and activations",
+            "bf16/1",
+            _torch("bf16"),
+            _bf16_unavailable,
+        ),
+        Variant(
+            "onnx",
+            "ONNX export (eager attention, opset 17) with onnxruntime's transformer fusions, run by onnxruntime",
+            "onnx/legacy-export-opset17-eager/ort-optimizer-bert/1",
+            _prepare_onnx,
+            _needs("onnx", "onnxruntime"),
+            _ONNX_LIBRARIES,
+        ),
+        Variant(
+            "onnx-int8",
+            "the onnx variant with onnxruntime's dynamic int8 quantization of its matrix multiplies",
+            "onnx-int8/quantize_dynamic-qint8-per-tensor/1",
+            _prepare_onnx_int8,
+            _needs("onnx", "onnxruntime"),
+            _ONNX_LIBRARIES,
+        ),
+    )
+}
+
+
+def get_variant(name: str) -> Variant:
+    """The registered variant ``name``; an unknown name gets a suggestion and the list."""
+    try:
+        return VARIANTS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, VARIANTS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise VariantError(f"unknown variant {name!r}: {hint}available: {', '.join(VARIANTS)}") from None
+
+
+def prepare(name: str, checkpoint: Checkpoint, context: Context) -> Prepared:
+    """Variant ``name`` of ``checkpoint``, ready to run; raises VariantUnavailable with the reason."""
+    variant = get_variant(name)
+    reason = variant.unavailable()
+    if reason:
+        raise VariantUnavailable(f"variant {name} of {checkpoint.name}: unavailable: {reason}")
+    return variant.prepare(checkpoint, context)
+
+
+def built(name: str, checkpoint: Checkpoint, context: Context, build: Callable[[Path], dict[str, Any]]) -> cache.Entry:
+    """The cached files of an on-disk variant; ``build(directory) -> details`` makes them on first use."""
+    variant = get_variant(name)
+    parts = {
+        "checkpoint": checkpoint_fingerprint(checkpoint),
+        "variant": variant.recipe,
+        **{library: _version(library) for library in (*variant.libraries, "nerperf")},
+    }
+    return cache.get_or_build(context.cache_root, f"{checkpoint.name}-{name}", parts, build)
+
+
+def checkpoint_fingerprint(checkpoint: Checkpoint) -> str:
+    """What identifies the checkpoint's content: preset (hub revision, random seed) or its files' hash."""
+    if checkpoint.fingerprint:
+        return checkpoint.fingerprint
+    directory = Path(checkpoint.name)
+    if not directory.is_dir():
+        raise VariantError(f"checkpoint {checkpoint.name}: no directory to fingerprint for the variant cache")
+    return "sha256:" + cache.directory_fingerprint(directory)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"

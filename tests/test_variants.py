@@ -1,0 +1,173 @@
+"""Variants: each builds and predicts on a tiny model; onnx agrees with fp32; the cache is reused or rebuilt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from tiny import SENTENCES
+
+from nerperf import cache, onnx_variants, variants
+from nerperf.checkpoints import Checkpoint, load_checkpoint
+from nerperf.evaluation import evaluate
+from nerperf.runner import UNALIGNED, pad, predict
+from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable
+
+WORDS = [[word for word, _ in sentence] for sentence in SENTENCES]
+
+
+def context(root: Path) -> Context:
+    return Context(root, threads=1)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_variant_builds_and_predicts_every_word(name: str, bert_checkpoint: Path, tmp_path: Path) -> None:
+    checkpoint = load_checkpoint(bert_checkpoint)
+    prepared = VARIANTS[name].prepare(checkpoint, context(tmp_path))  # bypasses availability: bf16 runs anyway
+    run = predict(checkpoint, WORDS, batch_size=2, forward=prepared.forward)
+    labels = checkpoint.id2label
+    assert [len(row) for row in run.label_ids] == [len(words) for words in WORDS]
+    assert all(i in labels for row in run.label_ids for i in row if i != UNALIGNED)
+    assert prepared.size_bytes > 0
+    assert prepared.variant == name
+
+
+def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    onnx = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    from nerperf.alignment import encode
+
+    encoded = encode(checkpoint.tokenizer, WORDS, checkpoint.max_length)
+    tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
+    with torch.inference_mode():
+        expected = checkpoint.model(**tensors).logits
+    real = tensors["attention_mask"].bool()  # padding positions are never read, and runtimes differ there
+    torch.testing.assert_close(onnx.forward(tensors)[real], expected[real], atol=1e-4, rtol=1e-4)
+    fp32 = predict(checkpoint, WORDS, batch_size=3)
+    assert predict(checkpoint, WORDS, batch_size=3, forward=onnx.forward).label_ids == fp32.label_ids
+    assert not checkpoint.model.training  # exporting left the torch model in eval mode (dropout off)
+    assert onnx.details["fusions"]  # onnxruntime's optimizer fused something on the eager export
+
+
+def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:
+    checkpoint = load_checkpoint(bert_checkpoint)
+    first = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    int8 = VARIANTS["onnx-int8"].prepare(checkpoint, context(tmp_path))
+    assert not first.from_cache and not int8.from_cache
+    assert int8.details["quantization"] == onnx_variants.QUANTIZATION
+    assert int8.size_bytes < first.size_bytes
+    entries = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert len(entries) == 2  # one export, one quantized graph: the export was not redone
+
+
+def test_a_cached_entry_is_reused_without_rebuilding(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoint = load_checkpoint(bert_checkpoint)
+    first = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("rebuilt a valid cache entry")
+
+    monkeypatch.setattr(onnx_variants, "export", refuse)
+    again = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    assert again.from_cache and again.build_s == first.build_s and again.size_bytes == first.size_bytes
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: (d / onnx_variants.MODEL_FILE).write_bytes(b"\0" * 100), id="truncated-model"),
+        pytest.param(lambda d: _flip_last_byte(d / onnx_variants.MODEL_FILE), id="corrupted-model"),
+        pytest.param(lambda d: (d / cache.MANIFEST).unlink(), id="no-manifest"),
+        pytest.param(lambda d: (d / cache.MANIFEST).write_text("{"), id="bad-manifest"),
+        pytest.param(lambda d: (d / "stray.bin").write_bytes(b"x"), id="extra-file"),
+    ],
+)
+def test_a_damaged_entry_is_rebuilt(damage: object, bert_checkpoint: Path, tmp_path: Path) -> None:
+    checkpoint = load_checkpoint(bert_checkpoint)
+    VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    damage(entry)  # type: ignore[operator]
+    rebuilt = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    assert not rebuilt.from_cache
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == [entry]  # rebuilt in place, nothing left over
+    assert predict(checkpoint, WORDS, forward=rebuilt.forward).label_ids == predict(checkpoint, WORDS).label_ids
+
+
+def _flip_last_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_an_entry_built_by_other_library_versions_is_not_trusted(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoint = load_checkpoint(bert_checkpoint)
+    VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    real_version = variants._version
+    monkeypatch.setattr(variants, "_version", lambda p: "99.0" if p == "onnxruntime" else real_version(p))
+    other = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    assert not other.from_cache
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
+
+
+def test_a_changed_checkpoint_gets_a_new_entry(bert_checkpoint: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = Path(shutil.copytree(bert_checkpoint, tmp_path / "copy"))
+    cache_root = tmp_path / "cache"
+    VARIANTS["onnx"].prepare(load_checkpoint(copy), context(cache_root))
+    config = copy / "config.json"
+    config.write_text(config.read_text().replace('"I-MISC"', '"I-MISC" '))  # same model, different bytes
+    assert not VARIANTS["onnx"].prepare(load_checkpoint(copy), context(cache_root)).from_cache
+
+
+def test_a_failed_build_leaves_nothing(bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(checkpoint: Checkpoint, directory: Path) -> None:
+        (directory / onnx_variants.MODEL_FILE).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(onnx_variants, "export", fail)
+    with pytest.raises(KeyboardInterrupt):
+        VARIANTS["onnx"].prepare(load_checkpoint(bert_checkpoint), context(tmp_path))
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_unknown_variant_gets_a_suggestion(bert_checkpoint: Path, conll_file: Path) -> None:
+    with pytest.raises(VariantError, match=r"unknown variant 'onnx-int9': did you mean 'onnx-int8'\? available: fp32"):
+        evaluate(bert_checkpoint, conll_file, variant="onnx-int9")
+
+
+def test_bf16_is_unavailable_without_native_support(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerperf import machine
+
+    checkpoint = load_checkpoint(bert_checkpoint)
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    with pytest.raises(VariantUnavailable, match="bf16 of .*: unavailable: this CPU has no native bfloat16"):
+        variants.prepare("bf16", checkpoint, context(tmp_path))
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    assert variants.prepare("bf16", checkpoint, context(tmp_path)).variant == "bf16"
+
+
+def test_missing_onnxruntime_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "onnxruntime" else real(name))
+    assert VARIANTS["onnx-int8"].unavailable() == "onnxruntime not installed: pip install 'nerperf[onnx]'"
+
+
+def test_evaluate_records_the_variant(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
+    fp32 = evaluate(bert_checkpoint, conll_file, cache_dir=tmp_path)
+    result = evaluate(bert_checkpoint, conll_file, variant="onnx", cache_dir=tmp_path)
+    assert result.variant == "onnx" and fp32.variant == "fp32"
+    assert result.f1 == pytest.approx(fp32.f1)
+    assert result.build.size_bytes > 0 and not result.build.from_cache
+    assert result.memory.peak_bytes >= result.memory.start_bytes > 0
+    assert result.speed.matmul_gflop == pytest.approx(fp32.speed.matmul_gflop) and fp32.speed.matmul_gflop > 0
+    assert result.environment["onnxruntime"] != "not installed"

@@ -124,7 +124,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "int8",
             "torch dynamic int8 quantization of the linear layers (the Q8BERT recipe)",
-            "int8/quantize_dynamic-qint8-linear/1",
+            "int8/quantize_dynamic-qint8-per-channel-linear/1",
             _torch("int8"),
         ),
         Variant(
@@ -144,8 +144,8 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "onnx-int8",
-            "the onnx variant with onnxruntime's dynamic int8 quantization of its matrix multiplies",
-            "onnx-int8/quantize_dynamic-qint8-per-tensor/1",
+            "the onnx variant with onnxruntime's dynamic int8 quantization (signed weights, per channel)",
+            "onnx-int8/quantize_dynamic-qint8-per-channel/1",
             _prepare_onnx_int8,
             _needs("onnx", "onnxruntime"),
             _ONNX_LIBRARIES,

@@ -1,0 +1,128 @@
+"""Every variant against fp32, measured in one run: the README's variant table.
+
+Offline checkpoints (real weights) on the whole test split: F1, batched throughput (batch 32) and
+per-sentence latency (batch 1). The int8 variants may lose at most 1.0 F1 point, onnx at most 0.05.
+The study's architectures with random weights (no F1) on the first 1,000 validation sentences: opt in
+with ``NERPERF_STUDY=all`` or a list such as ``NERPERF_STUDY=bert-base,distilbert`` (BERT-base takes
+about 10 minutes on 2 cores, XLM-RoBERTa-large about 25). Sequence lengths for those come from the
+stand-in tokenizer of ``minilm-l6-conll03`` (uncased WordPiece) where a checkpoint's own is not cached.
+
+Results go to ``.benchmarks/variants/`` (one JSON per run and ``variants.md``, rewritten after each
+run); timings are recorded, never asserted.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nerperf.architectures import ARCHITECTURES, random_checkpoint
+from nerperf.checkpoints import Checkpoint, load_checkpoint
+from nerperf.evaluation import STUDY_SENTENCES, evaluate
+from nerperf.machine import Peaks, cpu_model, matmul_peaks
+from nerperf.results import EvalResult
+from nerperf.table import variant_table
+from nerperf.variants import VARIANTS
+
+THREADS = 2
+OUTPUT = Path(".benchmarks/variants")
+OFFLINE = ("minilm-l6-conll03", "minilm-l3-conll03")
+INT8_MAX_LOSS = 0.010
+ONNX_MAX_DIFFERENCE = 0.0005
+STUDY = [n for n in os.environ.get("NERPERF_STUDY", "").replace("all", ",".join(ARCHITECTURES)).split(",") if n]
+# BERT-base, the baseline, through every variant; the others through fp32, ONNX Runtime fp32 and int8.
+STUDY_VARIANTS = {"bert-base": tuple(VARIANTS)}
+OTHER_STUDY_VARIANTS = ("fp32", "onnx", "onnx-int8")
+# XLM-RoBERTa-large is 3.5x BERT-base per token: fp32 and the best int8 variant only.
+STUDY_VARIANTS["xlm-roberta-large"] = ("fp32", "onnx-int8")
+
+runs: dict[tuple[str, str], tuple[EvalResult, EvalResult]] = {}
+
+
+@pytest.fixture(scope="module")
+def peaks() -> Peaks:
+    return matmul_peaks(THREADS)
+
+
+@pytest.fixture(scope="module", params=OFFLINE)
+def offline(request: pytest.FixtureRequest, shared: Path) -> Checkpoint:
+    return load_checkpoint(shared / "models" / request.param)
+
+
+def measure(benchmark: Any, checkpoint: Checkpoint, data: Path, variant: str, limit: int | None, peaks: Peaks) -> None:
+    reason = VARIANTS[variant].unavailable()
+    if reason:
+        pytest.skip(f"{variant}: {reason}")
+    options = dict(limit=limit, threads=THREADS, variant=variant)
+    single = evaluate(checkpoint, data, batch_size=1, **options)
+    benchmark.group = f"variants-{Path(checkpoint.name).name}"
+    batched = benchmark.pedantic(evaluate, args=(checkpoint, data), kwargs=options, rounds=1, iterations=1)
+    benchmark.extra_info.update(variant=variant, weights=batched.weights, f1=batched.f1)
+    name = Path(checkpoint.name).name
+    runs[(name, variant)] = (single, batched)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    single.save(OUTPUT / f"{name}-{variant}-batch1.json")
+    batched.save(OUTPUT / f"{name}-{variant}-batched.json")
+    write_table(peaks)
+
+
+def write_table(peaks: Peaks) -> None:
+    """Rewrite variants.md from every pair of result files in OUTPUT, so separate runs add up."""
+    from nerperf.results import write_atomic
+
+    pairs = []
+    for single_file in OUTPUT.glob("*-batch1.json"):
+        batched_file = single_file.with_name(single_file.name.replace("-batch1.json", "-batched.json"))
+        if batched_file.exists():
+            pairs.append(tuple(EvalResult.from_json(f.read_text()) for f in (single_file, batched_file)))
+    order = list(VARIANTS)
+    pairs.sort(key=lambda p: (p[0].weights != "real", p[0].checkpoint, order.index(p[0].variant)))
+    header = (
+        f"{cpu_model()}, {peaks.threads} threads. Measured matmul peaks: fp32 {peaks.fp32_gflops:.0f} GFLOP/s, "
+        f"int8 {peaks.int8_gops:.0f} GOP/s ({peaks.method}).\n\n"
+    )
+    write_atomic(OUTPUT / "variants.md", header + variant_table(pairs, peaks) + "\n")
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_offline_variant(benchmark: Any, shared: Path, offline: Checkpoint, variant: str, peaks: Peaks) -> None:
+    if variant != "fp32" and (Path(offline.name).name, "fp32") not in runs:
+        pytest.skip("its fp32 reference did not run")
+    measure(benchmark, offline, shared / "data/conll2003/test.txt", variant, None, peaks)
+    name = Path(offline.name).name
+    f1, reference = runs[(name, variant)][1].f1, runs[(name, "fp32")][1].f1
+    assert f1 is not None and reference is not None
+    if "int8" in variant:
+        assert reference - f1 <= INT8_MAX_LOSS, f"{name} {variant}: F1 {f1:.4f}, fp32 {reference:.4f}"
+    elif variant == "onnx":
+        assert abs(reference - f1) <= ONNX_MAX_DIFFERENCE, f"{name} onnx: F1 {f1:.4f}, fp32 {reference:.4f}"
+
+
+def study_cases() -> list[Any]:
+    if not STUDY:
+        return [pytest.param("", "", marks=pytest.mark.skip(reason="opt in with NERPERF_STUDY=all (about an hour)"))]
+    return [
+        pytest.param(name, variant, id=f"{name}-{variant}")
+        for name in STUDY
+        for variant in STUDY_VARIANTS.get(name, OTHER_STUDY_VARIANTS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def random_models() -> dict[str, Checkpoint]:
+    return {}
+
+
+@pytest.mark.parametrize(("architecture", "variant"), study_cases())
+def test_study_architecture(
+    benchmark: Any, shared: Path, random_models: dict[str, Checkpoint], architecture: str, variant: str, peaks: Peaks
+) -> None:
+    if architecture not in random_models:
+        random_models.clear()  # one architecture in memory at a time
+        stand_in = shared / "models" / "minilm-l6-conll03"
+        random_models[architecture] = random_checkpoint(architecture, tokenizer=stand_in)
+    checkpoint = random_models[architecture]
+    measure(benchmark, checkpoint, shared / "data/conll2003/valid.txt", variant, STUDY_SENTENCES, peaks)

@@ -16,7 +16,6 @@ torch module would mean pickling it whole, which nerperf's loading rules forbid.
 from __future__ import annotations
 
 import copy
-import io
 import time
 import warnings
 from typing import Any
@@ -50,13 +49,22 @@ def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
     def forward(tensors: dict[str, Any]) -> Any:
         return model(**tensors).logits.float()
 
-    return Prepared(name, forward, _serialized_bytes(model), build_s, False, details)
+    return Prepared(name, forward, _state_bytes(model), build_s, False, details)
 
 
-def _serialized_bytes(model: Any) -> int:
-    """The size of the model's state dict as torch.save writes it: the variant's size on disk."""
+def _state_bytes(model: Any) -> int:
+    """The bytes of the model's state dict (quantized weights included): its size as saved.
+
+    Counted, not serialized: a serialized copy of a large model would itself raise the peak memory
+    that the result records.
+    """
     import torch
 
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.tell()
+    def size(value: Any) -> int:
+        if isinstance(value, torch.Tensor):
+            return value.numel() * value.element_size()
+        if isinstance(value, (tuple, list)):
+            return sum(size(v) for v in value)
+        return 0
+
+    return sum(size(v) for v in model.state_dict().values())

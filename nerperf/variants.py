@@ -37,7 +37,7 @@ class Prepared:
 
     variant: str
     forward: Forward
-    size_bytes: int  # on disk (cached variants) or serialized state dict (in-memory ones)
+    size_bytes: int  # on disk (cached variants) or the bytes of the state dict (in-memory ones)
     build_s: float  # time to derive or build it (a cached entry reports its original build)
     from_cache: bool
     details: dict[str, Any] = field(default_factory=dict)

@@ -13,13 +13,12 @@ size). The FLOPs counted per forward pass are :func:`matmul_flops`'s.
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf.checkpoints import Checkpoint, CheckpointError, max_length
+from nerperf.checkpoints import Checkpoint, CheckpointError, accepted_inputs, max_length
 
 CONLL_LABELS = ("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 HRL_LABELS = ("O", "B-DATE", "I-DATE", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
@@ -139,8 +138,7 @@ def random_checkpoint(name: str | Path, tokenizer: str | Path | None = None, see
         config.vocab_size = len(loaded)  # the stand-in's ids must fit the embedding
     torch.manual_seed(seed)
     model = AutoModelForTokenClassification.from_config(config).eval()
-    accepted = inspect.signature(model.forward).parameters
-    loaded.model_input_names = [n for n in loaded.model_input_names if n in accepted]
+    loaded.model_input_names = accepted_inputs(model, loaded)  # a stand-in may offer inputs it lacks
     fingerprint = f"random:seed={seed}:{config.to_json_string(use_diff=False)}"
     return Checkpoint(name, loaded, model, max_length(config, loaded), "random", fingerprint, source)
 

@@ -8,6 +8,7 @@ Mapping labels onto the data is :mod:`nerperf.labels`'s job; running the model i
 
 from __future__ import annotations
 
+import inspect
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,12 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
     revision = getattr(config, "_commit_hash", None)
     fingerprint = f"hub:{name}@{revision}" if revision and not Path(source).is_dir() else None
     return Checkpoint(name, tokenizer, model, max_length(config, tokenizer), weights, fingerprint)
+
+
+def accepted_inputs(model: Any, tokenizer: Any) -> list[str]:
+    """The tokenizer's features that the model's forward takes, in the tokenizer's order."""
+    accepted = inspect.signature(model.forward).parameters
+    return [name for name in tokenizer.model_input_names if name in accepted]
 
 
 def _asks_for_remote_code(source: str, hub_options: dict[str, Any]) -> bool:

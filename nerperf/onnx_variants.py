@@ -10,14 +10,13 @@ Caching and keys are :mod:`nerperf.cache`'s; which variants exist is :mod:`nerpe
 
 from __future__ import annotations
 
-import inspect
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
 from nerperf.alignment import encode
-from nerperf.checkpoints import Checkpoint
+from nerperf.checkpoints import Checkpoint, accepted_inputs
 
 MODEL_FILE = "model.onnx"
 _OPSET = 17
@@ -32,7 +31,7 @@ def export(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
     import torch
 
     model = checkpoint.model
-    names = input_names(checkpoint)
+    names = accepted_inputs(model, checkpoint.tokenizer)
     sample = _sample_inputs(checkpoint, names)
     large = _parameter_bytes(model) > _PROTOBUF_LIMIT
     raw = directory / "export" / MODEL_FILE
@@ -110,12 +109,6 @@ def session_forward(directory: Path, threads: int) -> Any:
         return torch.from_numpy(logits)
 
     return forward
-
-
-def input_names(checkpoint: Checkpoint) -> list[str]:
-    """The tokenizer's features that the model's forward takes, in the tokenizer's order."""
-    accepted = inspect.signature(checkpoint.model.forward).parameters
-    return [n for n in checkpoint.tokenizer.model_input_names if n in accepted]
 
 
 def _positional(model: Any, names: list[str]) -> Any:

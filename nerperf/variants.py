@@ -91,17 +91,20 @@ def _torch(name: str) -> Callable[[Checkpoint, Context], Prepared]:
     return prepare
 
 
-def _prepare_onnx(checkpoint: Checkpoint, context: Context) -> Prepared:
+def _onnx_export(checkpoint: Checkpoint, context: Context) -> cache.Entry:
     from nerperf import onnx_variants
 
-    entry = built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
-    return _on_disk("onnx", entry, context)
+    return built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
+
+
+def _prepare_onnx(checkpoint: Checkpoint, context: Context) -> Prepared:
+    return _on_disk("onnx", _onnx_export(checkpoint, context), context)
 
 
 def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
     from nerperf import onnx_variants
 
-    source = built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
+    source = _onnx_export(checkpoint, context)
     entry = built(
         "onnx-int8", checkpoint, context, lambda directory: onnx_variants.quantize(source.directory, directory)
     )

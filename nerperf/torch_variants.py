@@ -7,7 +7,7 @@ AVX2 CPU (BERT-base, 2 threads, 24 tokens): torch fp32 137 ms per sentence, ``qu
 batch 32 the three took 1.9 s, 1.8 s and 31 s. torchao has no fast int8 CPU kernel for this path, so the
 deprecated one is the one that is fast and still shipped; its warning is silenced here only. Weights are
 scaled per output channel: on the whole test split per-tensor scales lost 1.35 F1 points for
-minilm-l6-conll03 (0.66 for minilm-l3), per-channel 0.81 (0.20), at the same speed.
+minilm-l6-conll03 (0.66 for minilm-l3), per-channel 0.80 (0.20), at the same speed.
 
 These variants are not cached on disk: they take about a second to derive, and keeping a quantized
 torch module would mean pickling it whole, which nerperf's loading rules forbid.

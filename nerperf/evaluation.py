@@ -9,7 +9,6 @@ benchmarks all call it.
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 from pathlib import Path
 
 from nerperf import cache, variants
@@ -115,10 +114,7 @@ def environment() -> dict[str, str]:
     """Versions that move the numbers, recorded with every result."""
     found = {"python": platform.python_version(), "machine": platform.machine()}
     for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval", "onnx", "onnxruntime"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
+        found[package] = variants.installed_version(package)
     return found
 
 

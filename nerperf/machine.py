@@ -11,7 +11,6 @@ one in the same process.
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,11 +97,9 @@ def _best(run: Callable[[], object], repeats: int) -> float:
 def _torch_int8_linear(n: int) -> Callable[[], object]:
     import torch
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # quantize_dynamic is deprecated: see nerperf.torch_variants
-        linear = torch.ao.quantization.quantize_dynamic(
-            torch.nn.Sequential(torch.nn.Linear(n, n)), {torch.nn.Linear}, dtype=torch.qint8
-        )
+    from nerperf.torch_variants import quantize_int8
+
+    linear = quantize_int8(torch.nn.Sequential(torch.nn.Linear(n, n)))
     x = torch.randn(n, n)
 
     def run() -> object:

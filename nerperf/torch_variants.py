@@ -32,12 +32,7 @@ def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
     if name == "fp32":
         model = checkpoint.model
     elif name == "int8":
-        with warnings.catch_warnings():
-            # Deprecated for torchao, which is 10x slower here (see the module docstring).
-            warnings.filterwarnings("ignore", "torch.ao.quantization is deprecated", DeprecationWarning)
-            warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
-            per_channel = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
-            model = torch.ao.quantization.quantize_dynamic(checkpoint.model, per_channel, dtype=torch.qint8)
+        model = quantize_int8(checkpoint.model)
         details["engine"] = torch.backends.quantized.engine
     elif name == "bf16":
         model = copy.deepcopy(checkpoint.model).to(torch.bfloat16)
@@ -50,6 +45,18 @@ def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
         return model(**tensors).logits.float()
 
     return Prepared(name, forward, _state_bytes(model), build_s, False, details)
+
+
+def quantize_int8(model: Any) -> Any:
+    """A copy of ``model`` with dynamic int8 Linear layers, weights scaled per output channel."""
+    import torch
+
+    with warnings.catch_warnings():
+        # Deprecated for torchao, which is 10x slower here (see the module docstring).
+        warnings.filterwarnings("ignore", "torch.ao.quantization is deprecated", DeprecationWarning)
+        warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
+        per_channel = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}
+        return torch.ao.quantization.quantize_dynamic(model, per_channel, dtype=torch.qint8)
 
 
 def _state_bytes(model: Any) -> int:

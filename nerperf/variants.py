@@ -182,7 +182,7 @@ def built(name: str, checkpoint: Checkpoint, context: Context, build: Callable[[
     parts = {
         "checkpoint": checkpoint_fingerprint(checkpoint),
         "variant": variant.recipe,
-        **{library: _version(library) for library in (*variant.libraries, "nerperf")},
+        **{library: installed_version(library) for library in (*variant.libraries, "nerperf")},
     }
     return cache.get_or_build(context.cache_root, f"{checkpoint.name}-{name}", parts, build)
 
@@ -197,7 +197,7 @@ def checkpoint_fingerprint(checkpoint: Checkpoint) -> str:
     return "sha256:" + cache.directory_fingerprint(directory)
 
 
-def _version(package: str) -> str:
+def installed_version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

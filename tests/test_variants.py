@@ -107,8 +107,8 @@ def test_an_entry_built_by_other_library_versions_is_not_trusted(
 ) -> None:
     checkpoint = load_checkpoint(bert_checkpoint)
     VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
-    real_version = variants._version
-    monkeypatch.setattr(variants, "_version", lambda p: "99.0" if p == "onnxruntime" else real_version(p))
+    real_version = variants.installed_version
+    monkeypatch.setattr(variants, "installed_version", lambda p: "99.0" if p == "onnxruntime" else real_version(p))
     other = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
     assert not other.from_cache
     assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2

@@ -2,16 +2,29 @@
 
 ``../shared`` beside the repository holds the real CoNLL-2003 splits and two fine-tuned checkpoints;
 ``NERPERF_SHARED`` points elsewhere. They are read by path and never copied into the repository.
+
+What runs: ``pytest`` runs the unit tests (``tests/``); ``pytest --benchmark-only`` runs the benchmark
+suite (``benches/``), floors included; ``pytest benches`` runs all of benches/, checks without timings
+included.
+
+The nerperf plugin's defaults here (:func:`pytest_nerperf_settings`): the data is the shared CoNLL-2003
+directory, the shared models are registered beside the study's checkpoints, and where the study's
+baseline cannot be had (no hub, not in the Hugging Face cache) the floors are relative to
+``minilm-l6-conll03`` instead. The study's checkpoints then skip with their reason; with the hub they run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("NERPERF_SHARED", Path(__file__).resolve().parent.parent / "shared"))
+ROOT = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("NERPERF_SHARED", ROOT.parent / "shared"))
+OFFLINE_BASELINE = "minilm-l6-conll03"
+pytest_plugins = ["pytester"]  # the plugin's tests run pytest in subprocesses
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +33,37 @@ def shared() -> Path:
     if not (SHARED / "data" / "conll2003" / "test.txt").is_file():
         pytest.skip(f"the shared data is not at {SHARED}; set NERPERF_SHARED to its directory")
     return SHARED
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under --benchmark-only with no paths named, collect benches/ instead of the testpaths (tests/)."""
+    if config.getoption("benchmark_only", False) and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        config.args[:] = [str(ROOT / "benches")]
+
+
+def pytest_nerperf_settings(config: pytest.Config, settings: object) -> object | None:
+    """The offline defaults described above; values anyone set (option, environment, ini) are kept."""
+    if not (SHARED / "models").is_dir():
+        return None
+    changes: dict[str, object] = {}
+    if settings.where("data") == "default":  # type: ignore[attr-defined]
+        changes["data"] = str(SHARED / "data" / "conll2003")
+    if settings.where("checkpoint_dirs") == "default":  # type: ignore[attr-defined]
+        changes["checkpoint_dirs"] = (str(SHARED / "models"),)
+    if settings.where("stand_in_tokenizer") == "default":  # type: ignore[attr-defined]
+        changes["stand_in_tokenizer"] = str(SHARED / "models" / OFFLINE_BASELINE)
+    if settings.where("baseline") == "default" and not _can_load(settings.baseline):  # type: ignore[attr-defined]
+        changes["baseline"] = OFFLINE_BASELINE
+    origin = {**settings.origin, **dict.fromkeys(changes, "conftest.py (offline default)")}  # type: ignore[attr-defined]
+    return dataclasses.replace(settings, **changes, origin=origin)  # type: ignore[type-var]
+
+
+def _can_load(name: str) -> bool:
+    """Whether a study checkpoint's weights can be had: the hub answers, or its cache has them."""
+    from huggingface_hub import try_to_load_from_cache
+
+    from nerperf.hub import unreachable_reason
+    from nerperf.registry import STUDY
+
+    source = STUDY[name].source if name in STUDY else name
+    return unreachable_reason() is None or isinstance(try_to_load_from_cache(source, "config.json"), str)

@@ -40,13 +40,16 @@ def evaluate(
     warmup: bool = True,
     variant: str = "fp32",
     cache_dir: str | Path | None = None,
+    prepared: variants.Prepared | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
     ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95% interval for F1 from that many
     resamples of sentences. ``variant`` names one of :data:`nerperf.variants.VARIANTS`, built on first
     use into ``cache_dir`` (default: :func:`nerperf.cache.default_root`). A checkpoint with random
-    weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored.
+    weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the
+    variant already prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its
+    build is then not in the peak memory.
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
@@ -55,8 +58,10 @@ def evaluate(
     memory = MemoryProbe.start()
     checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
-    context = variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), _threads(threads))
-    prepared = variants.prepare(variant, checkpoint, context)
+    if prepared is None:
+        prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads))
+    elif prepared.variant != variant:
+        raise ValueError(f"prepared variant {prepared.variant!r} given for variant {variant!r}")
 
     words = [s.words for s in corpus.sentences]
     run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward)
@@ -118,10 +123,10 @@ def environment() -> dict[str, str]:
     return found
 
 
-def _threads(threads: int | None) -> int:
-    """The thread count a variant's own runtime (onnxruntime) should use: the same as torch's."""
-    if threads is not None:
-        return threads
-    import torch
+def context(cache_dir: str | Path | None, threads: int | None) -> variants.Context:
+    """Where variants are cached, and the threads a variant's own runtime (onnxruntime) uses: torch's."""
+    if threads is None:
+        import torch
 
-    return torch.get_num_threads()
+        threads = torch.get_num_threads()
+    return variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), threads)

@@ -5,11 +5,15 @@ Rendering only; the figures come from :mod:`nerperf.evaluation`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerperf.machine import Peaks
 from nerperf.results import EvalResult
+
+if TYPE_CHECKING:
+    from nerperf.floors import Floor
 
 TABLE5_COLUMNS = (
     "Model",
@@ -173,3 +177,84 @@ def short_name(checkpoint: str) -> str:
 
 def _peak_share(result: EvalResult, peak_gops: float) -> float:
     return 100 * result.speed.matmul_gflop / result.speed.model_s / peak_gops if result.speed.model_s else 0.0
+
+
+SUMMARY_COLUMNS = (
+    "Checkpoint-variant",
+    "Accuracy",
+    "Precision",
+    "Recall",
+    "F1",
+    "Total time (s)",
+    "Samples/s",
+    "Latency (s)",
+    "Batch-1 p50 / p90 (ms)",
+    "Size (MB)",
+    "Peak memory (MB)",
+    "ΔF1 vs baseline (points)",
+    "Samples/s × baseline",
+)
+
+
+def summary_rows(
+    results: Sequence[tuple[str, EvalResult]], baseline: str, latency: Mapping[str, Mapping[int, float]]
+) -> list[list[str]]:
+    """The study's Table 5 for a run, one row per named result, with size, memory and ratios to ``baseline``.
+
+    ``latency``: per-sentence latency percentiles (s) at batch size 1, where a benchmark measured them.
+    """
+    reference = dict(results).get(baseline)
+    rows = []
+    for name, r in results:
+        f1, ref_f1 = r.f1, reference.f1 if reference else None
+        rows.append(
+            [
+                name
+                + (" (random weights)" if r.weights == "random" else "")
+                + (" (baseline)" if name == baseline else ""),
+                *_accuracy_cells(r),
+                f"{r.speed.total_s:.2f}",
+                f"{r.speed.samples_per_s:.1f}",
+                f"{r.speed.latency_mean_s:.4f}",
+                f"{1000 * latency[name][50]:.1f} / {1000 * latency[name][90]:.1f}" if name in latency else "-",
+                f"{r.build.size_bytes / 1e6:.0f}",
+                f"{r.memory.peak_bytes / 1e6:.0f}",
+                f"{100 * (f1 - ref_f1):+.2f}" if f1 is not None and ref_f1 is not None else "-",
+                f"{r.speed.samples_per_s / reference.speed.samples_per_s:.2f}" if reference else "-",
+            ]
+        )
+    return rows
+
+
+def summary_table(
+    results: Sequence[tuple[str, EvalResult]], baseline: str, latency: Mapping[str, Mapping[int, float]]
+) -> str:
+    if not results:
+        return "no checkpoint was evaluated"
+    first = results[0][1]
+    heading = (
+        f"{first.data}" + (f" [{first.split}]" if first.split else "") + f", {first.sentences} sentences, "
+        f"batch size {first.speed.batch_size}, {first.speed.threads} threads; baseline {baseline}"
+    )
+    return heading + "\n" + render(summary_rows(results, baseline, latency), SUMMARY_COLUMNS)
+
+
+def summary_markdown(
+    results: Sequence[tuple[str, EvalResult]],
+    baseline: str,
+    latency: Mapping[str, Mapping[int, float]],
+    not_run: Sequence[str],
+    floors: Sequence[Floor],
+) -> str:
+    """The run's summary as Markdown: the table, what did not run and why, and every floor checked."""
+    parts = ["# nerperf summary", ""]
+    if results:
+        heading = summary_table(results, baseline, latency).splitlines()[0]
+        parts += [heading, "", markdown(summary_rows(results, baseline, latency), SUMMARY_COLUMNS)]
+    else:
+        parts.append("No checkpoint was evaluated.")
+    if not_run:
+        parts += ["", "## Not run", "", *(f"- {line}" for line in not_run)]
+    if floors:
+        parts += ["", "## F1 floors", "", *(f"- {floor.describe()}" for floor in floors)]
+    return "\n".join(parts) + "\n"

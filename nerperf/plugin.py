@@ -1,0 +1,175 @@
+"""The pytest plugin (entry point ``pytest11: nerperf``): options, ini keys, fixtures and thin hooks.
+
+The run's state lives in a :class:`nerperf.session.NerperfSession` in ``config.stash``, created when
+the first nerperf test is collected: a pytest run that uses no nerperf fixture resolves nothing and
+imports neither torch nor transformers. Tests that use ``nerperf_case`` (directly or through
+``nerperf_result``) are parametrized over checkpoints × variants with ids from
+:func:`nerperf.registry.param_id`. The built-in tests are :mod:`nerperf.suite`'s.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from nerperf.settings import OPTIONS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from nerperf.results import EvalResult
+    from nerperf.session import Case, NerperfSession
+
+SESSION = pytest.StashKey["NerperfSession | None"]()
+FLOOR_MARK = "nerperf_floor"
+_BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"  # pytest-benchmark's reason when it skips a test
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from nerperf import hooks
+
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nerperf", "nerperf: NER accuracy floors and benchmarks over checkpoints × variants")
+    for option in OPTIONS:
+        help_text = f"{option.help}; also {option.env} or ini {option.ini}"
+        if option.many:
+            group.addoption(
+                option.flag, action="append", dest=f"nerperf_{option.name}", metavar=option.metavar, help=help_text
+            )
+        else:
+            parse = option.parse
+            group.addoption(
+                option.flag, type=parse, dest=f"nerperf_{option.name}", metavar=option.metavar, help=help_text
+            )
+        parser.addini(option.ini, help=option.help, type="linelist" if option.many else "string", default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{FLOOR_MARK}: an F1 floor test: also runs under --benchmark-only (nerperf's floors are gates)"
+    )
+    config.stash[SESSION] = None
+
+
+def session(config: pytest.Config) -> NerperfSession:
+    """The run's nerperf session, created on first use."""
+    current = config.stash.get(SESSION, None)
+    if current is None:
+        from nerperf.session import NerperfSession
+
+        try:
+            settings = _settings(config)
+            current = NerperfSession(settings)
+        except (SettingsError, ValueError) as error:
+            raise pytest.UsageError(f"nerperf: {error}") from None
+        config.stash[SESSION] = current
+    return current
+
+
+def _settings(config: pytest.Config) -> Settings:
+    command_line = {o.name: config.getoption(f"nerperf_{o.name}") for o in OPTIONS}
+    ini = {o.ini: config.getini(o.ini) for o in OPTIONS}
+    ini_file = config.inipath.name if config.inipath else "the ini file"
+    ini_dir = config.inipath.parent if config.inipath else config.rootpath
+    env = {o.env: os.environ[o.env] for o in OPTIONS if o.env in os.environ}
+    settings = Settings.resolve(command_line, env, ini, ini_file, ini_dir)
+    changed = config.hook.pytest_nerperf_settings(config=config, settings=settings)
+    return changed if changed is not None else settings
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "nerperf_case" not in metafunc.fixturenames:
+        return
+    nerperf = session(metafunc.config)
+    floor = metafunc.definition.get_closest_marker(FLOOR_MARK) is not None
+    params = []
+    for case in nerperf.floor_cases() if floor else nerperf.cases:
+        reason = nerperf.unavailable_variant(case)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    metafunc.parametrize("nerperf_case", params)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Order nerperf tests by case (baseline first, one checkpoint at a time); keep floors under --benchmark-only.
+
+    pytest-benchmark marks every test without its ``benchmark`` fixture skipped under --benchmark-only;
+    floors are accuracy gates that belong in every run, so that mark (only that one) is taken off them.
+    """
+    nerperf = config.stash.get(SESSION, None)
+    if nerperf is None:
+        return
+    positions = [i for i, item in enumerate(items) if _case(item) is not None]
+    ordered = sorted((items[i] for i in positions), key=lambda item: nerperf.order(_case(item)))  # type: ignore[arg-type]
+    for position, item in zip(positions, ordered, strict=True):
+        items[position] = item
+        if item.get_closest_marker(FLOOR_MARK) is not None:
+            item.own_markers[:] = [
+                m
+                for m in item.own_markers
+                if not (m.name == "skip" and _BENCHMARK_ONLY_SKIP in m.kwargs.get("reason", ""))
+            ]
+
+
+def _benchmark_only_skip(mark: pytest.Mark) -> bool:
+    return mark.name == "skip" and _BENCHMARK_ONLY_SKIP in mark.kwargs.get("reason", "")
+
+
+def _case(item: pytest.Item) -> Case | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("nerperf_case") if callspec is not None else None
+
+
+@pytest.fixture(scope="session")
+def nerperf(request: pytest.FixtureRequest) -> NerperfSession:
+    """The run's nerperf session: settings, evaluations, floors."""
+    return session(request.config)
+
+
+@pytest.fixture
+def nerperf_case(request: pytest.FixtureRequest) -> Case:
+    """The checkpoint × variant of this test (parametrized by the plugin)."""
+    return request.param
+
+
+@pytest.fixture
+def nerperf_result(nerperf: NerperfSession, nerperf_case: Case) -> EvalResult:
+    """The case's evaluation on the sample, run once per session; skips with the reason where it cannot run."""
+    return nerperf.result(nerperf_case)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    nerperf = config.stash.get(SESSION, None)
+    if nerperf is None or not (nerperf.results or nerperf.not_run()):
+        return
+    terminalreporter.write_sep("-", "nerperf: the study's Table 5 for this run")
+    terminalreporter.write_line(nerperf.summary())
+    if nerperf.settings.report:
+        from pathlib import Path
+
+        for path in nerperf.write_report(Path(nerperf.settings.report)):
+            terminalreporter.write_line(f"nerperf: wrote {path}")
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    """CPU model and flags, threads and library versions: what moves the timings, in every saved run."""
+    from nerperf.machine import cpu_flags, cpu_model
+    from nerperf.variants import installed_version
+
+    nerperf = config.stash.get(SESSION, None)
+    threads = nerperf.settings.threads if nerperf else None
+    if threads is None and "torch" in __import__("sys").modules:
+        import torch
+
+        threads = torch.get_num_threads()
+    relevant = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    machine_info["nerperf"] = {
+        "cpu_model": cpu_model(),
+        "cpu_flags": sorted(f for f in cpu_flags() if f in relevant),
+        "threads": threads,
+        **{package: installed_version(package) for package in ("torch", "transformers", "onnxruntime", "nerperf")},
+    }

@@ -1,0 +1,234 @@
+"""The pytest plugin, driven through real pytest runs in subprocesses (pytester).
+
+Tiny checkpoints (tests/tiny.py) cover options, ids, ordering, skips and the benchmark-history gate;
+the real offline checkpoints, one of them degraded inside the test, cover the F1 floors.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from tiny import SENTENCES, write_conll
+
+from nerperf.settings import OPTIONS
+
+# Variants a child run's conftest.py registers: one that cannot run, one whose forward sleeps NAP_MS
+# (a deliberate slowdown), one that adds noise to the logits (a deliberate loss of accuracy).
+CHILD_CONFTEST = """
+import os, time
+from nerperf import torch_variants, variants
+
+def _wrapped(name, change):
+    def prepare(checkpoint, context):
+        fp32 = torch_variants.prepare("fp32", checkpoint)
+        return variants.Prepared(name, change(fp32.forward), fp32.size_bytes, 0.0, False)
+    return prepare
+
+def _sleepy(forward):
+    def run(tensors):
+        time.sleep(float(os.environ.get("NAP_MS", "0")) / 1000)
+        return forward(tensors)
+    return run
+
+def _noisy(forward):
+    import torch
+    generator = torch.Generator().manual_seed(0)
+    def run(tensors):
+        logits = forward(tensors)
+        return logits + 8 * torch.randn(logits.shape, generator=generator)
+    return run
+
+def _never():
+    return "this CPU has no unicorn"
+
+for variant in (
+    variants.Variant("sleepy", "fp32 that sleeps NAP_MS per batch", "sleepy/1", _wrapped("sleepy", _sleepy)),
+    variants.Variant("noisy", "fp32 with noise on the logits", "noisy/1", _wrapped("noisy", _noisy)),
+    variants.Variant("unicorn", "needs a unicorn", "unicorn/1", _wrapped("unicorn", _noisy), _never),
+):
+    variants.VARIANTS[variant.name] = variant
+"""
+
+SUITE = "from nerperf.suite import test_f1_floor, test_latency, test_throughput\n"
+
+
+@pytest.fixture
+def child(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytest project with the variants above; no NERPERF_* setting leaks in from this process."""
+    for option in OPTIONS:
+        monkeypatch.delenv(option.env, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a closed port: the hub is unreachable
+    pytester.makeconftest(CHILD_CONFTEST)
+    return pytester
+
+
+def ini(pytester: pytest.Pytester, **settings: str) -> None:
+    lines = ["[pytest]", "addopts = -p no:cacheprovider", *(f"nerperf_{k} = {v}" for k, v in settings.items())]
+    pytester.makefile(".ini", pytest="\n".join(lines))
+
+
+@pytest.fixture
+def tiny_project(child: pytest.Pytester, bert_checkpoint: Path) -> pytest.Pytester:
+    data = write_conll(child.path / "tiny.txt", SENTENCES)
+    ini(child, checkpoints=f"tiny={bert_checkpoint}", baseline="tiny", data=str(data), variants="fp32,sleepy")
+    child.makepyfile(test_models=SUITE)
+    return child
+
+
+def test_ids_are_checkpoint_variant_baseline_first_and_floors_skip_the_baseline(
+    child: pytest.Pytester, bert_checkpoint: Path
+) -> None:
+    data = write_conll(child.path / "tiny.txt", SENTENCES)
+    ini(child, data=str(data), baseline="base", variants="fp32, sleepy")
+    child.makepyfile(test_models=SUITE)
+    run = child.runpytest_subprocess(
+        "--collect-only", "-q", f"--nerperf-checkpoints=other={bert_checkpoint},base={bert_checkpoint}"
+    )
+    ids = [line for line in run.outlines if "::" in line]
+    assert ids == [
+        "test_models.py::test_latency[base-fp32]",
+        "test_models.py::test_throughput[base-fp32]",
+        "test_models.py::test_f1_floor[base-sleepy]",
+        "test_models.py::test_latency[base-sleepy]",
+        "test_models.py::test_throughput[base-sleepy]",
+        "test_models.py::test_f1_floor[other-fp32]",
+        "test_models.py::test_latency[other-fp32]",
+        "test_models.py::test_throughput[other-fp32]",
+        "test_models.py::test_f1_floor[other-sleepy]",
+        "test_models.py::test_latency[other-sleepy]",
+        "test_models.py::test_throughput[other-sleepy]",
+    ]
+
+
+def test_settings_precedence_and_bad_values(child: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    ini(child, sentences="5", batch_size="4")
+    child.makepyfile(
+        test_settings="def test_settings(nerperf):\n"
+        "    s = nerperf.settings\n"
+        "    print('SETTINGS', s.sentences, s.where('sentences'), s.batch_size, s.where('batch_size'))\n"
+    )
+    monkeypatch.setenv("NERPERF_SENTENCES", "7")
+    run = child.runpytest_subprocess("-s", "--nerperf-batch-size=2")
+    run.stdout.fnmatch_lines(["*SETTINGS 7 NERPERF_SENTENCES 2 --nerperf-batch-size"])
+    monkeypatch.setenv("NERPERF_SENTENCES", "seven")
+    bad = child.runpytest_subprocess()
+    assert bad.ret != pytest.ExitCode.OK
+    bad.stdout.fnmatch_lines(["*nerperf: NERPERF_SENTENCES: 'seven' is not a whole number*"])
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--nerperf-variants=fp23", "*nerperf_variants*unknown variant 'fp23': did you mean 'fp32'?*"),
+        ("--nerperf-baseline=bert-bse-ner", "*unknown checkpoint 'bert-bse-ner': did you mean 'bert-base-ner'?*"),
+        ("--nerperf-tolerances=tiny-fp16=2", "*tolerance for 'tiny-fp16'*did you mean 'tiny-fp32'?*"),
+    ],
+)
+def test_unknown_names_are_usage_errors_with_a_suggestion(
+    tiny_project: pytest.Pytester, option: str, message: str
+) -> None:
+    run = tiny_project.runpytest_subprocess(option, "--collect-only")
+    assert run.ret != pytest.ExitCode.OK
+    assert any(__import__("fnmatch").fnmatch(line, message.replace("nerperf_variants", "--nerperf-variants"))
+               for line in run.outlines + run.errlines), run.outlines + run.errlines  # fmt: skip
+
+
+def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pytester, bert_checkpoint: Path) -> None:
+    checkpoints = f"--nerperf-checkpoints=tiny={bert_checkpoint},bert-base-ner"
+    run = tiny_project.runpytest_subprocess("-rs", checkpoints, "--nerperf-variants=fp32,unicorn", "-k", "floor")
+    run.assert_outcomes(skipped=3)  # bert-base-ner fp32 and unicorn, tiny unicorn; tiny-fp32 is the baseline
+    run.stdout.fnmatch_lines(
+        [
+            "*variant unicorn cannot run here: this CPU has no unicorn*",
+            "*bert-base-ner: weights not reachable offline (dslim/bert-base-NER*add a local copy as "
+            "bert-base-ner=DIRECTORY, or set nerperf_random_weights (--nerperf-random-weights)*",
+        ]
+    )
+    run.stdout.fnmatch_lines(["*nerperf: the study's Table 5 for this run*", "not run: bert-base-ner: *"])
+
+
+def test_a_plain_pytest_run_imports_neither_torch_nor_transformers(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(
+        test_a_plain="import sys\ndef test_light():\n    assert not {'torch', 'transformers'} & set(sys.modules)\n"
+    )
+    run = tiny_project.runpytest_subprocess("-p", "nerperf", "test_a_plain.py", "test_models.py", "--collect-only")
+    assert run.ret == pytest.ExitCode.OK
+    tiny_project.runpytest_subprocess("test_a_plain.py", "test_models.py", "-k", "light or throughput").assert_outcomes(
+        passed=3
+    )
+
+
+def test_autosave_then_compare_fails_a_slowdown_and_passes_the_same_speed(tiny_project: pytest.Pytester) -> None:
+    options = ["--benchmark-only", "--nerperf-variants=sleepy", "--nerperf-baseline=tiny", "-k", "latency"]
+    first = _run_with(tiny_project, {"NAP_MS": "10"}, *options, "--benchmark-autosave")
+    first.assert_outcomes(passed=1, skipped=0)
+    saved = json.loads(next((tiny_project.path / ".benchmarks").rglob("0001_*.json")).read_text())
+    info = saved["benchmarks"][0]["extra_info"]
+    assert (info["nerperf_id"], info["variant"], info["weights"]) == ("tiny-sleepy", "sleepy", "real")
+    assert info["f1"] is not None and info["result"]["scores"]["f1"] == info["f1"]
+    assert saved["machine_info"]["nerperf"]["torch"].startswith("2.")
+    gate = ["--benchmark-compare", "--benchmark-compare-fail=median:25%"]
+    slower = _run_with(tiny_project, {"NAP_MS": "40"}, *options, *gate)
+    assert slower.ret == pytest.ExitCode.TESTS_FAILED
+    lines = "\n".join(slower.outlines + slower.errlines)
+    assert "Performance has regressed" in lines and "test_latency[tiny-sleepy]" in lines, lines
+    same = _run_with(tiny_project, {"NAP_MS": "10"}, *options, *gate)
+    assert same.ret == pytest.ExitCode.OK, same.outlines
+
+
+def _run_with(pytester: pytest.Pytester, env: dict[str, str], *args: str) -> pytest.RunResult:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return pytester.runpytest_subprocess(*args)
+
+
+@pytest.fixture
+def offline_project(child: pytest.Pytester, shared: Path) -> pytest.Pytester:
+    """The real minilm-l6 checkpoint and a copy degraded here: its classifier pushed towards O."""
+    from safetensors.torch import load_file, save_file
+
+    models = child.mkdir("models")
+    (models / "minilm-l6-conll03").symlink_to(shared / "models" / "minilm-l6-conll03")
+    degraded = models / "degraded"
+    shutil.copytree(shared / "models" / "minilm-l6-conll03", degraded)
+    config = json.loads((degraded / "config.json").read_text())
+    outside = int(config["label2id"]["O"])
+    weights = load_file(degraded / "model.safetensors")
+    weights["classifier.bias"][outside] += 6.0
+    save_file(weights, degraded / "model.safetensors", metadata={"format": "pt"})
+    ini(
+        child,
+        checkpoint_dirs="models",
+        baseline="minilm-l6-conll03",
+        data=str(shared / "data" / "conll2003"),
+        sentences="50",
+        variants="fp32,noisy",
+        tolerances="degraded-noisy=100",
+    )
+    child.makepyfile(test_models=SUITE)
+    return child
+
+
+def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytest.Pytester) -> None:
+    run = offline_project.runpytest_subprocess("--benchmark-only", "--nerperf-report=report")
+    # 8 benchmarks and degraded-noisy's floor (tolerance 100) pass; the study's checkpoints are not reachable.
+    run.assert_outcomes(passed=9, failed=2, skipped=36)
+    run.stdout.fnmatch_lines(
+        [
+            "*F1 floor VIOLATED: degraded-fp32 F1 * against minilm-l6-conll03-fp32 F1 * - tolerance 5.00 points*",
+            "*Type*Precision*Recall*F1*F1 of minilm-l6-conll03-fp32*",
+        ]
+    )
+    run.stdout.fnmatch_lines(
+        ["*F1 floor VIOLATED: minilm-l6-conll03-noisy F1 * against minilm-l6-conll03-fp32 F1 * - tolerance 1.00*"]
+    )
+    report = json.loads((offline_project.path / "report" / "results.json").read_text())
+    assert [r["id"] for r in report["results"]][:2] == ["minilm-l6-conll03-fp32", "minilm-l6-conll03-noisy"]
+    assert [f["held"] for f in report["floors"]].count(False) == 2
+    assert report["results"][0]["batch1_latency_percentiles_s"]["90"] > 0
+    markdown = (offline_project.path / "report" / "summary.md").read_text()
+    assert "| minilm-l6-conll03-fp32 (baseline) |" in markdown and "## F1 floors" in markdown

@@ -8,16 +8,7 @@ from collections.abc import Sequence
 
 from nerperf.metrics import MODES
 from nerperf.schemes import SCHEMES
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+from nerperf.settings import positive_int
 
 
 def non_negative_int(text: str) -> int:

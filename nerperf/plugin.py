@@ -70,14 +70,19 @@ def session(config: pytest.Config) -> NerperfSession:
 
 
 def _settings(config: pytest.Config) -> Settings:
+    settings = _resolve(config)
+    changed = config.hook.pytest_nerperf_settings(config=config, settings=settings)
+    return changed if changed is not None else settings
+
+
+def _resolve(config: pytest.Config) -> Settings:
+    """Command line, environment, ini and defaults, before any conftest adapts them."""
     command_line = {o.name: config.getoption(f"nerperf_{o.name}") for o in OPTIONS}
     ini = {o.ini: config.getini(o.ini) for o in OPTIONS}
     ini_file = config.inipath.name if config.inipath else "the ini file"
     ini_dir = config.inipath.parent if config.inipath else config.rootpath
     env = {o.env: os.environ[o.env] for o in OPTIONS if o.env in os.environ}
-    settings = Settings.resolve(command_line, env, ini, ini_file, ini_dir)
-    changed = config.hook.pytest_nerperf_settings(config=config, settings=settings)
-    return changed if changed is not None else settings
+    return Settings.resolve(command_line, env, ini, ini_file, ini_dir)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -156,16 +161,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
-    """CPU model and flags, threads and library versions: what moves the timings, in every saved run."""
+    """CPU model and flags, threads and library versions: what moves the timings, in every saved run.
+
+    pytest-benchmark asks before the tests (to compare) and after them (to save), so every value here is
+    known without running anything: the threads setting, or the CPUs torch's default takes them from.
+    """
     from nerperf.machine import cpu_flags, cpu_model
     from nerperf.variants import installed_version
 
-    nerperf = config.stash.get(SESSION, None)
-    threads = nerperf.settings.threads if nerperf else None
-    if threads is None and "torch" in __import__("sys").modules:
-        import torch
-
-        threads = torch.get_num_threads()
+    try:
+        threads: int | str | None = _resolve(config).threads
+    except SettingsError:
+        threads = None  # reported when the nerperf tests run
+    if threads is None:
+        threads = f"torch default ({len(os.sched_getaffinity(0))} CPUs available)"
     relevant = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
     machine_info["nerperf"] = {
         "cpu_model": cpu_model(),

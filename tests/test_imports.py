@@ -19,6 +19,13 @@ LIGHT_MODULES = [
     "nerperf.checkpoints",
     "nerperf.runner",
     "nerperf.evaluation",
+    "nerperf.registry",
+    "nerperf.settings",
+    "nerperf.floors",
+    "nerperf.session",
+    "nerperf.hooks",
+    "nerperf.plugin",
+    "nerperf.suite",
 ]
 
 

@@ -87,8 +87,8 @@ class NerperfSession:
         if case != baseline and baseline.id not in self.results and baseline.id not in self.skipped:
             try:
                 self._evaluate(baseline)
-            except Unavailable:
-                pass  # its own tests report it; floors against it skip
+            except (Unavailable, pytest.fail.Exception):
+                pass  # its own tests report it; floors against it skip or fail with its message
         try:
             return self._evaluate(case)
         except Unavailable as why:

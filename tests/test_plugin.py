@@ -150,6 +150,17 @@ def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pyteste
     run.stdout.fnmatch_lines(["*nerperf: the study's Table 5 for this run*", "not run: bert-base-ner: *"])
 
 
+def test_unreachable_study_checkpoints_can_be_timed_with_random_weights(
+    tiny_project: pytest.Pytester, bert_checkpoint: Path
+) -> None:
+    options = [f"--nerperf-checkpoints=tiny={bert_checkpoint},distilbert-ner", "--nerperf-variants=fp32"]
+    options += ["--nerperf-random-weights=true", f"--nerperf-stand-in-tokenizer={bert_checkpoint}"]
+    run = tiny_project.runpytest_subprocess("-rs", *options, "-k", "floor or throughput")
+    run.assert_outcomes(passed=2, skipped=1)
+    skipped = "*distilbert-ner-fp32: random weights have no F1 to hold to a floor*"
+    run.stdout.fnmatch_lines(["distilbert-ner-fp32 (random weights) *", skipped])
+
+
 def test_a_plain_pytest_run_imports_neither_torch_nor_transformers(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(
         test_a_plain="import sys\ndef test_light():\n    assert not {'torch', 'transformers'} & set(sys.modules)\n"

@@ -311,13 +311,26 @@ class NerperfSession:
         }
 
     # -- the end --------------------------------------------------------------------------------------
+    def run_summary(self) -> Any:
+        from nerperf.table import RunSummary
+
+        published = {param_id(s.name, "fp32"): s.published for s in self.registry.values() if s.published}
+        return RunSummary(self.named_results(), self.baseline_id, self.latency, published, self.not_run(), self.floors)
+
     def summary(self) -> str:
         from nerperf.table import summary_table
 
-        lines = [summary_table(self.named_results(), self.baseline_id, self.latency)]
+        lines = [summary_table(self.run_summary())]
         lines += [f"not run: {reason}" for reason in self.not_run()]
         lines += [floor.describe() for floor in self.floors]
         return "\n".join(lines)
+
+    def case(self, checkpoint: str, variant: str) -> Case:
+        """A case by checkpoint name (or source) and variant, for users' own tests to compare with."""
+        from nerperf.variants import get_variant
+
+        get_variant(variant)
+        return Case(registry.lookup(self.registry, checkpoint, "nerperf.case()"), variant)
 
     @property
     def baseline_id(self) -> str:
@@ -349,7 +362,7 @@ class NerperfSession:
             "not_run": self.not_run(),
             "floors": [{**vars(f), "floor": f.floor, "held": f.held} for f in self.floors],
         }
-        markdown = summary_markdown(self.named_results(), self.baseline_id, self.latency, self.not_run(), self.floors)
+        markdown = summary_markdown(self.run_summary())
         paths = [directory / "summary.md", directory / "results.json"]
         write_atomic(paths[0], markdown)
         write_atomic(paths[1], json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -6,6 +6,7 @@ Rendering only; the figures come from :mod:`nerperf.evaluation`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from nerperf.results import EvalResult
 
 if TYPE_CHECKING:
     from nerperf.floors import Floor
+    from nerperf.registry import Published
 
 TABLE5_COLUMNS = (
     "Model",
@@ -190,65 +192,75 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summary_rows(
-    results: Sequence[tuple[str, EvalResult]], baseline: str, latency: Mapping[str, Mapping[int, float]]
-) -> list[list[str]]:
-    """The study's Table 5 for a run, one row per named result, with size, memory and ratios to ``baseline``.
+@dataclass(frozen=True)
+class RunSummary:
+    """What a pytest run of nerperf found: named results, and what the summary prints beside them."""
 
-    ``latency``: per-sentence latency percentiles (s) at batch size 1, where a benchmark measured them.
+    results: Sequence[tuple[str, EvalResult]]  # (checkpoint-variant id, its evaluation), in run order
+    baseline: str  # the baseline's id
+    latency: Mapping[str, Mapping[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
+    published: Mapping[str, Published] = field(default_factory=dict)  # fp32 id -> the study's figures
+    not_run: Sequence[str] = ()
+    floors: Sequence[Floor] = ()
+
+
+def summary_rows(run: RunSummary) -> list[list[str]]:
+    """The study's Table 5 for a run, one row per result, with size, memory and ratios to the baseline.
+
+    A checkpoint the study published figures for gets them in a row of its own, marked "(published)".
     """
-    reference = dict(results).get(baseline)
+    reference = dict(run.results).get(run.baseline)
     rows = []
-    for name, r in results:
+    for name, r in run.results:
         f1, ref_f1 = r.f1, reference.f1 if reference else None
+        latency = run.latency.get(name)
         rows.append(
             [
                 name
                 + (" (random weights)" if r.weights == "random" else "")
-                + (" (baseline)" if name == baseline else ""),
+                + (" (baseline)" if name == run.baseline else ""),
                 *_accuracy_cells(r),
                 f"{r.speed.total_s:.2f}",
                 f"{r.speed.samples_per_s:.1f}",
                 f"{r.speed.latency_mean_s:.4f}",
-                f"{1000 * latency[name][50]:.1f} / {1000 * latency[name][90]:.1f}" if name in latency else "-",
+                f"{1000 * latency[50]:.1f} / {1000 * latency[90]:.1f}" if latency else "-",
                 f"{r.build.size_bytes / 1e6:.0f}",
                 f"{r.memory.peak_bytes / 1e6:.0f}",
                 f"{100 * (f1 - ref_f1):+.2f}" if f1 is not None and ref_f1 is not None else "-",
                 f"{r.speed.samples_per_s / reference.speed.samples_per_s:.2f}" if reference else "-",
             ]
         )
+        if name in run.published:
+            p = run.published[name]
+            figures = (p.accuracy, p.precision, p.recall, p.f1)
+            timing = [f"{p.total_s:.2f}", f"{p.samples_per_s:.1f}", f"{p.latency_s:.4f}"]
+            rows.append([f"{name} (published)", *(f"{v:.4f}" for v in figures), *timing, *["-"] * 5])
     return rows
 
 
-def summary_table(
-    results: Sequence[tuple[str, EvalResult]], baseline: str, latency: Mapping[str, Mapping[int, float]]
-) -> str:
-    if not results:
+def summary_table(run: RunSummary) -> str:
+    if not run.results:
         return "no checkpoint was evaluated"
-    first = results[0][1]
-    heading = (
+    return _heading(run) + "\n" + render(summary_rows(run), SUMMARY_COLUMNS)
+
+
+def _heading(run: RunSummary) -> str:
+    first = run.results[0][1]
+    return (
         f"{first.data}" + (f" [{first.split}]" if first.split else "") + f", {first.sentences} sentences, "
-        f"batch size {first.speed.batch_size}, {first.speed.threads} threads; baseline {baseline}"
+        f"batch size {first.speed.batch_size}, {first.speed.threads} threads; baseline {run.baseline}"
     )
-    return heading + "\n" + render(summary_rows(results, baseline, latency), SUMMARY_COLUMNS)
 
 
-def summary_markdown(
-    results: Sequence[tuple[str, EvalResult]],
-    baseline: str,
-    latency: Mapping[str, Mapping[int, float]],
-    not_run: Sequence[str],
-    floors: Sequence[Floor],
-) -> str:
+def summary_markdown(run: RunSummary) -> str:
     """The run's summary as Markdown: the table, what did not run and why, and every floor checked."""
     parts = ["# nerperf summary", ""]
-    if results:
-        heading = summary_table(results, baseline, latency).splitlines()[0]
-        parts += [heading, "", markdown(summary_rows(results, baseline, latency), SUMMARY_COLUMNS)]
+    if run.results:
+        parts += [_heading(run), "", markdown(summary_rows(run), SUMMARY_COLUMNS)]
     else:
         parts.append("No checkpoint was evaluated.")
-    if not_run:
-        parts += ["", "## Not run", "", *(f"- {line}" for line in not_run)]
-    if floors:
-        parts += ["", "## F1 floors", "", *(f"- {floor.describe()}" for floor in floors)]
+    if run.not_run:
+        parts += ["", "## Not run", "", *(f"- {line}" for line in run.not_run)]
+    if run.floors:
+        parts += ["", "## F1 floors", "", *(f"- {floor.describe()}" for floor in run.floors)]
     return "\n".join(parts) + "\n"

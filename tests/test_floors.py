@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tiny import made_up_result as result
 
 from nerperf.floors import assert_f1_floor, check
-from nerperf.metrics import Scores, TypeScore
-from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
-
-
-def result(f1: float | None, checkpoint: str = "model", variant: str = "fp32") -> EvalResult:
-    scores = None
-    if f1 is not None:
-        per_type = {"LOC": TypeScore(f1, f1, f1, 10), "PER": TypeScore(0.5, 0.5, 0.5, 4)}
-        scores = Scores(0.9, f1, f1, f1, per_type, "conlleval")
-    speed = Speed(1.0, 0.1, 0.9, 10.0, 0.1, 0.1, 0.1, 0.1, 32, 2, 1)
-    return EvalResult(
-        checkpoint, variant, "data", "validation", 10, "IOB2", scores, speed, Coverage(20, 0, 0),
-        Build(1, 0.0, False), Memory(1, 2, "VmHWM"), weights="real" if f1 is not None else "random",
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -161,6 +161,24 @@ def test_unreachable_study_checkpoints_can_be_timed_with_random_weights(
     run.stdout.fnmatch_lines(["distilbert-ner-fp32 (random weights) *", skipped])
 
 
+def test_users_own_tests_get_the_cases_and_the_floor_helper(tiny_project: pytest.Pytester) -> None:
+    tiny_project.makepyfile(
+        test_own="""
+import pytest
+from nerperf.floors import assert_f1_floor
+
+def test_sleepy_as_accurate_as_fp32(nerperf, nerperf_case, nerperf_result):
+    if nerperf_case.variant != "sleepy":
+        pytest.skip("compares sleepy with fp32")
+    fp32 = nerperf.result(nerperf.case(nerperf_case.spec.name, "fp32"))
+    print("OWN", assert_f1_floor(nerperf_result, fp32, 0.0, (nerperf_case.id, "fp32")).describe())
+"""
+    )
+    run = tiny_project.runpytest_subprocess("-s", "test_own.py")
+    run.assert_outcomes(passed=1, skipped=1)
+    run.stdout.fnmatch_lines(["*OWN F1 floor holds: tiny-sleepy F1 * against fp32 F1 * - tolerance 0.00 points*"])
+
+
 def test_a_plain_pytest_run_imports_neither_torch_nor_transformers(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(
         test_a_plain="import sys\ndef test_light():\n    assert not {'torch', 'transformers'} & set(sys.modules)\n"

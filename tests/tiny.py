@@ -5,7 +5,8 @@ transformers classes that the study's checkpoints use (BertTokenizer: WordPiece;
 byte-level BPE; XLMRobertaTokenizer: SentencePiece-style Unigram), so that their normalizers,
 pre-tokenizers and special tokens are the real ones. Models are random but seeded; ``token_local=True``
 gives a model with no layers and no position embeddings, whose label for a word depends only on the
-word's first sub-token: an exact oracle for alignment and windowing.
+word's first sub-token: an exact oracle for alignment and windowing. :func:`made_up_result` is an
+``EvalResult`` with chosen figures, for floors and tables.
 """
 
 from __future__ import annotations
@@ -176,3 +177,21 @@ SENTENCES = [
     [("Nadim", "B-PER"), ("Ladki", "I-PER")],
     [("Müller", "B-PER"), ("visited", "O"), ("Zürich", "B-LOC"), ("and", "O"), ("São", "B-LOC"), ("Paulo", "I-LOC")],
 ]
+
+
+def made_up_result(
+    f1: float | None, checkpoint: str = "model", variant: str = "fp32", samples_per_s: float = 10.0
+) -> Any:
+    """An EvalResult with F1 ``f1`` (None: random weights) and made-up figures elsewhere."""
+    from nerperf.metrics import Scores, TypeScore
+    from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
+
+    scores = None
+    if f1 is not None:
+        per_type = {"LOC": TypeScore(f1, f1, f1, 10), "PER": TypeScore(0.5, 0.5, 0.5, 4)}
+        scores = Scores(0.9, f1, f1, f1, per_type, "conlleval")
+    speed = Speed(1.0, 0.1, 0.9, samples_per_s, 0.1, 0.1, 0.1, 0.1, 32, 2, 1)
+    return EvalResult(
+        checkpoint, variant, "data", "validation", 10, "IOB2", scores, speed, Coverage(20, 0, 0),
+        Build(1_000_000, 0.0, False), Memory(1, 2_000_000, "VmHWM"), weights="real" if f1 is not None else "random",
+    )  # fmt: skip

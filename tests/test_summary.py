@@ -1,0 +1,42 @@
+"""The run's summary: the study's Table 5 with ratios to the baseline, published figures marked."""
+
+from __future__ import annotations
+
+from tiny import made_up_result
+
+from nerperf.floors import check
+from nerperf.registry import Published
+from nerperf.table import RunSummary, summary_markdown, summary_table
+
+
+def run() -> RunSummary:
+    results = [
+        ("base-fp32", made_up_result(0.90, "base", samples_per_s=10.0)),
+        ("small-int8", made_up_result(0.85, "small", "int8", samples_per_s=25.0)),
+        ("arch-fp32", made_up_result(None, "arch", samples_per_s=5.0)),
+    ]
+    # Made-up published figures: the real study's are not available to this project.
+    published = {"base-fp32": Published(0.98, 0.91, 0.92, 0.915, 100.0, 10.0, 0.1)}
+    floors = [check(results[1][1], results[0][1], 5.0, ("small-int8", "base-fp32"))]
+    latency = {"base-fp32": {50: 0.012, 90: 0.030, 99: 0.05}}
+    return RunSummary(results, "base-fp32", latency, published, ["other: weights not reachable offline"], floors)
+
+
+def test_rows_carry_ratios_to_the_baseline_and_mark_what_is_not_measured() -> None:
+    lines = summary_table(run()).splitlines()
+    assert lines[0] == "data [validation], 10 sentences, batch size 32, 2 threads; baseline base-fp32"
+    rows = {line.split("  ")[0]: line.split() for line in lines[3:]}
+    assert rows["base-fp32 (baseline)"][-2:] == ["+0.00", "1.00"]
+    assert rows["base-fp32 (baseline)"][9:12] == ["12.0", "/", "30.0"]  # batch-1 p50 / p90 in ms
+    assert rows["small-int8"][-2:] == ["-5.00", "2.50"]
+    assert rows["arch-fp32 (random weights)"][3:7] == ["-", "-", "-", "-"]
+    assert rows["arch-fp32 (random weights)"][-1] == "0.50"
+    published = rows["base-fp32 (published)"]
+    assert published[2:6] == ["0.9800", "0.9100", "0.9200", "0.9150"] and published[-1] == "-"
+
+
+def test_markdown_lists_what_did_not_run_and_every_floor() -> None:
+    text = summary_markdown(run())
+    assert "| base-fp32 (published) | 0.9800 |" in text
+    assert "## Not run\n\n- other: weights not reachable offline" in text
+    assert "- F1 floor holds: small-int8 F1 85.00 against base-fp32 F1 90.00" in text

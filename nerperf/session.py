@@ -172,8 +172,8 @@ class NerperfSession:
         s = self.settings
         if spec.architecture is None or not s.random_weights:
             how = (
-                f"or set nerperf_random_weights (--nerperf-random-weights) to time {spec.architecture}'s "
-                "architecture with random weights"
+                "or set nerperf_random_weights = true (--nerperf-random-weights=true) to time "
+                f"{spec.architecture}'s architecture with random weights"
                 if spec.architecture
                 else "nerperf knows no architecture for it to time with random weights"
             )

@@ -144,7 +144,7 @@ def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pyteste
         [
             "*variant unicorn cannot run here: this CPU has no unicorn*",
             "*bert-base-ner: weights not reachable offline (dslim/bert-base-NER*add a local copy as "
-            "bert-base-ner=DIRECTORY, or set nerperf_random_weights (--nerperf-random-weights)*",
+            "bert-base-ner=DIRECTORY, or set nerperf_random_weights = true (--nerperf-random-weights=true)*",
         ]
     )
     run.stdout.fnmatch_lines(["*nerperf: the study's Table 5 for this run*", "not run: bert-base-ner: *"])

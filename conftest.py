@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from nerperf.settings import Settings
+
 ROOT = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("NERPERF_SHARED", ROOT.parent / "shared"))
 OFFLINE_BASELINE = "minilm-l6-conll03"
@@ -41,21 +43,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args[:] = [str(ROOT / "benches")]
 
 
-def pytest_nerperf_settings(config: pytest.Config, settings: object) -> object | None:
+def pytest_nerperf_settings(config: pytest.Config, settings: Settings) -> Settings | None:
     """The offline defaults described above; values anyone set (option, environment, ini) are kept."""
     if not (SHARED / "models").is_dir():
         return None
     changes: dict[str, object] = {}
-    if settings.where("data") == "default":  # type: ignore[attr-defined]
+    if settings.where("data") == "default":
         changes["data"] = str(SHARED / "data" / "conll2003")
-    if settings.where("checkpoint_dirs") == "default":  # type: ignore[attr-defined]
+    if settings.where("checkpoint_dirs") == "default":
         changes["checkpoint_dirs"] = (str(SHARED / "models"),)
-    if settings.where("stand_in_tokenizer") == "default":  # type: ignore[attr-defined]
+    if settings.where("stand_in_tokenizer") == "default":
         changes["stand_in_tokenizer"] = str(SHARED / "models" / OFFLINE_BASELINE)
-    if settings.where("baseline") == "default" and not _can_load(settings.baseline):  # type: ignore[attr-defined]
+    if settings.where("baseline") == "default" and not _can_load(settings.baseline):
         changes["baseline"] = OFFLINE_BASELINE
-    origin = {**settings.origin, **dict.fromkeys(changes, "conftest.py (offline default)")}  # type: ignore[attr-defined]
-    return dataclasses.replace(settings, **changes, origin=origin)  # type: ignore[type-var]
+    origin = {**settings.origin, **dict.fromkeys(changes, "conftest.py (offline default)")}
+    return dataclasses.replace(settings, **changes, origin=origin)
 
 
 def _can_load(name: str) -> bool:

@@ -60,9 +60,14 @@ def assert_f1_floor(
 ) -> Floor:
     """Fail with both figures, the tolerance and the per-type F1 unless ``result`` holds its floor."""
     floor = check(result, reference, tolerance_points, names)
+    require(floor, result, reference)
+    return floor
+
+
+def require(floor: Floor, result: EvalResult, reference: EvalResult) -> None:
+    """Raise the floor's failure, with the per-type breakdown of both results, unless it held."""
     if not floor.held:
         raise AssertionError(floor.describe() + "\n" + per_type_comparison(result, reference, floor.reference))
-    return floor
 
 
 def per_type_comparison(result: EvalResult, reference: EvalResult, reference_name: str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nerperf.settings import OPTIONS, Settings, SettingsError
+from nerperf.settings import OPTIONS, Settings, SettingsError, from_environment
 
 if TYPE_CHECKING:
     from nerperf.results import EvalResult
@@ -35,15 +35,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nerperf", "nerperf: NER accuracy floors and benchmarks over checkpoints × variants")
     for option in OPTIONS:
         help_text = f"{option.help}; also {option.env} or ini {option.ini}"
-        if option.many:
-            group.addoption(
-                option.flag, action="append", dest=f"nerperf_{option.name}", metavar=option.metavar, help=help_text
-            )
+        common = {"dest": f"nerperf_{option.name}", "metavar": option.metavar, "help": help_text}
+        if option.many:  # parsed together with the other sources' values, in Settings.resolve
+            group.addoption(option.flag, action="append", **common)
         else:
-            parse = option.parse
-            group.addoption(
-                option.flag, type=parse, dest=f"nerperf_{option.name}", metavar=option.metavar, help=help_text
-            )
+            group.addoption(option.flag, type=option.parse, **common)
         parser.addini(option.ini, help=option.help, type="linelist" if option.many else "string", default=None)
 
 
@@ -81,8 +77,7 @@ def _resolve(config: pytest.Config) -> Settings:
     ini = {o.ini: config.getini(o.ini) for o in OPTIONS}
     ini_file = config.inipath.name if config.inipath else "the ini file"
     ini_dir = config.inipath.parent if config.inipath else config.rootpath
-    env = {o.env: os.environ[o.env] for o in OPTIONS if o.env in os.environ}
-    return Settings.resolve(command_line, env, ini, ini_file, ini_dir)
+    return Settings.resolve(command_line, from_environment(), ini, ini_file, ini_dir)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from nerperf import registry
-from nerperf.floors import Floor, assert_f1_floor, check
+from nerperf.floors import Floor, check, require
 from nerperf.registry import CheckpointSpec, param_id
 from nerperf.results import EvalResult
 from nerperf.settings import Settings, SettingsError
@@ -138,18 +138,12 @@ class NerperfSession:
         checkpoint = self._checkpoint(case.spec)
         assert self._loaded is not None
         prepared = self._loaded[2]
-        if case.variant not in prepared:
+        if case.variant not in prepared:  # an unavailable variant was skipped before (unavailable_variant)
             from nerperf.evaluation import context
-            from nerperf.variants import VariantUnavailable, prepare
+            from nerperf.variants import prepare
 
-            try:
-                prepared[case.variant] = self._guard(
-                    case.id,
-                    lambda: prepare(case.variant, checkpoint, context(self.settings.cache_dir, self.settings.threads)),
-                )
-            except VariantUnavailable as error:  # pragma: no cover - caught by unavailable_variant first
-                self.skipped[case.id] = str(error)
-                raise Unavailable(str(error)) from None
+            where = context(self.settings.cache_dir, self.settings.threads)
+            prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]
 
     def _checkpoint(self, spec: CheckpointSpec) -> Any:
@@ -237,15 +231,16 @@ class NerperfSession:
             pytest.skip(f"{case.id}: its reference {reference.id} cannot run: {why}")
         if reference_result.f1 is None:
             pytest.skip(f"{case.id}: its reference {reference.id} has random weights: no F1 to compare with")
-        names = (case.id, reference.id)
-        self.floors.append(check(result, reference_result, tolerance, names))
-        return assert_f1_floor(result, reference_result, tolerance, names)
+        floor = check(result, reference_result, tolerance, (case.id, reference.id))
+        self.floors.append(floor)  # held or not: the summary lists every floor checked
+        require(floor, result, reference_result)
+        return floor
 
     # -- benchmarks -----------------------------------------------------------------------------------
     def time_latency(self, benchmark: Any, case: Case) -> None:
         """Per-sentence latency at batch size 1: one pytest-benchmark round per sentence of the sample."""
         result = self.result(case)
-        words = [s.words for s in self.corpus().head(self.settings.sentences).sentences]
+        words = self._sample()
         rounds = itertools.cycle([[w] for w in words])
         self._benchmark(benchmark, case, result, "latency, batch 1", words, rounds, len(words), 1)
 
@@ -254,10 +249,14 @@ class NerperfSession:
         from nerperf.runner import length_sorted_batches
 
         result = self.result(case)
-        words = [s.words for s in self.corpus().head(self.settings.sentences).sentences]
+        words = self._sample()
         batches = [[words[i] for i in batch] for batch in length_sorted_batches(words, self.settings.batch_size)]
         label = f"throughput, batch {self.settings.batch_size}"
         self._benchmark(benchmark, case, result, label, words, itertools.cycle(batches), len(batches), None)
+
+    def _sample(self) -> list[list[str]]:
+        """The words of the sentences every case is evaluated and timed on."""
+        return [s.words for s in self.corpus().head(self.settings.sentences).sentences]
 
     def _benchmark(
         self,
@@ -318,12 +317,9 @@ class NerperfSession:
         return RunSummary(self.named_results(), self.baseline_id, self.latency, published, self.not_run(), self.floors)
 
     def summary(self) -> str:
-        from nerperf.table import summary_table
+        from nerperf.table import summary_text
 
-        lines = [summary_table(self.run_summary())]
-        lines += [f"not run: {reason}" for reason in self.not_run()]
-        lines += [floor.describe() for floor in self.floors]
-        return "\n".join(lines)
+        return summary_text(self.run_summary())
 
     def case(self, checkpoint: str, variant: str) -> Case:
         """A case by checkpoint name (or source) and variant, for users' own tests to compare with."""

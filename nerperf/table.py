@@ -244,6 +244,14 @@ def summary_table(run: RunSummary) -> str:
     return _heading(run) + "\n" + render(summary_rows(run), SUMMARY_COLUMNS)
 
 
+def summary_text(run: RunSummary) -> str:
+    """The run's summary for the terminal: the table, what did not run and why, every floor checked."""
+    lines = [summary_table(run)]
+    lines += [f"not run: {reason}" for reason in run.not_run]
+    lines += [floor.describe() for floor in run.floors]
+    return "\n".join(lines)
+
+
 def _heading(run: RunSummary) -> str:
     first = run.results[0][1]
     return (

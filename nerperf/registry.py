@@ -122,15 +122,20 @@ def build(entries: list[CheckpointSpec]) -> dict[str, CheckpointSpec]:
 
 def lookup(registry: dict[str, CheckpointSpec], name: str, origin: str) -> CheckpointSpec:
     """The spec registered as ``name`` or with that source; an unknown name gets a suggestion."""
-    for spec in registry.values():
-        if name in (spec.name, spec.source):
-            return spec
+    spec = find(registry, name)
+    if spec is not None:
+        return spec
     close = difflib.get_close_matches(name, registry, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise RegistryError(
         f"{origin}: unknown checkpoint {name!r}: {hint}registered: {', '.join(registry)}; "
         "add your own as NAME=SOURCE (a hub id or a directory)"
     )
+
+
+def find(registry: dict[str, CheckpointSpec], name: str) -> CheckpointSpec | None:
+    """The spec registered as ``name`` or with that source, if any."""
+    return next((spec for spec in registry.values() if name in (spec.name, spec.source)), None)
 
 
 def _replace_source(study: CheckpointSpec, spec: CheckpointSpec) -> CheckpointSpec:

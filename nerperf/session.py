@@ -385,8 +385,6 @@ def _select(settings: Settings) -> tuple[dict[str, CheckpointSpec], list[Checkpo
     An entry of the checkpoints setting is NAME=SOURCE, a registered name or source, or else a directory
     or ``owner/name`` hub id (named by :func:`nerperf.registry.slug`); anything else is an unknown name.
     """
-    from nerperf.hub import looks_like_hub_id
-
     where = settings.where("checkpoints")
     entries = [
         spec
@@ -395,20 +393,23 @@ def _select(settings: Settings) -> tuple[dict[str, CheckpointSpec], list[Checkpo
     ]
     entries += [registry.parse_entry(e, where) for e in settings.checkpoints if "=" in e]
     known = registry.build(entries)
+    selected = []  # registry names (or, for an unknown name, the entry itself, for lookup's error)
     for entry in settings.checkpoints:
-        if "=" in entry or any(entry in (spec.name, spec.source) for spec in known.values()):
-            continue
-        if Path(entry).is_dir() or ("/" in entry and looks_like_hub_id(entry)):
-            entries.append(registry.parse_entry(entry, where))
+        if "=" in entry:
+            selected.append(entry.partition("=")[0].strip())
+        elif registry.find(known, entry) is None and _new_source(entry):
+            entries.append(registry.parse_entry(entry, where))  # a bare directory or hub id, named by its slug
+            selected.append(entries[-1].name)
+        else:
+            selected.append(entry)
     known = registry.build(entries)
     if not settings.checkpoints:
         return known, list(known.values())  # the study's, then the directories' and the user's
-    names = [e.partition("=")[0].strip() if "=" in e else e for e in settings.checkpoints]
-    return known, [registry.lookup(known, _selected_name(known, name), where) for name in names]
+    return known, [registry.lookup(known, name, where) for name in selected]
 
 
-def _selected_name(known: dict[str, CheckpointSpec], entry: str) -> str:
-    """A bare directory or hub id registered under its slug is selected by it."""
-    if any(entry in (spec.name, spec.source) for spec in known.values()):
-        return entry
-    return registry.slug(entry) if registry.slug(entry) in known else entry
+def _new_source(entry: str) -> bool:
+    """A bare entry that names a directory or an ``owner/name`` hub id rather than a registered name."""
+    from nerperf.hub import looks_like_hub_id
+
+    return Path(entry).is_dir() or ("/" in entry and looks_like_hub_id(entry))

@@ -15,7 +15,6 @@ baseline cannot be had (no hub, not in the Hugging Face cache) the floors are re
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -47,17 +46,19 @@ def pytest_nerperf_settings(config: pytest.Config, settings: Settings) -> Settin
     """The offline defaults described above; values anyone set (option, environment, ini) are kept."""
     if not (SHARED / "models").is_dir():
         return None
-    changes: dict[str, object] = {}
-    if settings.where("data") == "default":
-        changes["data"] = str(SHARED / "data" / "conll2003")
-    if settings.where("checkpoint_dirs") == "default":
-        changes["checkpoint_dirs"] = (str(SHARED / "models"),)
-    if settings.where("stand_in_tokenizer") == "default":
-        changes["stand_in_tokenizer"] = str(SHARED / "models" / OFFLINE_BASELINE)
+    defaults = offline_defaults()
     if settings.where("baseline") == "default" and not _can_load(settings.baseline):
-        changes["baseline"] = OFFLINE_BASELINE
-    origin = {**settings.origin, **dict.fromkeys(changes, "conftest.py (offline default)")}
-    return dataclasses.replace(settings, **changes, origin=origin)
+        defaults["baseline"] = OFFLINE_BASELINE
+    return settings.with_defaults("conftest.py (offline default)", **defaults)
+
+
+def offline_defaults() -> dict[str, object]:
+    """The shared data and checkpoints as nerperf settings (the asv suite uses them too)."""
+    return {
+        "data": str(SHARED / "data" / "conll2003"),
+        "checkpoint_dirs": (str(SHARED / "models"),),
+        "stand_in_tokenizer": str(SHARED / "models" / OFFLINE_BASELINE),
+    }
 
 
 def _can_load(name: str) -> bool:

@@ -10,6 +10,7 @@ transformers; :mod:`nerperf.session` uses the result.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -226,6 +227,16 @@ class Settings:
 
     def where(self, name: str) -> str:
         return self.origin.get(name, "default")
+
+    def with_defaults(self, origin: str, **defaults: Any) -> Settings:
+        """These settings with ``defaults`` for the values nobody set (still at their default).
+
+        How a project supplies its own defaults (its conftest.py's ``pytest_nerperf_settings`` hook, its
+        asv suite) without overriding an option, environment variable or ini value; ``origin`` says where
+        they came from in messages.
+        """
+        changes = {name: value for name, value in defaults.items() if self.where(name) == "default"}
+        return dataclasses.replace(self, **changes, origin={**self.origin, **dict.fromkeys(changes, origin)})
 
     def tolerance_for(self, key: str) -> float | None:
         return dict(self.tolerances).get(key)

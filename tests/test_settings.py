@@ -65,3 +65,10 @@ def test_ini_paths_are_relative_to_the_ini_file(tmp_path: Path) -> None:
     assert settings.data == str(tmp_path / "data") and settings.report == str(tmp_path / "out")
     hub = Settings.resolve({}, {}, {"nerperf_data": "eriktks/conll2003"}, "pytest.ini", tmp_path)
     assert hub.data == "eriktks/conll2003"  # not a path there: a hub id, kept as given
+
+
+def test_a_projects_defaults_fill_only_what_nobody_set() -> None:
+    settings = Settings.resolve({}, {"NERPERF_SENTENCES": "7"}, {})
+    filled = settings.with_defaults("conftest.py", sentences=3, split="test")
+    assert (filled.sentences, filled.where("sentences")) == (7, "NERPERF_SENTENCES")
+    assert (filled.split, filled.where("split")) == ("test", "conftest.py")

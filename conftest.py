@@ -16,6 +16,9 @@ baseline cannot be had (no hub, not in the Hugging Face cache) the floors are re
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,61 @@ def _can_load(name: str) -> bool:
 
     source = STUDY[name].source if name in STUDY else name
     return unreachable_reason() is None or isinstance(try_to_load_from_cache(source, "config.json"), str)
+
+
+@dataclass(frozen=True)
+class Look:
+    """What headless Chromium saw of a page: its console errors and uncaught exceptions, and counts."""
+
+    errors: list[str]
+    counts: dict[str, int]  # CSS selector -> elements matching it once the page settled
+    screenshot: Path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Callable[..., Look]:
+    """Open a page in Debian's headless Chromium through Playwright; skipped, saying how, without them.
+
+    Screenshots go to ``$NERPERF_SCREENSHOTS`` when set (kept), else to the test's temporary directory.
+    """
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Chromium is not installed: `apt-get install chromium` (Debian) to check pages in a browser")
+    sync_playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is in nerperf[test]"
+    ).sync_playwright
+
+    def look(url: str, screenshot: Path, selectors: Sequence[str] = (), wait_for: str | None = None) -> Look:
+        keep = os.environ.get("NERPERF_SCREENSHOTS")
+        path = Path(keep) / screenshot.name if keep else screenshot
+        errors: list[str] = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
+                page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+                page.goto(url, wait_until="networkidle")
+                if wait_for:
+                    page.wait_for_selector(wait_for, timeout=30_000)
+                counts = {s: page.locator(s).count() for s in selectors}
+                path.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(path), full_page=True)
+            finally:
+                browser.close()
+        return Look(errors, counts, path)
+
+    return look
+
+
+# As the machine's own check starts it: no sandbox as root, and no background connections, which this
+# machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

@@ -95,6 +95,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default: 0)")
     run.add_argument("--json", default=None, metavar="FILE", help="also write the result as JSON (default: none)")
+    report = commands.add_parser(
+        "report",
+        help="write the study's table and figures from earlier runs (Markdown and HTML)",
+        description="Read nerperf results (a pytest-benchmark JSON of nerperf's benchmarks, the plugin's "
+        "results.json, or `nerperf eval --json` files) and write report.md, a self-contained report.html and "
+        "figures/ (the study's Table 5 and Figures 3-5, and the F1-against-throughput Pareto frontier).",
+    )
+    report.add_argument(
+        "inputs", nargs="+", metavar="FILE", help="result files; a later one's case replaces an earlier one's"
+    )
+    report.add_argument(
+        "--out", default="nerperf-report", metavar="DIR", help="output directory (default: nerperf-report)"
+    )
+    report.add_argument(
+        "--baseline",
+        default=None,
+        metavar="ID",
+        help="checkpoint-variant id the ratios are against (default: the run's, else bert-base-ner-fp32, else first)",
+    )
+    report.add_argument("--title", default="nerperf report", help="the page's title (default: nerperf report)")
     commands.add_parser(
         "variants",
         help="list the variants and whether each can run here",
@@ -119,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "variants":
         return list_variants()
+    if args.command == "report":
+        return write_report(args)
     from nerperf.architectures import random_checkpoint
     from nerperf.checkpoints import CheckpointError
     from nerperf.conll import DataError
@@ -155,6 +177,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         result.save(args.json)
         print(f"wrote {args.json}")
+    return 0
+
+
+def write_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nerperf import report
+
+    try:
+        found = report.read([Path(p) for p in args.inputs])
+        paths = report.write(found, Path(args.out), args.baseline, args.title)
+    except report.ReportError as error:
+        print(f"nerperf: error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(f"wrote {p}" for p in paths))
     return 0
 
 

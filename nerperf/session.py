@@ -295,6 +295,7 @@ class NerperfSession:
         s = result.scores
         return {
             "nerperf_id": case.id,
+            "baseline": self.baseline_id,
             "checkpoint": case.spec.name,
             "source": case.spec.source,
             "variant": case.variant,

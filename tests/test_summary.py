@@ -27,7 +27,8 @@ def test_rows_carry_ratios_to_the_baseline_and_mark_what_is_not_measured() -> No
     assert lines[0] == "data [validation], 10 sentences, batch size 32, 2 threads; baseline base-fp32"
     rows = {line.split("  ")[0]: line.split() for line in lines[3:]}
     assert rows["base-fp32 (baseline)"][-2:] == ["+0.00", "1.00"]
-    assert rows["base-fp32 (baseline)"][9:12] == ["12.0", "/", "30.0"]  # batch-1 p50 / p90 in ms
+    assert rows["base-fp32 (baseline)"][9:14] == ["12.0", "/", "30.0", "/", "50.0"]  # batch-1 p50 / p90 / p99, ms
+    assert rows["small-int8"][8:14] == ["100.0", "/", "100.0", "/", "100.0", "(batch"]  # the evaluation's
     assert rows["small-int8"][-2:] == ["-5.00", "2.50"]
     assert rows["arch-fp32 (random weights)"][3:7] == ["-", "-", "-", "-"]
     assert rows["arch-fp32 (random weights)"][-1] == "0.50"

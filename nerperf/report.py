@@ -1,0 +1,207 @@
+"""``nerperf report``: results of earlier runs -> the study's Table 5 and figures, as Markdown and HTML.
+
+It reads what nerperf writes, never re-measures: a pytest-benchmark JSON (``--benchmark-json``, or a
+saved run under ``.benchmarks/``) whose nerperf benchmarks carry the whole :class:`EvalResult` in
+``extra_info``; the plugin's ``results.json`` (``nerperf_report``); or ``nerperf eval --json`` files.
+The table is :func:`nerperf.table.summary_rows` (the terminal summary's); the figures are
+:mod:`nerperf.figures`'. Every file is written whole or not at all, so a failed run leaves an earlier
+report as it was.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerperf.registry import BASELINE, STUDY, param_id, slug
+from nerperf.results import EvalResult, write_atomic
+from nerperf.table import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
+
+
+class ReportError(ValueError):
+    """An input that is not a nerperf result; the message names the file and what nerperf can read."""
+
+
+@dataclass
+class Inputs:
+    """Results gathered from the input files, by checkpoint-variant id, in the order first seen."""
+
+    results: dict[str, EvalResult] = field(default_factory=dict)
+    latency: dict[str, dict[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
+    baseline: str | None = None  # as a plugin run recorded it
+    machine: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+
+def read(paths: list[Path]) -> Inputs:
+    """Every result in ``paths``; a later file's result for the same id replaces an earlier one's."""
+    found = Inputs()
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ReportError(f"{path}: cannot read it as JSON ({error})") from None
+        kind = _read_one(path, data, found)
+        found.sources.append(f"{path} ({kind})")
+    if not found.results:
+        raise ReportError(f"no nerperf results in {', '.join(map(str, paths))}")
+    return found
+
+
+def _read_one(path: Path, data: Any, found: Inputs) -> str:
+    try:
+        if isinstance(data, dict) and "benchmarks" in data:
+            return _pytest_benchmark(data, found)
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            found.baseline = data.get("baseline") or found.baseline
+            for entry in data["results"]:
+                result = EvalResult.from_dict({k: v for k, v in entry.items() if k in _FIELDS})
+                _add(found, entry["id"], result, entry.get("batch1_latency_percentiles_s"))
+            return "nerperf plugin results"
+        if isinstance(data, dict) and "checkpoint" in data and "speed" in data:
+            result = EvalResult.from_dict(data)
+            _add(found, param_id(slug(result.checkpoint), result.variant), result, None)
+            return "nerperf eval result"
+    except (KeyError, TypeError, ValueError) as error:
+        raise ReportError(f"{path}: not a nerperf result nerperf can read ({type(error).__name__}: {error})") from None
+    raise ReportError(
+        f"{path}: not a nerperf result: give a pytest-benchmark JSON of nerperf's benchmarks "
+        "(--benchmark-json or .benchmarks/), the plugin's results.json, or `nerperf eval --json` output"
+    )
+
+
+def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
+    machine = data.get("machine_info") or {}
+    found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
+    count = 0
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info") or {}
+        if "nerperf_id" not in info or "result" not in info:
+            continue  # someone else's benchmark in the same run
+        count += 1
+        _add(found, info["nerperf_id"], EvalResult.from_dict(info["result"]), info.get("latency_percentiles_s"))
+        found.baseline = info.get("baseline") or found.baseline
+    if not count:
+        raise ValueError("it has no nerperf benchmarks (none carries extra_info['nerperf_id'])")
+    return "pytest-benchmark"
+
+
+_FIELDS = set(EvalResult.__dataclass_fields__)
+
+
+def _add(found: Inputs, key: str, result: EvalResult, latency: dict[str, float] | None) -> None:
+    found.results[key] = result
+    if latency:
+        found.latency[key] = {int(p): float(v) for p, v in latency.items()}
+
+
+def summarize(found: Inputs, baseline: str | None = None) -> RunSummary:
+    """The run summary the tables and figures are drawn from.
+
+    The baseline is ``baseline`` if given, else the one the run recorded, else the study's BERT-base
+    fp32 if present, else the first result: the report says which.
+    """
+    ids = list(found.results)
+    chosen = baseline or found.baseline or (param_id(BASELINE, "fp32") if param_id(BASELINE, "fp32") in ids else ids[0])
+    if chosen not in found.results:
+        raise ReportError(f"baseline {chosen!r} is not among the results: {', '.join(ids)}")
+    published = {param_id(name, "fp32"): spec.published for name, spec in STUDY.items() if spec.published}
+    return RunSummary(list(found.results.items()), chosen, found.latency, published)
+
+
+# -- writing ------------------------------------------------------------------------------------------
+def write(found: Inputs, directory: Path, baseline: str | None = None, title: str = "nerperf report") -> list[Path]:
+    """report.md, report.html (self-contained) and figures/*.svg|png in ``directory``; returns the paths."""
+    from nerperf import figures
+
+    run = summarize(found, baseline)
+    drawn = figures.draw_all(run)  # name -> (caption, svg text, png bytes)
+    written = []
+    for name, (_, svg, png) in drawn.items():
+        for suffix, content in ((".svg", svg), (".png", png)):
+            path = directory / "figures" / f"{name}{suffix}"
+            write_atomic(path, content)
+            written.append(path)
+    md = directory / "report.md"
+    page = directory / "report.html"
+    write_atomic(md, render_markdown(run, found, drawn, title))
+    write_atomic(page, render_html(run, found, drawn, title))
+    return [md, page, *written]
+
+
+def _facts(run: RunSummary, found: Inputs) -> list[str]:
+    first = run.results[0][1]
+    facts = [
+        f"Data: {first.data}" + (f" [{first.split}]" if first.split else "") + f", {first.sentences} sentences; "
+        f"batch size {first.speed.batch_size}, {first.speed.threads} threads.",
+        f"Baseline: {run.baseline} (ΔF1 and samples/s × baseline are against it).",
+        "Latency: per sentence, at batch size 1 where the run timed it (pytest-benchmark), else at the "
+        "evaluation's batch size, as marked. The study's latency column is total time / sentences.",
+    ]
+    if found.machine:
+        machine = {k: ", ".join(v) if isinstance(v, list) else v for k, v in found.machine.items() if v}
+        facts.append("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
+    if run.published:
+        facts.append("Rows marked (published) are the study's own figures, not measured here.")
+    else:
+        facts.append("The study's published figures are not in nerperf's registry, so no published rows are shown.")
+    facts.append("From: " + "; ".join(found.sources))
+    return facts
+
+
+def _warnings(run: RunSummary) -> list[str]:
+    return [f"{name}: {line}" for name, r in run.results for line in notes(r) if line.startswith("WARNING")]
+
+
+def render_markdown(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
+    parts = [f"# {title}", "", *(f"- {fact}" for fact in _facts(run, found)), ""]
+    parts += [markdown(summary_rows(run), SUMMARY_COLUMNS), ""]
+    parts += [f"- {line}" for line in _warnings(run)]
+    for name, (caption, _, _) in drawn.items():
+        parts += ["", f"![{caption}](figures/{name}.svg)", "", f"*{caption}*"]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+tr.published td { font-style: italic; color: #666; }
+tr.baseline td { font-weight: bold; }
+figure { display: inline-block; margin: 1em; max-width: 46%; vertical-align: top; }
+figure svg { width: 100%; height: auto; }
+.warning { color: #a40; }
+"""
+
+
+def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
+    """One page, no external resources and no script: the figures are inline SVG."""
+    e = html.escape
+    head = "".join(f"<th>{e(c)}</th>" for c in SUMMARY_COLUMNS)
+    rows = []
+    for row in summary_rows(run):
+        kind = "published" if row[0].endswith("(published)") else "baseline" if "(baseline)" in row[0] else ""
+        cells = "".join(f"<td>{e(str(c))}</td>" for c in row)
+        rows.append(f'<tr class="{kind}">{cells}</tr>')
+    facts = "".join(f"<li>{e(f)}</li>" for f in _facts(run, found))
+    warnings = "".join(f'<li class="warning">{e(w)}</li>' for w in _warnings(run))
+    figures = "".join(
+        f'<figure id="{e(name)}">{_inline(svg)}<figcaption>{e(caption)}</figcaption></figure>'
+        for name, (caption, svg, _) in drawn.items()
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
+        f"<style>{_STYLE}</style></head><body><h1>{e(title)}</h1><ul>{facts}</ul>"
+        f'<table id="table5"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f"<ul>{warnings}</ul><section>{figures}</section></body></html>\n"
+    )
+
+
+def _inline(svg: str) -> str:
+    """An SVG document as inline markup: without its XML declaration and doctype."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg

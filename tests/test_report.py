@@ -1,0 +1,164 @@
+"""``nerperf report``: every input nerperf writes, the table, the figures, a self-contained page, whole files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tiny import made_up_result
+
+from nerperf import cli, report
+from nerperf.figures import pareto_frontier
+
+RESULTS = {
+    "base-fp32": made_up_result(0.90, "base", samples_per_s=10.0),
+    "base-onnx-int8": made_up_result(0.89, "base", "onnx-int8", samples_per_s=30.0),
+    "small-fp32": made_up_result(0.85, "small", samples_per_s=25.0),
+    "arch-fp32": made_up_result(None, "arch", samples_per_s=5.0),
+}
+
+
+def benchmark_json(path: Path) -> Path:
+    """A pytest-benchmark file as the plugin's benchmarks write it, with someone else's benchmark beside."""
+    benchmarks = [
+        {
+            "name": f"test_latency[{key}]",
+            "extra_info": {
+                "nerperf_id": key,
+                "baseline": "base-fp32",
+                "result": result.to_dict(),
+                "latency_percentiles_s": {"50": 0.010, "90": 0.020, "99": 0.040},
+            },
+        }
+        for key, result in RESULTS.items()
+    ]
+    benchmarks.append({"name": "test_unrelated", "extra_info": {}})
+    data = {"machine_info": {"cpu": {"brand_raw": "Test CPU"}}, "benchmarks": benchmarks}
+    path.write_text(json.dumps(data))
+    return path
+
+
+def rows(markdown: str) -> dict[str, list[str]]:
+    return {
+        cells[0]: cells[1:]
+        for line in markdown.splitlines()
+        if line.startswith("| ") and not line.startswith("| Checkpoint")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+
+
+def test_a_pytest_benchmark_run_becomes_the_studys_table_with_tail_latency(tmp_path: Path) -> None:
+    paths = report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    table = rows((tmp_path / "out" / "report.md").read_text())
+    assert list(table) == ["base-fp32 (baseline)", "base-onnx-int8", "small-fp32", "arch-fp32 (random weights)"]
+    assert table["base-onnx-int8"][3] == "0.8900"  # F1
+    assert table["base-onnx-int8"][7] == "10.0 / 20.0 / 40.0"  # batch-1 p50 / p90 / p99 in ms
+    assert table["base-onnx-int8"][-2:] == ["-1.00", "3.00"]  # ΔF1 points, samples/s × baseline
+    assert table["arch-fp32 (random weights)"][:4] == ["-"] * 4
+    names = sorted(p.name for p in paths if p.parent.name == "figures")
+    assert names == sorted(
+        f"{n}.{s}"
+        for n in ("fig3_f1_vs_samples_per_s", "fig4_f1_vs_total_time", "fig5_latency", "pareto_f1_vs_throughput")
+        for s in ("svg", "png")
+    )
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_the_plugins_results_and_eval_files_are_read_too(tmp_path: Path) -> None:
+    plugin = tmp_path / "results.json"
+    entries = [{"id": k, "batch1_latency_percentiles_s": None, **r.to_dict()} for k, r in RESULTS.items()]
+    plugin.write_text(json.dumps({"schema": 1, "baseline": "small-fp32", "results": entries}))
+    single = tmp_path / "eval.json"
+    made_up_result(0.5, "/models/Other-NER", "int8").save(single)
+    found = report.read([plugin, single])
+    run = report.summarize(found)
+    assert run.baseline == "small-fp32"
+    assert list(found.results)[-1] == "other-ner-int8"  # named as the registry names a directory
+    text = report.render_markdown(run, found, {}, "t")
+    assert "| 100.0 / 100.0 / 100.0 (batch 32) |" in text  # no batch-1 timing: the evaluation's, marked
+
+
+def test_the_baseline_defaults_to_the_studys_bert_base_then_the_first(tmp_path: Path) -> None:
+    found = report.read([benchmark_json(tmp_path / "run.json")])
+    found.baseline = None
+    assert report.summarize(found).baseline == "base-fp32"
+    assert report.summarize(found, "small-fp32").baseline == "small-fp32"
+    with pytest.raises(report.ReportError, match="baseline 'nope' is not among the results: base-fp32, "):
+        report.summarize(found, "nope")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe not text", "cannot read it as JSON"),
+        (b"{}", "not a nerperf result: give a pytest-benchmark JSON"),
+        (b'{"benchmarks": [{"name": "x", "extra_info": {}}]}', "it has no nerperf benchmarks"),
+        (b'{"checkpoint": "x", "speed": {}, "schema": 1}', "result schema 1 is not 2; re-run"),
+    ],
+    ids=["not-json", "unknown-shape", "no-nerperf-benchmarks", "old-schema"],
+)
+def test_what_is_not_a_nerperf_result_is_named_with_what_can_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content)
+    assert cli.main(["report", str(bad), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert str(bad) in error and message in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_report_leaves_the_earlier_one_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = report.read([benchmark_json(tmp_path / "run.json")])
+    report.write(found, tmp_path / "out")
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+
+    def broken(run: object) -> dict:
+        raise RuntimeError("matplotlib failed")
+
+    monkeypatch.setattr("nerperf.figures.draw_all", broken)
+    with pytest.raises(RuntimeError):
+        report.write(found, tmp_path / "out")
+    assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
+
+
+def test_the_page_stands_alone(tmp_path: Path) -> None:
+    report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count("<svg") == 4 and 'id="table5"' in page
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r'(src|href)="(?!#)|url\((?!#)', page)  # references only inside the page
+
+
+def test_the_page_loads_in_chromium_with_its_table_and_figures(tmp_path: Path, chromium) -> None:
+    report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    seen = chromium(
+        (tmp_path / "out" / "report.html").as_uri(),
+        tmp_path / "report.png",
+        selectors=["#table5 tbody tr", "figure svg path"],
+    )
+    assert seen.errors == []
+    assert seen.counts["#table5 tbody tr"] == 4 and seen.counts["figure svg path"] > 50
+    assert seen.screenshot.stat().st_size > 10_000
+
+
+def test_the_browser_check_sees_console_errors(tmp_path: Path, chromium) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><p>x</p><script>console.error('drawn wrong'); missing();</script>")
+    seen = chromium(page.as_uri(), tmp_path / "broken.png")
+    assert seen.errors == ["console: drawn wrong", "uncaught: missing is not defined"]
+
+
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30))
+def test_the_frontier_is_exactly_the_undominated_points(points: list[tuple[int, int]]) -> None:
+    frontier = pareto_frontier(points)
+
+    def beaten(p: tuple[int, int]) -> bool:
+        return any(q[0] >= p[0] and q[1] >= p[1] and q != p for q in points)
+
+    assert set(frontier) == {i for i, p in enumerate(points) if not beaten(p)}
+    assert [points[i][0] for i in frontier] == sorted(points[i][0] for i in frontier)

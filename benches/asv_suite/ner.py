@@ -16,9 +16,12 @@ benchmark runs in its own process, so ``peakmem_`` is one case's memory alone.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib.util
 import itertools
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +51,7 @@ def _settings() -> Any:
     spec = importlib.util.spec_from_file_location("nerperf_repository_conftest", ROOT / "conftest.py")
     if spec is None or spec.loader is None or not (ROOT / "conftest.py").is_file():
         return settings
-    conftest = importlib.util.module_from_spec(spec)
+    conftest = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conftest)
     if not (conftest.SHARED / "models").is_dir():
         return settings
@@ -67,6 +70,25 @@ if any(c.variant.startswith("onnx") for c in CASES.values()) and importlib.util.
     import onnxruntime  # noqa: F401
 
 
+@functools.lru_cache(maxsize=1)
+def _loaded(case_id: str) -> tuple[Any, Any, Any]:
+    """The case's checkpoint, prepared variant and data, loaded once per process.
+
+    asv runs ``setup`` again before every sample; loading there would time nothing but reloads.
+    """
+    case = CASES[case_id]
+    reason = VARIANTS[case.variant].unavailable()
+    if reason:
+        raise NotImplementedError(f"{case_id}: variant {case.variant} cannot run here: {reason}")
+    try:
+        checkpoint = load_checkpoint(case.spec.source)
+        where = context(SETTINGS.cache_dir or os.environ.get("NERPERF_CACHE"), SETTINGS.threads)
+        prepared = prepare(case.variant, checkpoint, where)
+    except (HubUnreachable, VariantUnavailable) as why:
+        raise NotImplementedError(f"{case_id}: {why}") from None
+    return checkpoint, prepared, load_corpus(SETTINGS.data, SETTINGS.split)
+
+
 class _Case:
     """Setup shared by every benchmark: the case's checkpoint, loaded, and its variant, prepared."""
 
@@ -75,49 +97,51 @@ class _Case:
     timeout = 900  # a first ONNX export of a large checkpoint; later runs read it from the cache
 
     def setup(self, case_id: str) -> None:
-        case = CASES[case_id]
-        reason = VARIANTS[case.variant].unavailable()
-        if reason:
-            raise NotImplementedError(f"{case_id}: variant {case.variant} cannot run here: {reason}")
-        try:
-            self.checkpoint = load_checkpoint(case.spec.source)
-            where = context(SETTINGS.cache_dir or os.environ.get("NERPERF_CACHE"), SETTINGS.threads)
-            self.prepared = prepare(case.variant, self.checkpoint, where)
-        except (HubUnreachable, VariantUnavailable) as why:
-            raise NotImplementedError(f"{case_id}: {why}") from None
-        self.corpus = load_corpus(SETTINGS.data, SETTINGS.split)
-        self.variant = case.variant
-
-    def _words(self, limit: int | None) -> list[list[str]]:
-        return [s.words for s in self.corpus.head(limit).sentences]
+        self.checkpoint, self.prepared, self.corpus = _loaded(case_id)
+        self.variant = CASES[case_id].variant
 
 
 class Speed(_Case):
     """Per-sentence latency at batch size 1 and throughput at the suite's batch size."""
 
     number = 1  # one call per sample: a sample is one sentence (latency) or the whole timed set
-    warmup_time = 0.0  # warmed up in setup instead, so every run times the same sentences
+    warmup_time = 0.0  # warmed up once per process instead, so every run times the same sentences
 
     def setup(self, case_id: str) -> None:
         super().setup(case_id)
-        self.latency_words = itertools.cycle([[w] for w in self._words(LATENCY_SENTENCES)])
-        self.throughput_words = self._words(TIMED_SENTENCES)
-        predict(self.checkpoint, self.throughput_words[:32], 32, SETTINGS.threads, False, self.prepared.forward)
-
-    def _run(self, sentences: list[list[str]], batch_size: int) -> None:
-        predict(self.checkpoint, sentences, batch_size, SETTINGS.threads, False, self.prepared.forward)
+        self.sentences = _sentences(case_id)
 
     def time_latency(self, case_id: str) -> None:
         """One sentence at batch size 1, the next sentence each sample: asv's median is the median latency."""
-        self._run(next(self.latency_words), 1)
+        _run(case_id, next(self.sentences.latency), 1)
 
     time_latency.repeat = LATENCY_SENTENCES  # type: ignore[attr-defined]
 
     def time_throughput(self, case_id: str) -> None:
         """The first TIMED_SENTENCES sentences in length-sorted batches: sentences/s = N / this time."""
-        self._run(self.throughput_words, SETTINGS.batch_size)
+        _run(case_id, self.sentences.throughput, SETTINGS.batch_size)
 
     time_throughput.repeat = 3  # type: ignore[attr-defined]
+
+
+@dataclasses.dataclass
+class _Sentences:
+    latency: Any  # cycles through the latency sentences, one per sample, across asv's repeated setups
+    throughput: list[list[str]]
+
+
+@functools.lru_cache(maxsize=1)
+def _sentences(case_id: str) -> _Sentences:
+    """The timed sentences, after one warm-up batch (excluded from every sample)."""
+    sentences = [s.words for s in _loaded(case_id)[2].sentences]
+    throughput = sentences[:TIMED_SENTENCES]
+    _run(case_id, throughput[: SETTINGS.batch_size], SETTINGS.batch_size)
+    return _Sentences(itertools.cycle([[w] for w in sentences[:LATENCY_SENTENCES]]), throughput)
+
+
+def _run(case_id: str, sentences: list[list[str]], batch_size: int) -> None:
+    checkpoint, prepared, _ = _loaded(case_id)
+    predict(checkpoint, sentences, batch_size, SETTINGS.threads, False, prepared.forward)
 
 
 class Accuracy(_Case):

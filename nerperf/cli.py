@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="checkpoint-variant id the ratios are against (default: the run's, else bert-base-ner-fp32, else first)",
     )
     report.add_argument("--title", default="nerperf report", help="the page's title (default: nerperf report)")
+    report.add_argument(
+        "--published",
+        default=None,
+        metavar="FILE",
+        help='JSON of published figures to show beside the measured, {"bert-base-ner": {"f1": ...}} (default: none)',
+    )
     commands.add_parser(
         "variants",
         help="list the variants and whether each can run here",
@@ -187,7 +193,8 @@ def write_report(args: argparse.Namespace) -> int:
 
     try:
         found = report.read([Path(p) for p in args.inputs])
-        paths = report.write(found, Path(args.out), args.baseline, args.title)
+        published = report.read_published(Path(args.published)) if args.published else None
+        paths = report.write(found, Path(args.out), args.baseline, args.title, published)
     except report.ReportError as error:
         print(f"nerperf: error: {error}", file=sys.stderr)
         return 2

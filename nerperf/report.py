@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nerperf.registry import BASELINE, STUDY, param_id, slug
+from nerperf.registry import BASELINE, STUDY, Published, param_id, slug
 from nerperf.results import EvalResult, write_atomic
 from nerperf.table import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
 
@@ -98,26 +98,51 @@ def _add(found: Inputs, key: str, result: EvalResult, latency: dict[str, float] 
         found.latency[key] = {int(p): float(v) for p, v in latency.items()}
 
 
-def summarize(found: Inputs, baseline: str | None = None) -> RunSummary:
+def read_published(path: Path) -> dict[str, Published]:
+    """Published figures from a JSON file: ``{"bert-base-ner": {"accuracy": ..., "f1": ..., ...}}``.
+
+    The study's Table 5 is not in nerperf's registry (no source of it was at hand); this is how a user
+    who has the paper puts its figures beside the measured ones.
+    """
+    fields = sorted(Published.__dataclass_fields__)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {param_id(name, "fp32"): Published(**figures) for name, figures in data.items()}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError) as error:
+        raise ReportError(
+            f"{path}: not published figures ({error}); write "
+            f'{{"CHECKPOINT": {{{", ".join(f"{chr(34)}{f}{chr(34)}: NUMBER" for f in fields)}}}}}'
+        ) from None
+
+
+def summarize(found: Inputs, baseline: str | None = None, published: dict[str, Published] | None = None) -> RunSummary:
     """The run summary the tables and figures are drawn from.
 
     The baseline is ``baseline`` if given, else the one the run recorded, else the study's BERT-base
-    fp32 if present, else the first result: the report says which.
+    fp32 if present, else the first result: the report says which. Published figures are the
+    registry's, replaced by ``published`` where given.
     """
     ids = list(found.results)
     chosen = baseline or found.baseline or (param_id(BASELINE, "fp32") if param_id(BASELINE, "fp32") in ids else ids[0])
     if chosen not in found.results:
         raise ReportError(f"baseline {chosen!r} is not among the results: {', '.join(ids)}")
-    published = {param_id(name, "fp32"): spec.published for name, spec in STUDY.items() if spec.published}
-    return RunSummary(list(found.results.items()), chosen, found.latency, published)
+    known = {param_id(name, "fp32"): spec.published for name, spec in STUDY.items() if spec.published}
+    known.update(published or {})
+    return RunSummary(list(found.results.items()), chosen, found.latency, {k: v for k, v in known.items() if k in ids})
 
 
 # -- writing ------------------------------------------------------------------------------------------
-def write(found: Inputs, directory: Path, baseline: str | None = None, title: str = "nerperf report") -> list[Path]:
+def write(
+    found: Inputs,
+    directory: Path,
+    baseline: str | None = None,
+    title: str = "nerperf report",
+    published: dict[str, Published] | None = None,
+) -> list[Path]:
     """report.md, report.html (self-contained) and figures/*.svg|png in ``directory``; returns the paths."""
     from nerperf import figures
 
-    run = summarize(found, baseline)
+    run = summarize(found, baseline, published)
     drawn = figures.draw_all(run)  # name -> (caption, svg text, png bytes)
     written = []
     for name, (_, svg, png) in drawn.items():
@@ -147,7 +172,10 @@ def _facts(run: RunSummary, found: Inputs) -> list[str]:
     if run.published:
         facts.append("Rows marked (published) are the study's own figures, not measured here.")
     else:
-        facts.append("The study's published figures are not in nerperf's registry, so no published rows are shown.")
+        facts.append(
+            "No published figures for these checkpoints: nerperf's registry lacks the study's Table 5; "
+            "`nerperf report --published FILE` adds them."
+        )
     facts.append("From: " + "; ".join(found.sources))
     return facts
 

@@ -162,3 +162,27 @@ def test_the_frontier_is_exactly_the_undominated_points(points: list[tuple[int, 
 
     assert set(frontier) == {i for i, p in enumerate(points) if not beaten(p)}
     assert [points[i][0] for i in frontier] == sorted(points[i][0] for i in frontier)
+
+
+def test_published_figures_sit_beside_the_measured_marked_as_published(tmp_path: Path) -> None:
+    published = tmp_path / "published.json"
+    figures = {"accuracy": 0.98, "precision": 0.91, "recall": 0.92, "f1": 0.915, "total_s": 50.0}
+    published.write_text(json.dumps({"base": {**figures, "samples_per_s": 20.0, "latency_s": 0.05}}))
+    out = tmp_path / "out"
+    assert (
+        cli.main(
+            ["report", str(benchmark_json(tmp_path / "run.json")), "--out", str(out), "--published", str(published)]
+        )
+        == 0
+    )
+    table = rows((out / "report.md").read_text())
+    assert table["base-fp32 (published)"][:7] == ["0.9800", "0.9100", "0.9200", "0.9150", "50.00", "20.0", "0.0500"]
+    assert "Hollow red points are the study's published figures." in (out / "report.md").read_text()
+    assert 'class="published"' in (out / "report.html").read_text()
+
+
+def test_a_published_file_of_the_wrong_shape_says_what_to_write(tmp_path: Path) -> None:
+    published = tmp_path / "published.json"
+    published.write_text('{"base": {"f1": 0.9}}')
+    with pytest.raises(report.ReportError, match=r'published.json: not published figures .*"accuracy": NUMBER'):
+        report.read_published(published)

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,9 @@ def chromium() -> Callable[..., Look]:
         "playwright.sync_api", reason="playwright is in nerperf[test]"
     ).sync_playwright
 
-    def look(url: str, screenshot: Path, selectors: Sequence[str] = (), wait_for: str | None = None) -> Look:
+    def look(
+        url: str, screenshot: Path, selectors: Sequence[str] = (), wait_for: str | None = None, cdn: Path | None = None
+    ) -> Look:
         keep = os.environ.get("NERPERF_SCREENSHOTS")
         path = Path(keep) / screenshot.name if keep else screenshot
         errors: list[str] = []
@@ -105,6 +108,9 @@ def chromium() -> Callable[..., Look]:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                if cdn is not None:
+                    page.route("https://**/*", lambda route: _from_mirror(route, cdn))
+                    page.route("http://127.0.0.1:*/", _without_integrity)
                 page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
                 page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
                 page.goto(url, wait_until="networkidle")
@@ -131,3 +137,68 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# The scripts and styles asv's pages (asv 0.6) load from CDNs, as npm packages and paths in them. No CDN
+# is reachable here; the same libraries come from the npm registry instead (stupidtable, which only sorts
+# tables, in npm's one release, 1.1.3, for the CDN's 1.0.1).
+ASV_CDN = {
+    "https://code.jquery.com/jquery-3.3.1.min.js": ("jquery@3.3.1", "dist/jquery.min.js"),
+    **{
+        f"https://cdnjs.cloudflare.com/ajax/libs/flot/0.8.3/jquery.flot{part}.min.js": (
+            "flot@0.8.3",
+            f"jquery.flot{part}.js",
+        )
+        for part in ("", ".time", ".selection", ".categories")
+    },
+    "https://cdnjs.cloudflare.com/ajax/libs/stupidtable/1.0.1/stupidtable.min.js": (
+        "stupid-table-plugin@1.1.3",
+        "stupidtable.min.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/blueimp-md5/2.19.0/js/md5.min.js": ("blueimp-md5@2.19.0", "js/md5.min.js"),
+}
+JSDELIVR = "https://cdn.jsdelivr.net/npm/"  # /npm/PACKAGE@VERSION/PATH is the npm package's own file
+ASV_JSDELIVR_PACKAGES = ("flot-orderbars@1.0.0", "bootstrap@3.1.1")
+
+
+@pytest.fixture(scope="session")
+def asv_cdn_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """asv's CDN libraries unpacked from the npm registry, for its pages without a CDN; skips without npm."""
+    import subprocess
+    import tarfile
+
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed: asv's pages load their scripts from CDNs, mirrored here from npm")
+    root = tmp_path_factory.mktemp("cdn")
+    packages = sorted({package for package, _ in ASV_CDN.values()} | set(ASV_JSDELIVR_PACKAGES))
+    done = subprocess.run([npm, "pack", "--silent", *packages], cwd=root, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        pytest.skip(f"npm could not fetch asv's page libraries: {done.stderr.strip()[-300:]}")
+    for package, tarball in zip(packages, done.stdout.split(), strict=True):
+        with tarfile.open(root / tarball) as archive:
+            archive.extractall(root / package, filter="data")
+    return root
+
+
+def _without_integrity(route: Any) -> None:
+    """The page without its subresource-integrity hashes, which name the CDN's minified files: the npm
+    packages carry the same releases unminified (flot) or in another release (stupidtable)."""
+    import re
+
+    response = route.fetch()
+    route.fulfill(response=response, body=re.sub(r'\sintegrity="[^"]*"', "", response.text()))
+
+
+def _from_mirror(route: Any, root: Path) -> None:
+    url = route.request.url
+    package, path = ASV_CDN.get(url, (None, None))
+    if package is None and url.startswith(JSDELIVR):
+        package, _, path = url.removeprefix(JSDELIVR).partition("/")
+        path = path.split("?")[0]
+    local = root / package / "package" / path if package else None
+    if local is None or not local.is_file():
+        route.abort()  # shows in the console: nothing is fetched from outside
+        return
+    kind = "text/css" if local.suffix == ".css" else "application/javascript" if local.suffix == ".js" else None
+    route.fulfill(path=str(local), content_type=kind)

@@ -41,6 +41,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[Path, dict[str, str], Path]:
     """asv results for this commit, recorded with ``-E existing``, and their pages published."""
@@ -48,7 +53,13 @@ def published(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[P
 
     tmp = tmp_path_factory.mktemp("asv")
     conf = json5.loads((ROOT / "asv.conf.json").read_text())
-    conf.update(results_dir=str(tmp / "results"), html_dir=str(tmp / "html"), env_dir=str(tmp / "env"))
+    conf.update(  # a config file's relative paths are taken from its own directory
+        repo=str(ROOT),
+        benchmark_dir=str(ROOT / conf["benchmark_dir"]),
+        results_dir=str(tmp / "results"),
+        html_dir=str(tmp / "html"),
+        env_dir=str(tmp / "env"),
+    )
     config = tmp / "asv.conf.json"
     config.write_text(json.dumps(conf))
     env = {
@@ -83,11 +94,14 @@ def test_results_hold_every_case_and_benchmark(published: tuple[Path, dict[str, 
         figures = dict(zip(values[1][0], values[0], strict=True))
         assert set(figures) == {f"'{case}'" for case in CASES}, name
         assert all(v is not None and v > 0 for v in figures.values()), (name, figures)
-    errors = dict(zip(results["ner.Accuracy.track_f1_error"][1][0], results["ner.Accuracy.track_f1_error"][0]))
+    track = results["ner.Accuracy.track_f1_error"]
+    errors = dict(zip(track[1][0], track[0], strict=True))
     assert 5 < errors[f"'{CASES[0]}'"] < 20  # 100 × (1 − F1) in points: minilm-l3 has F1 about 0.89
 
 
-def test_the_pages_draw_their_graphs_in_chromium(published: tuple[Path, dict[str, str], Path], chromium) -> None:
+def test_the_pages_draw_their_graphs_in_chromium(
+    published: tuple[Path, dict[str, str], Path], chromium, asv_cdn_mirror: Path
+) -> None:
     config, env, tmp = published
     port = free_port()
     server = subprocess.Popen(
@@ -99,17 +113,18 @@ def test_the_pages_draw_their_graphs_in_chromium(published: tuple[Path, dict[str
     )
     try:
         deadline = time.monotonic() + 30
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        while not listening(port):
             assert time.monotonic() < deadline and server.poll() is None, "asv preview did not start"
             time.sleep(0.2)
         base = f"http://127.0.0.1:{port}/"
-        grid = chromium(base, tmp / "asv_summary.png", selectors=["a[href*='track_f1_error']"])
+        grid = chromium(base, tmp / "asv_summary.png", selectors=["a[href*='track_f1_error']"], cdn=asv_cdn_mirror)
         assert grid.errors == [] and grid.counts["a[href*='track_f1_error']"] >= 1
         graph = chromium(
             base + "#ner.Speed.time_latency",
             tmp / "asv_graph.png",
             selectors=["canvas.flot-base"],
             wait_for="canvas.flot-base",
+            cdn=asv_cdn_mirror,
         )
         assert graph.errors == [] and graph.counts["canvas.flot-base"] >= 1
     finally:

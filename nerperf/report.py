@@ -118,12 +118,13 @@ def read_published(path: Path) -> dict[str, Published]:
 def summarize(found: Inputs, baseline: str | None = None, published: dict[str, Published] | None = None) -> RunSummary:
     """The run summary the tables and figures are drawn from.
 
-    The baseline is ``baseline`` if given, else the one the run recorded, else the study's BERT-base
-    fp32 if present, else the first result: the report says which. Published figures are the
-    registry's, replaced by ``published`` where given.
+    The baseline is ``baseline`` if given, else the one the run recorded if it was benchmarked too,
+    else the study's BERT-base fp32 if present, else the first result: the report says which.
+    Published figures are the registry's, replaced by ``published`` where given.
     """
     ids = list(found.results)
-    chosen = baseline or found.baseline or (param_id(BASELINE, "fp32") if param_id(BASELINE, "fp32") in ids else ids[0])
+    recorded = found.baseline if found.baseline in ids else None  # a run may evaluate it for floors only
+    chosen = baseline or recorded or (param_id(BASELINE, "fp32") if param_id(BASELINE, "fp32") in ids else ids[0])
     if chosen not in found.results:
         raise ReportError(f"baseline {chosen!r} is not among the results: {', '.join(ids)}")
     known = {param_id(name, "fp32"): spec.published for name, spec in STUDY.items() if spec.published}

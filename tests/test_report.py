@@ -89,6 +89,8 @@ def test_the_baseline_defaults_to_the_studys_bert_base_then_the_first(tmp_path: 
     assert report.summarize(found, "small-fp32").baseline == "small-fp32"
     with pytest.raises(report.ReportError, match="baseline 'nope' is not among the results: base-fp32, "):
         report.summarize(found, "nope")
+    found.baseline = "floors-only-fp32"  # the run evaluated it for its floors but did not benchmark it
+    assert report.summarize(found).baseline == "base-fp32"
 
 
 @pytest.mark.parametrize(

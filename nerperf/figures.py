@@ -8,7 +8,7 @@ Published figures, where the registry has them, are drawn hollow and labelled "(
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from nerperf.table import RunSummary
@@ -54,9 +54,7 @@ def _caption(text: str, left_out: list[str]) -> str:
 MARKERS = {"fp32": "o", "int8": "s", "onnx": "^", "onnx-int8": "D", "bf16": "P"}
 
 
-def _points(
-    axes: Any, run: RunSummary, scored: list[tuple[str, Any]], xs: list[float], ring: set[int] = frozenset()
-) -> None:
+def _points(axes: Any, scored: list[tuple[str, Any]], xs: list[float], ring: Collection[int] = ()) -> None:
     """One point per result: colour by checkpoint, marker by variant, and a legend saying which is which."""
     from matplotlib.lines import Line2D
 
@@ -81,7 +79,7 @@ def _scatter(run: RunSummary, attribute: str, label: str, study_name: str) -> Fi
 
     scored, left_out = _scored(run)
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    _points(axes, run, scored, [getattr(r.speed, attribute) for _, r in scored])
+    _points(axes, scored, [getattr(r.speed, attribute) for _, r in scored])
     for name, p in run.published.items():
         x = p.samples_per_s if attribute == "samples_per_s" else p.total_s
         axes.scatter(x, 100 * p.f1, facecolors="none", edgecolors="tab:red", zorder=3)
@@ -127,7 +125,7 @@ def _pareto(run: RunSummary) -> Figure:
     if best:
         axes.step([points[i][0] for i in best], [points[i][1] for i in best], where="post", color="black",
                   linewidth=0.8, zorder=2)  # fmt: skip
-    _points(axes, run, scored, [x for x, _ in points], set(best))
+    _points(axes, scored, [x for x, _ in points], set(best))
     axes.set(xlabel="Samples per second (batched)", ylabel="F1 (%)", title="F1 against throughput: the frontier")
     axes.grid(alpha=0.3)
     on = ", ".join(scored[i][0] for i in best)

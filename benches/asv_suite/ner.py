@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import importlib.util
 import itertools
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from nerperf.conll import load_corpus
 from nerperf.evaluation import context, evaluate
 from nerperf.hub import HubUnreachable
 from nerperf.runner import predict
-from nerperf.variants import VARIANTS, VariantUnavailable, prepare
+from nerperf.variants import VariantUnavailable, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, length-sorted batches
@@ -58,14 +57,15 @@ def _settings() -> Any:
     return settings.with_defaults("conftest.py (offline default)", **conftest.offline_defaults())
 
 
-def _cases() -> dict[str, Any]:
+def _session() -> Any:
     from nerperf.session import NerperfSession  # its case list is the pytest suite's
 
-    return {case.id: case for case in NerperfSession(SETTINGS).cases}
+    return NerperfSession(SETTINGS)
 
 
 SETTINGS = _settings()
-CASES = _cases()
+SESSION = _session()
+CASES = {case.id: case for case in SESSION.cases}
 if any(c.variant.startswith("onnx") for c in CASES.values()) and importlib.util.find_spec("onnxruntime"):
     import onnxruntime  # noqa: F401
 
@@ -77,12 +77,12 @@ def _loaded(case_id: str) -> tuple[Any, Any, Any]:
     asv runs ``setup`` again before every sample; loading there would time nothing but reloads.
     """
     case = CASES[case_id]
-    reason = VARIANTS[case.variant].unavailable()
+    reason = SESSION.unavailable_variant(case)
     if reason:
-        raise NotImplementedError(f"{case_id}: variant {case.variant} cannot run here: {reason}")
+        raise NotImplementedError(f"{case_id}: {reason}")
     try:
         checkpoint = load_checkpoint(case.spec.source)
-        where = context(SETTINGS.cache_dir or os.environ.get("NERPERF_CACHE"), SETTINGS.threads)
+        where = context(SETTINGS.cache_dir, SETTINGS.threads)  # None: $NERPERF_CACHE or ~/.cache/nerperf
         prepared = prepare(case.variant, checkpoint, where)
     except (HubUnreachable, VariantUnavailable) as why:
         raise NotImplementedError(f"{case_id}: {why}") from None

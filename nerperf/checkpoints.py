@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf import hub
+from nerperf import hub, memory_budget
 
 # Families whose position ids start after the padding index, so that two positions are unusable.
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
@@ -79,6 +79,13 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
                 "(trust_remote_code), which nerperf never runs; use a checkpoint of a built-in architecture"
             ) from None
         raise CheckpointError(f"checkpoint {name}: unreadable config.json: {error}") from None
+    raw = _raw_config(source, hub_options)
+    if "id2label" not in raw:
+        raise CheckpointError(
+            f"checkpoint {name}: config.json has no id2label, so its labels have no names (transformers would "
+            "call them LABEL_0, LABEL_1, ...); nerperf maps labels onto the data by name: add the names the model "
+            'was trained with to config.json, e.g. "id2label": {"0": "O", "1": "B-PER", ...}'
+        )
     tokenizer = load_tokenizer(name, source, AutoTokenizer, hub_options)
     vocab = getattr(config, "vocab_size", None)
     if vocab and len(tokenizer) < vocab // 2:
@@ -88,6 +95,9 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
             "embeddings, so the tokenizer files are missing or unreadable; the directory needs "
             "tokenizer.json (and tokenizer_config.json) as saved by tokenizer.save_pretrained()"
         )
+    refusal = memory_budget.shortfall(name, config)
+    if refusal:
+        raise CheckpointError(refusal)
     weights, options = _weights(source)
     try:
         model, info = AutoModelForTokenClassification.from_pretrained(
@@ -101,7 +111,8 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
         )
     except ValueError as error:
         raise CheckpointError(
-            f"checkpoint {name}: {config.model_type} has no token-classification model in transformers ({error})"
+            f"checkpoint {name}: {config.model_type} has no token-classification model in transformers "
+            f"({str(error).splitlines()[0]}); give a checkpoint fine-tuned for token classification (NER)"
         ) from None
     except (OSError, SafetensorError, pickle.UnpicklingError, RuntimeError) as error:
         if isinstance(error, OSError) and hub_options.get("local_files_only"):
@@ -131,13 +142,18 @@ def accepted_inputs(model: Any, tokenizer: Any) -> list[str]:
 
 def _asks_for_remote_code(source: str, hub_options: dict[str, Any]) -> bool:
     """Custom-code checkpoints name their classes in config.json's ``auto_map``."""
+    return "auto_map" in _raw_config(source, hub_options)
+
+
+def _raw_config(source: str, hub_options: dict[str, Any]) -> dict[str, Any]:
+    """config.json as written, before transformers fills in defaults (empty when unreadable)."""
     from transformers import PretrainedConfig
 
     try:
         config, _ = PretrainedConfig.get_config_dict(source, **hub_options)
     except (OSError, ValueError):
-        return False
-    return "auto_map" in config
+        return {}
+    return config
 
 
 def load_tokenizer(name: str, source: str, auto_tokenizer: Any, hub_options: dict[str, Any]) -> Any:

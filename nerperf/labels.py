@@ -50,8 +50,12 @@ class LabelMap:
         for label_id, label in enumerate(labels):
             try:
                 model_types.add(split_tag(label)[1])
-            except TagError as error:
-                raise LabelError(f"checkpoint {checkpoint}: label id {label_id}: {error}") from None
+            except TagError:
+                raise LabelError(
+                    f"checkpoint {checkpoint}: config.json id2label[{label_id}] is {label!r}, not O, B-TYPE or "
+                    "I-TYPE; nerperf scores IOB tags, so the model's labels must be IOB1 or IOB2 "
+                    "(a model with plain or BIOES labels needs its predictions converted first)"
+                ) from None
         model_types.discard("")
         if not model_types & data_types:
             raise LabelError(

@@ -62,6 +62,8 @@ def score(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], mod
     gold, predicted = [list(s) for s in gold], [list(s) for s in predicted]
     if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted, strict=True)):
         raise ValueError("gold and predicted tags must have one tag per word in every sentence")
+    if all(tag == "O" for sentence in gold for tag in sentence):
+        raise ValueError("the gold tags hold no entity, so precision, recall and F1 are undefined")
     report = classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
     micro = report.pop("micro avg")
     per_type = {

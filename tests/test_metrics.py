@@ -40,6 +40,8 @@ def test_misaligned_input_is_refused() -> None:
         score(GOLD, [p[:-1] for p in PRED])
     with pytest.raises(ValueError, match="unknown matching mode"):
         score(GOLD, PRED, "lenient")
+    with pytest.raises(ValueError, match="hold no entity"):
+        score([["O", "O"]], [["B-PER", "O"]])
 
 
 @pytest.mark.parametrize("mode", ["conlleval", "strict"])

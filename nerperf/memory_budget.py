@@ -1,0 +1,130 @@
+"""Refusing a checkpoint that will not fit in memory, before its weights are loaded and the machine swaps.
+
+The estimate is the model's parameters, counted on PyTorch's meta device (no memory, about 0.1 s, exact
+for any architecture transformers knows), as fp32 bytes times :data:`LOAD_FACTOR`: loading minilm-l6
+(90 MB of fp32 weights) raised the process's resident peak by 161 MB here, 1.8 times. What is available
+is the smallest of Linux's ``MemAvailable``, the cgroup's limit less its usage (containers and CI
+runners, where ``MemAvailable`` shows the host's memory), and ``$NERPERF_MEMORY_LIMIT`` (for example
+``4GiB``), a cap a user may set. Activations are not in the estimate: they grow with the batch size and
+the model window, not with the number of sentences (``benches/test_resources.py`` measures this).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LOAD_FACTOR = 2.0
+LIMIT_VARIABLE = "NERPERF_MEMORY_LIMIT"
+_MEMINFO = Path("/proc/meminfo")
+_CGROUP_V2 = Path("/sys/fs/cgroup")
+_CGROUP_V1 = Path("/sys/fs/cgroup/memory")
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+class MemoryLimitError(ValueError):
+    """``$NERPERF_MEMORY_LIMIT`` is not a size."""
+
+
+@dataclass(frozen=True)
+class Available:
+    bytes: int
+    source: str  # which limit was the smallest
+
+
+def parse_size(text: str) -> int:
+    """``"4GiB"``, ``"512M"``, ``"1.5g"`` or a number of bytes.
+
+    >>> parse_size("4GiB"), parse_size("512M"), parse_size("1000")
+    (4294967296, 536870912, 1000)
+    """
+    found = _SIZE.match(text)
+    if not found:
+        raise MemoryLimitError(
+            f"{LIMIT_VARIABLE}={text!r} is not a size; write it like 4GiB, 512M or a number of bytes"
+        )
+    return int(float(found[1]) * _UNITS[found[2].lower()])
+
+
+def available() -> Available | None:
+    """The memory a new allocation can use without swapping, or ``None`` where nothing says."""
+    found: list[Available] = []
+    meminfo = _meminfo_available()
+    if meminfo is not None:
+        found.append(Available(meminfo, "MemAvailable in /proc/meminfo"))
+    cgroup = _cgroup_headroom()
+    if cgroup is not None:
+        found.append(cgroup)
+    if os.environ.get(LIMIT_VARIABLE):
+        found.append(Available(parse_size(os.environ[LIMIT_VARIABLE]), f"${LIMIT_VARIABLE}"))
+    return min(found, key=lambda a: a.bytes) if found else None
+
+
+def parameter_count(config: Any) -> int:
+    """Parameters of the token-classification model ``config`` describes, without allocating them."""
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    with torch.device("meta"):
+        model = AutoModelForTokenClassification.from_config(config, trust_remote_code=False)
+    return sum(p.numel() for p in model.parameters())
+
+
+def shortfall(name: str, config: Any) -> str | None:
+    """Why ``name`` will not fit here (a message that says what to do), or ``None`` when it will."""
+    room = available()
+    if room is None:
+        return None
+    try:
+        parameters = parameter_count(config)
+    except ValueError:
+        return None  # no token-classification model for this config: the loader says so
+    needed = int(parameters * 4 * LOAD_FACTOR)
+    if needed <= room.bytes:
+        return None
+    return (
+        f"checkpoint {name}: refused before loading: its {parameters / 1e6:.0f}M parameters need about "
+        f"{_gib(needed)} to load ({LOAD_FACTOR:g} x their fp32 size), but only {_gib(room.bytes)} is "
+        f"available ({room.source}); free memory, use a machine with more, or choose a smaller checkpoint"
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / (1 << 30):.2f} GiB"
+
+
+def _meminfo_available() -> int | None:
+    try:
+        for line in _MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_headroom() -> Available | None:
+    """The cgroup's memory limit less its working set (v2, else v1); ``None`` without a limit.
+
+    The working set is the usage less the inactive file cache, which the kernel reclaims before it
+    swaps (as the kubelet and ``docker stats`` count it).
+    """
+    for directory, limit_name, usage_name, inactive_name in (
+        (_CGROUP_V2, "memory.max", "memory.current", "inactive_file"),
+        (_CGROUP_V1, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+    ):
+        try:
+            limit_text = (directory / limit_name).read_text().strip()
+            if limit_text == "max" or int(limit_text) >= 1 << 60:  # v1 writes a huge number for "no limit"
+                return None
+            usage = int((directory / usage_name).read_text())
+            stat = dict(line.split() for line in (directory / "memory.stat").read_text().splitlines())
+            working_set = max(0, usage - int(stat.get(inactive_name, 0)))
+            return Available(max(0, int(limit_text) - working_set), f"the cgroup limit ({directory / limit_name})")
+        except (OSError, ValueError):
+            continue
+    return None

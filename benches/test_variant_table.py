@@ -73,7 +73,7 @@ def measure(benchmark: Any, checkpoint: Checkpoint, data: Path, variant: str, li
 
 def write_table(peaks: Peaks) -> None:
     """Rewrite variants.md from every pair of result files in OUTPUT, so separate runs add up."""
-    from nerperf.results import write_atomic
+    from nerperf.atomic import write_atomic
 
     pairs = []
     for single_file in OUTPUT.glob("*-batch1.json"):

@@ -5,7 +5,8 @@ recipe, and the versions of the libraries that built it, so a new checkpoint, re
 new entry instead of trusting an old one. An entry is built in a temporary directory and renamed into
 place only when complete, with a manifest of its files' sizes and SHA-256 written last; an entry whose
 manifest is missing or does not match its files (an interrupted or corrupted build) is rebuilt. A file
-lock keeps two processes from building the same entry at once.
+lock keeps two processes from building the same entry at once; the process holding it also deletes
+what a killed build of that entry left behind.
 
 Root: ``$NERPERF_CACHE``, else ``$XDG_CACHE_HOME/nerperf``, else ``~/.cache/nerperf``.
 """
@@ -80,6 +81,7 @@ def get_or_build(
     directory = root / f"{_slug(label)}-{key[:16]}"
     root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory) + ".lock"):
+        _sweep(directory)
         found = _read_valid(directory, key)
         if found is not None:
             return found
@@ -101,6 +103,15 @@ def get_or_build(
     return Entry(directory, sum(f["bytes"] for f in files.values()), build_s, False, details)
 
 
+def verify(directory: Path) -> Entry | None:
+    """The entry in ``directory`` if it is whole (its manifest's files, sizes and digests), else None."""
+    try:
+        key = json.loads((directory / MANIFEST).read_text())["key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return _read_valid(directory, key)
+
+
 def _read_valid(directory: Path, key: str) -> Entry | None:
     """The entry if its manifest is there, is for ``key``, and every file matches it; else None."""
     try:
@@ -119,6 +130,14 @@ def _read_valid(directory: Path, key: str) -> Entry | None:
 
 def _files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
+
+
+def _sweep(directory: Path) -> None:
+    """Delete what a killed build or removal of this entry left (called under the entry's lock, so no
+    other process is using them)."""
+    for leftover in directory.parent.glob(f".{directory.name}.*"):
+        if leftover.suffix in {".building", ".stale"}:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _remove(directory: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from nerperf.metrics import MODES
 from nerperf.schemes import SCHEMES
@@ -95,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, metavar="N", help="bootstrap seed (default: 0)")
     run.add_argument("--json", default=None, metavar="FILE", help="also write the result as JSON (default: none)")
+    run.add_argument(
+        "--predictions",
+        default=None,
+        metavar="FILE",
+        help="also write WORD GOLD PREDICTED lines, conlleval's input, for error analysis (default: none)",
+    )
     report = commands.add_parser(
         "report",
         help="write the study's table and figures from earlier runs (Markdown and HTML)",
@@ -142,20 +149,31 @@ def list_variants() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(build_parser().parse_args(argv))
+    except KeyboardInterrupt:
+        print("nerperf: interrupted; files from earlier runs are as they were", file=sys.stderr)
+        return 130
+
+
+def dispatch(args: argparse.Namespace) -> int:
     if args.command == "variants":
         return list_variants()
     if args.command == "report":
         return write_report(args)
     from nerperf.architectures import random_checkpoint
-    from nerperf.checkpoints import CheckpointError
-    from nerperf.conll import DataError
+    from nerperf.atomic import check_writable
+    from nerperf.errors import input_errors
     from nerperf.evaluation import evaluate
-    from nerperf.hub import HubUnreachable
-    from nerperf.labels import LabelError
     from nerperf.table import notes, per_type, table5
-    from nerperf.variants import VariantError
 
+    for option, path in (("--json", args.json), ("--predictions", args.predictions)):
+        try:
+            if path:
+                check_writable(Path(path))  # before minutes of work, not after
+        except OSError as error:
+            print(f"nerperf: error: {option} {path}: cannot write there ({error.strerror or error})", file=sys.stderr)
+            return 2
     try:
         model = random_checkpoint(args.model, args.tokenizer) if args.random_weights else args.model
         result = evaluate(
@@ -171,8 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             variant=args.variant,
             cache_dir=args.cache_dir,
+            predictions_to=args.predictions,
         )
-    except (DataError, CheckpointError, LabelError, HubUnreachable, VariantError) as error:
+    except input_errors() as error:
         print(f"nerperf: error: {error}", file=sys.stderr)
         return 2
     print(table5([result]))
@@ -187,8 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def write_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from nerperf import report
 
     try:

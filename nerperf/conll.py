@@ -1,17 +1,20 @@
 """CoNLL-2003 data: column files and hub datasets -> sentences with IOB2 tags.
 
-Owns reading (2- or 4-column files, ``-DOCSTART-`` lines, blank-line separators, UTF-8), choosing a
-split, and reporting a malformed file by path and line. Tag schemes themselves are
+Owns reading (2- or 4-column files, ``-DOCSTART-`` lines, blank-line separators, UTF-8), writing
+(predictions beside gold tags, as ``conlleval`` reads them), choosing a split, and reporting a
+malformed file by path and line. Tag schemes themselves are
 :mod:`nerperf.schemes`'s; what a model predicts is not this module's business.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nerperf import hub
+from nerperf.atomic import write_atomic
 from nerperf.schemes import (
     SCHEMES,
     Detection,
@@ -121,6 +124,36 @@ def read_conll(path: str | Path, scheme: str = "auto", split: str | None = None)
     if not sentences:
         raise DataError(f"{path}: no sentences found (is it an empty or header-only CoNLL file?)")
     return _normalize(str(path), split, sentences, scheme, docstarts, path)
+
+
+def format_conll(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]] | None = None) -> str:
+    """``WORD TAG`` lines (``WORD GOLD PREDICTED`` with ``predicted``: ``conlleval``'s input), a blank
+    line after each sentence, under a ``-DOCSTART-`` line; :func:`read_conll` reads it back.
+
+    A word the format cannot hold (empty, with a space, tab, newline or NUL, or ``-DOCSTART-`` itself)
+    is refused rather than written as something else.
+    """
+    lines = [f"{DOCSTART} O" if predicted is None else f"{DOCSTART} O O", ""]
+    for index, sentence in enumerate(sentences):
+        extra = predicted[index] if predicted is not None else None
+        if extra is not None and len(extra) != len(sentence.words):
+            raise DataError(f"sentence {index}: {len(sentence.words)} words but {len(extra)} predicted tags")
+        for position, (word, tag) in enumerate(zip(sentence.words, sentence.tags, strict=True)):
+            if not word or word == DOCSTART or any(c in word for c in " \t\n\x00"):
+                raise DataError(
+                    f"sentence {index} (line {sentence.line or '-'}), word {position}: {word!r} cannot be a CoNLL "
+                    "column (empty, whitespace or NUL inside, or -DOCSTART-)"
+                )
+            lines.append(f"{word} {tag}" if extra is None else f"{word} {tag} {extra[position]}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_conll(
+    path: str | Path, sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]] | None = None
+) -> None:
+    """Write :func:`format_conll`'s text to ``path`` atomically."""
+    write_atomic(Path(path), format_conll(sentences, predicted))
 
 
 def _read_text(path: Path) -> str:

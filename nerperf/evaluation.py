@@ -14,7 +14,7 @@ from pathlib import Path
 from nerperf import cache, variants
 from nerperf.architectures import matmul_flops
 from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import Corpus, load_corpus
+from nerperf.conll import Corpus, DataError, load_corpus, write_conll
 from nerperf.labels import LabelMap
 from nerperf.machine import MemoryProbe
 from nerperf.metrics import bootstrap_f1, percentiles, score
@@ -41,6 +41,7 @@ def evaluate(
     variant: str = "fp32",
     cache_dir: str | Path | None = None,
     prepared: variants.Prepared | None = None,
+    predictions_to: str | Path | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
@@ -49,12 +50,23 @@ def evaluate(
     use into ``cache_dir`` (default: :func:`nerperf.cache.default_root`). A checkpoint with random
     weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the
     variant already prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its
-    build is then not in the peak memory.
+    build is then not in the peak memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines
+    there (``conlleval``'s input), for error analysis.
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
     data_types = corpus.entity_types  # of the whole split: a type absent from the sample is not "extra"
+    if not data_types:
+        raise DataError(
+            f"{corpus.source}: no entities (every tag is O), so precision, recall and F1 are undefined; "
+            "check --data and --split"
+        )
     corpus = corpus.head(limit)
+    if not corpus.entity_types:
+        raise DataError(
+            f"{corpus.source}: the first {len(corpus.sentences)} sentences hold no entity, so precision, recall "
+            "and F1 are undefined; evaluate more sentences (--limit)"
+        )
     memory = MemoryProbe.start()
     checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
@@ -70,6 +82,8 @@ def evaluate(
     gold = [s.tags for s in corpus.sentences]
     predicted = [[labels.tags[i] if i != UNALIGNED else OUTSIDE for i in row] for row in run.label_ids]
     scores = None if random else score(gold, predicted, mode)
+    if predictions_to is not None:
+        write_conll(predictions_to, corpus.sentences, predicted)
     dropped = {} if random else labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
 
     timing = run.timing

@@ -48,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{FLOOR_MARK}: an F1 floor test: also runs under --benchmark-only (nerperf's floors are gates)"
     )
     config.stash[SESSION] = None
+    if config.pluginmanager.hasplugin("benchmark"):
+        from nerperf.durable_history import wrap_pytest_benchmark
+
+        wrap_pytest_benchmark()  # an interrupted run must not truncate benchmark history
 
 
 def session(config: pytest.Config) -> NerperfSession:

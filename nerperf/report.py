@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nerperf.atomic import write_atomic
 from nerperf.registry import BASELINE, STUDY, Published, param_id, slug
-from nerperf.results import EvalResult, write_atomic
+from nerperf.results import EvalResult
 from nerperf.table import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
 
 

@@ -8,12 +8,11 @@ means the same thing everywhere. It imports neither torch nor transformers. Comp
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nerperf.atomic import write_atomic
 from nerperf.metrics import Scores, TypeScore
 
 SCHEMA_VERSION = 2  # 2: variants, random weights (scores None), build and memory figures
@@ -127,19 +126,3 @@ class EvalResult:
     def save(self, path: str | Path) -> None:
         """Write atomically: a crash leaves the old file or the new one, never half of one."""
         write_atomic(Path(path), self.to_json() + "\n")
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

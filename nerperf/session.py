@@ -183,11 +183,9 @@ class NerperfSession:
 
     def _guard(self, key: str, run: Any) -> Any:
         """Run ``run()``; nerperf's own errors fail every test of ``key`` with their message."""
-        from nerperf.checkpoints import CheckpointError
-        from nerperf.conll import DataError
+        from nerperf.errors import input_errors
         from nerperf.hub import HubUnreachable
-        from nerperf.labels import LabelError
-        from nerperf.variants import VariantError, VariantUnavailable
+        from nerperf.variants import VariantUnavailable
 
         try:
             return run()
@@ -198,7 +196,7 @@ class NerperfSession:
             raise
         except VariantUnavailable:
             raise
-        except (DataError, CheckpointError, LabelError, VariantError) as error:
+        except input_errors() as error:
             where = f" ({self.settings.where('data')})" if key == "data" else ""
             self.failed[key] = f"nerperf: {key}{where}: {error}"
             pytest.fail(self.failed[key], pytrace=False)
@@ -345,7 +343,7 @@ class NerperfSession:
         """summary.md and results.json, each written whole or not at all."""
         import json
 
-        from nerperf.results import write_atomic
+        from nerperf.atomic import write_atomic
         from nerperf.table import summary_markdown
 
         report = {

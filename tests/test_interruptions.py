@@ -1,0 +1,232 @@
+"""Faults: a run stopped at a random point (Ctrl-C, or killed outright as an out-of-memory killer or a
+CI timeout does) leaves every file whole or absent; two processes share the variant cache; the history
+writers of pytest-benchmark and asv are atomic too.
+
+The random points are drawn by hypothesis (two per signal by default, ``NERPERF_FAULT_EXAMPLES`` for
+more) as a fraction of the measured length of the run, after the child has
+imported everything, so that they fall in loading, the ONNX export and quantization, inference and the
+writing of results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tiny import SENTENCES, write_conll
+
+from nerperf import cache
+from nerperf.conll import read_conll
+from nerperf.results import EvalResult
+
+EARLIER = b"an earlier run's output\n"
+# The child imports what the run needs before saying "ready", so that the clock starts on the work.
+CHILD = """
+import sys
+import onnxruntime, torch, transformers  # noqa
+from nerperf.cli import main
+print("ready", flush=True)
+sys.exit(main(sys.argv[1:]))
+"""
+FAULTS = {"ctrl-c": signal.SIGINT, "killed": signal.SIGKILL}
+FAULT_EXAMPLES = int(os.environ.get("NERPERF_FAULT_EXAMPLES", "2"))  # per fault; each is two child runs
+
+
+def start(arguments: list[str], cache_dir: Path) -> subprocess.Popen[str]:
+    environment = {**os.environ, "NERPERF_CACHE": str(cache_dir)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    assert child.stdout is not None and child.stdout.readline() == "ready\n"
+    return child
+
+
+class Run:
+    """``nerperf eval --variant onnx-int8`` of a tiny checkpoint, writing JSON and predictions."""
+
+    def __init__(self, checkpoint: Path, directory: Path) -> None:
+        self.directory = directory
+        self.cache = directory / "cache"
+        self.out = directory / "out"
+        self.arguments = [
+            "eval", "--model", str(checkpoint), "--data", str(write_conll(directory / "data.txt", SENTENCES)),
+            "--variant", "onnx-int8", "--json", str(self.out / "result.json"),
+            "--predictions", str(self.out / "predictions.txt"),
+        ]  # fmt: skip
+
+    def reset(self) -> None:
+        for path in (self.cache, self.out):
+            if path.exists():
+                subprocess.run(["rm", "-rf", str(path)], check=True)
+        self.out.mkdir(parents=True)
+        for name in ("result.json", "predictions.txt"):
+            (self.out / name).write_bytes(EARLIER)
+
+    def complete(self) -> float:
+        """Run to the end; the seconds from "ready" to exit."""
+        child = start(self.arguments, self.cache)
+        started = time.perf_counter()
+        _, errors = child.communicate(timeout=300)
+        assert child.returncode == 0, errors
+        return time.perf_counter() - started
+
+    def interrupt(self, after_s: float, fault: signal.Signals) -> int:
+        child = start(self.arguments, self.cache)
+        time.sleep(after_s)
+        child.send_signal(fault)
+        child.communicate(timeout=300)
+        return child.returncode
+
+    def check_whole_or_earlier(self, fault: signal.Signals) -> None:
+        result, predictions = self.out / "result.json", self.out / "predictions.txt"
+        if result.read_bytes() != EARLIER:
+            assert EvalResult.from_json(result.read_text()).sentences == len(SENTENCES)
+        if predictions.read_bytes() != EARLIER:
+            assert len(read_conll(predictions).sentences) == len(SENTENCES)
+        leftovers = [p.name for p in self.out.iterdir() if p.name not in {"result.json", "predictions.txt"}]
+        entries = (
+            [p for p in self.cache.iterdir() if not p.name.startswith(".") and p.is_dir()]
+            if self.cache.exists()
+            else []
+        )
+        for entry in entries:
+            assert cache.verify(entry) is not None, f"{entry.name} is in place but not whole"
+        hidden = [p.name for p in self.cache.glob(".*")]
+        if fault == signal.SIGINT:  # Python unwinds: every temporary file and directory is removed
+            assert leftovers == [] and hidden == []
+        else:  # killed outright: only temporary names may remain, never read as results
+            assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers), leftovers
+            assert all(name.endswith((".building", ".stale")) for name in hidden), hidden
+
+
+@pytest.fixture(scope="module")
+def run(bert_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, float]:
+    """The run, and how long it takes from a cold cache."""
+    run = Run(bert_checkpoint, tmp_path_factory.mktemp("interrupted"))
+    run.reset()
+    return run, run.complete()
+
+
+@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+@settings(max_examples=FAULT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(point=st.floats(min_value=0.0, max_value=1.1))
+def test_an_interrupted_run_leaves_whole_files_or_the_earlier_ones(
+    run: tuple[Run, float], fault: signal.Signals, point: float
+) -> None:
+    interrupted, duration = run
+    interrupted.reset()
+    code = interrupted.interrupt(point * duration, fault)
+    interrupted.check_whole_or_earlier(fault)
+    if fault == signal.SIGINT:
+        # 130: nerperf's KeyboardInterrupt exit; 0: the signal came after the end; -SIGINT: it came while
+        # the interpreter was shutting down, after the files were written.
+        assert code in (0, 130, -signal.SIGINT), f"Ctrl-C ended the run with exit code {code}"
+        return
+    interrupted.complete()  # the next run after the fault succeeds, and sweeps what a killed build left
+    assert [p.name for p in interrupted.cache.glob(".*")] == []
+    assert EvalResult.from_json((interrupted.out / "result.json").read_text()).sentences == len(SENTENCES)
+
+
+def test_two_processes_share_the_cache_and_build_once(bert_checkpoint: Path, tmp_path: Path) -> None:
+    data = write_conll(tmp_path / "data.txt", SENTENCES)
+    children = [
+        start(
+            [
+                "eval",
+                "--model",
+                str(bert_checkpoint),
+                "--data",
+                str(data),
+                "--variant",
+                "onnx",
+                "--json",
+                str(tmp_path / f"result-{i}.json"),
+            ],
+            tmp_path / "cache",
+        )  # fmt: skip
+        for i in range(2)
+    ]
+    for child in children:
+        _, errors = child.communicate(timeout=300)
+        assert child.returncode == 0, errors
+    results = [EvalResult.from_json((tmp_path / f"result-{i}.json").read_text()) for i in range(2)]
+    assert sorted(r.build.from_cache for r in results) == [False, True]  # one built it, the other waited
+    assert results[0].f1 == results[1].f1
+    (entry,) = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    assert cache.verify(entry) is not None
+
+
+class Interrupting:
+    """Serializing it raises KeyboardInterrupt: Ctrl-C in the middle of writing a file."""
+
+    def __repr__(self) -> str:
+        raise KeyboardInterrupt
+
+    def __float__(self) -> float:
+        raise KeyboardInterrupt
+
+
+def test_pytest_benchmarks_files_survive_an_interrupted_write(tmp_path: Path) -> None:
+    from pytest_benchmark import session
+    from pytest_benchmark.storage.file import FileStorage
+
+    from nerperf.durable_history import wrap_pytest_benchmark
+
+    class Logger:
+        def info(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    assert sorted(wrap_pytest_benchmark()) == [
+        "pytest_benchmark.session.BenchmarkSession.save_json",
+        "pytest_benchmark.storage.file.FileStorage.save",
+    ]
+    target = tmp_path / "benchmarks.json"
+    target.write_bytes(EARLIER)
+    owner = type("Session", (), {"json": target, "logger": Logger()})()
+    with pytest.raises(KeyboardInterrupt):
+        session.BenchmarkSession.save_json(owner, {"benchmarks": [Interrupting()]})
+    assert target.read_bytes() == EARLIER and sorted(p.name for p in tmp_path.iterdir()) == ["benchmarks.json"]
+    session.BenchmarkSession.save_json(owner, {"benchmarks": []})
+    assert json.loads(target.read_text()) == {"benchmarks": []}
+
+    storage = FileStorage(tmp_path / "storage", Logger(), "Linux-CPython-3.11-64bit")
+    with pytest.raises(KeyboardInterrupt):
+        storage.save({"benchmarks": [Interrupting()]}, "run")
+    assert list((tmp_path / "storage").rglob("*")) == [tmp_path / "storage" / "Linux-CPython-3.11-64bit"]
+    storage.save({"benchmarks": []}, "run")
+    assert [p.name for p in (tmp_path / "storage").rglob("*.json")] == ["0001_run.json"]
+
+
+def test_asv_results_survive_an_interrupted_write(tmp_path: Path) -> None:
+    """asv's plugin machinery (as asv.conf.json's "plugins" entry drives it) makes write_json atomic."""
+    from asv import util
+    from asv.plugin_manager import plugin_manager
+
+    plugin_manager.import_plugin(".nerperf.durable_history")
+    target = tmp_path / "results" / "machine" / "commit-env.json"
+    util.write_json(str(target), {"results": {"ner.Speed.time_latency": [1.0]}}, api_version=2)
+    earlier = target.read_bytes()
+    with pytest.raises(TypeError):  # json.dump streams: half the file is written when it fails
+        util.write_json(str(target), {"a": list(range(10_000)), "z": object()}, api_version=2)
+    assert target.read_bytes() == earlier
+    assert sorted(p.name for p in target.parent.iterdir()) == ["commit-env.json"]
+    assert json.loads(earlier)["version"] == 2
+
+
+def test_the_repository_asv_config_loads_the_plugin() -> None:
+    from asv.config import Config
+
+    config = Config.load(str(Path(__file__).parent.parent / "asv.conf.json"))
+    assert config.plugins == [".nerperf.durable_history"]

@@ -1,0 +1,144 @@
+"""Properties of the core, for any input hypothesis can make: CoNLL files round-trip, IOB1 and IOB2 name
+the same entities, gold scored against itself is perfect, and nerperf's scores are seqeval's.
+
+Examples per property: 40 by default (CI), 1,000 with ``HYPOTHESIS_PROFILE=thorough`` (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from nerperf.conll import DOCSTART, DataError, Sentence, format_conll, read_conll
+from nerperf.metrics import score
+from nerperf.schemes import iob1_to_iob2
+
+TYPES = st.sampled_from(["PER", "LOC", "ORG", "MISC", "B-X", "DATE-TIME"])  # types may hold hyphens
+
+
+@st.composite
+def entity_spans(draw: st.DrawFn, max_words: int = 12) -> tuple[int, list[tuple[str, int, int]]]:
+    """A sentence length and non-overlapping ``(type, start, end)`` entities, ``end`` exclusive."""
+    length = draw(st.integers(1, max_words))
+    spans, position = [], 0
+    while position < length:
+        if draw(st.booleans()):
+            end = draw(st.integers(position + 1, length))
+            spans.append((draw(TYPES), position, end))
+            position = end
+        else:
+            position += 1
+    return length, spans
+
+
+def iob2_tags(length: int, spans: list[tuple[str, int, int]]) -> list[str]:
+    tags = ["O"] * length
+    for kind, start, end in spans:
+        tags[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+    return tags
+
+
+def iob1_tags(length: int, spans: list[tuple[str, int, int]]) -> list[str]:
+    """IOB1: ``I-`` throughout, ``B-`` only where an entity directly follows one of its type."""
+    tags = ["O"] * length
+    previous_end, previous_kind = -1, ""
+    for kind, start, end in spans:
+        first = "B" if start == previous_end and kind == previous_kind else "I"
+        tags[start:end] = [f"{first}-{kind}"] + [f"I-{kind}"] * (end - start - 1)
+        previous_end, previous_kind = end, kind
+    return tags
+
+
+def entities(tags: list[str]) -> set[tuple[str, int, int]]:
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    return {(kind, start, end + 1) for kind, start, end in get_entities(tags)}
+
+
+@given(entity_spans())
+def test_iob1_converts_to_iob2_with_the_same_entities(sentence: tuple[int, list[tuple[str, int, int]]]) -> None:
+    length, spans = sentence
+    converted = iob1_to_iob2(iob1_tags(length, spans))
+    assert converted == iob2_tags(length, spans)
+    assert entities(converted) == set(spans)
+    assert iob1_to_iob2(converted) == converted  # IOB2 is left as it is
+
+
+# Any Unicode a word may hold in a column file: everything but the separators and NUL (binary files' mark).
+WORDS = st.text(st.characters(blacklist_characters=" \t\n\x00", blacklist_categories=("Cs",)), min_size=1, max_size=12)
+SENTENCES = st.lists(
+    entity_spans(8).flatmap(lambda s: st.tuples(st.lists(WORDS, min_size=s[0], max_size=s[0]), st.just(iob2_tags(*s)))),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(SENTENCES, st.booleans())
+def test_conll_files_round_trip(tmp_path: Path, sentences: list[tuple[list[str], list[str]]], three: bool) -> None:
+    assume(all(word != DOCSTART for words, _ in sentences for word in words))
+    written = [Sentence(tuple(words), tuple(tags)) for words, tags in sentences]
+    predicted = [["O"] * len(s.words) for s in written] if three else None
+    path = tmp_path / "round-trip.txt"
+    path.write_text(format_conll(written, predicted), encoding="utf-8")
+    corpus = read_conll(path, scheme="iob2")
+    assert [s.words for s in corpus.sentences] == [s.words for s in written]
+    expected = predicted if predicted is not None else [s.tags for s in written]  # the last column is read
+    assert [list(s.tags) for s in corpus.sentences] == [list(tags) for tags in expected]
+
+
+@given(st.sampled_from(["", "two words", "tab\there", "new\nline", "nul\x00", DOCSTART]))
+def test_words_a_column_cannot_hold_are_refused(word: str) -> None:
+    with pytest.raises(DataError, match="cannot be a CoNLL column"):
+        format_conll([Sentence(("Peter", word), ("B-PER", "O"))])
+
+
+TAGS = st.sampled_from(["O", "O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"])
+# Gold is well-formed IOB2 (nerperf converts all data to it); predictions are anything, I- after O included.
+PAIRS = st.lists(
+    entity_spans().flatmap(lambda s: st.tuples(st.just(iob2_tags(*s)), st.lists(TAGS, min_size=s[0], max_size=s[0]))),
+    min_size=1,
+    max_size=8,
+)
+
+
+@pytest.mark.parametrize("mode", ["conlleval", "strict"])
+@given(st.lists(entity_spans(), min_size=1, max_size=6))
+def test_gold_against_itself_scores_one(mode: str, sentences: list[tuple[int, list]]) -> None:
+    gold = [iob2_tags(length, spans) for length, spans in sentences]
+    assume(any(spans for _, spans in sentences))
+    scores = score(gold, gold, mode)
+    assert (scores.accuracy, scores.precision, scores.recall, scores.f1) == (1.0, 1.0, 1.0, 1.0)
+    assert all(t.f1 == 1.0 for t in scores.per_type.values())
+
+
+@pytest.mark.parametrize("mode", ["conlleval", "strict"])
+@given(PAIRS)
+def test_scores_are_seqevals(mode: str, pairs: list[tuple[list[str], list[str]]]) -> None:
+    """Random predictions, ill-formed ones (``I-`` after ``O``) included, against seqeval called directly."""
+    import warnings
+
+    from seqeval.metrics import accuracy_score, classification_report, f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+
+    gold, predicted = [g for g, _ in pairs], [p for _, p in pairs]
+    assume(any(tag != "O" for tags in gold for tag in tags))  # without gold entities, score() refuses
+    options = {"mode": "strict", "scheme": IOB2} if mode == "strict" else {}
+    ours = score(gold, predicted, mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # seqeval warns when a score is undefined (no entities); it gives 0
+        expected = (
+            accuracy_score(gold, predicted),
+            precision_score(gold, predicted, zero_division=0, **options),
+            recall_score(gold, predicted, zero_division=0, **options),
+            f1_score(gold, predicted, zero_division=0, **options),
+        )
+        report = classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
+    assert (ours.accuracy, ours.precision, ours.recall, ours.f1) == pytest.approx(expected)
+    for kind, row in ours.per_type.items():
+        assert (row.precision, row.recall, row.f1, row.support) == pytest.approx(
+            (report[kind]["precision"], report[kind]["recall"], report[kind]["f1-score"], report[kind]["support"])
+        )

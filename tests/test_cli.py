@@ -60,19 +60,6 @@ def test_bad_option_values(extra: list[str], message: str, capsys: pytest.Captur
     assert message in capsys.readouterr().err
 
 
-def test_bad_inputs_exit_2_with_a_message(
-    bert_checkpoint: Path, conll_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["eval", "--model", str(bert_checkpoint), "--data", str(tmp_path / "none.txt")]) == 2
-    assert "none.txt: no such file or directory" in capsys.readouterr().err
-    bad = tmp_path / "bad.txt"
-    bad.write_text("EU B-ORG\nrejects\n")
-    assert main(["eval", "--model", str(bert_checkpoint), "--data", str(bad)]) == 2
-    assert "bad.txt:2: expected at least 2 columns" in capsys.readouterr().err
-    assert main(["eval", "--model", str(tmp_path / "a" / "b" / "c"), "--data", str(conll_file)]) == 2
-    assert "no such directory" in capsys.readouterr().err
-
-
 def test_console_script(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("nerperf")
     done = subprocess.run(

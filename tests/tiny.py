@@ -12,6 +12,7 @@ word's first sub-token: an exact oracle for alignment and windowing. :func:`made
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,18 @@ def save_checkpoint(directory: Path, family: str, **model_options: Any) -> Path:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def copy_checkpoint(source: Path, target: Path, skip: tuple[str, ...] = ()) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*skip))
+    return target
+
+
+class Exploit:
+    """Pickled, it calls ``print`` when unpickled: what a malicious ``pytorch_model.bin`` does."""
+
+    def __reduce__(self):  # noqa: ANN204
+        return (print, ("this must never run",))
 
 
 def write_conll(path: Path, sentences: list[list[tuple[str, str]]], columns: int = 4, docstart: bool = True) -> Path:

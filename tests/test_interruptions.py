@@ -2,8 +2,8 @@
 CI timeout does) leaves every file whole or absent; two processes share the variant cache; the history
 writers of pytest-benchmark and asv are atomic too.
 
-The random points are drawn by hypothesis (two per signal by default, ``NERPERF_FAULT_EXAMPLES`` for
-more) as a fraction of the measured length of the run, after the child has
+The random points are drawn by hypothesis (one per job and signal by default, new ones on every run;
+``NERPERF_FAULT_EXAMPLES=20`` for more) as a fraction of the measured length of the run, after the child has
 imported everything, so that they fall in loading, the ONNX export and quantization, inference and the
 writing of results.
 """
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tiny import SENTENCES, write_conll
 
@@ -31,112 +33,159 @@ EARLIER = b"an earlier run's output\n"
 # The child imports what the run needs before saying "ready", so that the clock starts on the work.
 CHILD = """
 import sys
-import onnxruntime, torch, transformers  # noqa
+import onnxruntime, pytest, torch, transformers  # noqa
 from nerperf.cli import main
 print("ready", flush=True)
-sys.exit(main(sys.argv[1:]))
+sys.exit(pytest.main(sys.argv[2:]) if sys.argv[1] == "pytest" else main(sys.argv[1:]))
 """
+SUITE = "from nerperf.suite import test_f1_floor, test_latency, test_throughput\n"
 FAULTS = {"ctrl-c": signal.SIGINT, "killed": signal.SIGKILL}
-FAULT_EXAMPLES = int(os.environ.get("NERPERF_FAULT_EXAMPLES", "2"))  # per fault; each is two child runs
+FAULT_EXAMPLES = int(os.environ.get("NERPERF_FAULT_EXAMPLES", "1"))  # per job and fault: one or two child runs
 
 
-def start(arguments: list[str], cache_dir: Path) -> subprocess.Popen[str]:
-    environment = {**os.environ, "NERPERF_CACHE": str(cache_dir)}
+def start(arguments: list[str], cache_dir: Path, cwd: Path | None = None) -> subprocess.Popen[str]:
+    environment = {**os.environ, "NERPERF_CACHE": str(cache_dir), "HF_ENDPOINT": "http://127.0.0.1:9"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=environment,
+        cwd=cwd,
     )
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     return child
 
 
-class Run:
-    """``nerperf eval --variant onnx-int8`` of a tiny checkpoint, writing JSON and predictions."""
+def whole_result(path: Path) -> None:
+    assert EvalResult.from_json(path.read_text()).sentences == len(SENTENCES)
 
-    def __init__(self, checkpoint: Path, directory: Path) -> None:
-        self.directory = directory
-        self.cache = directory / "cache"
-        self.out = directory / "out"
-        self.arguments = [
+
+def whole_predictions(path: Path) -> None:
+    assert len(read_conll(path).sentences) == len(SENTENCES)
+
+
+def whole_json(path: Path) -> None:
+    json.loads(path.read_text())
+
+
+def whole_table(path: Path) -> None:
+    text = path.read_text()
+    assert "| " in text and text.endswith("\n"), text
+
+
+class Job:
+    """A run of a tiny checkpoint's onnx-int8 variant (exported and quantized into a cold cache) with
+    output files from an earlier run in place; ``outputs``: file name -> the check that it is whole."""
+
+    def __init__(self, directory: Path, arguments: list[str], outputs: dict[str, Callable[[Path], None]]) -> None:
+        self.directory, self.arguments, self.outputs = directory, arguments, outputs
+        self.cache, self.out = directory / "cache", directory / "out"
+
+    @classmethod
+    def evaluation(cls, checkpoint: Path, directory: Path) -> Job:
+        """``nerperf eval`` writing its JSON result and its predictions."""
+        out = directory / "out"
+        arguments = [
             "eval", "--model", str(checkpoint), "--data", str(write_conll(directory / "data.txt", SENTENCES)),
-            "--variant", "onnx-int8", "--json", str(self.out / "result.json"),
-            "--predictions", str(self.out / "predictions.txt"),
+            "--variant", "onnx-int8", "--json", str(out / "result.json"), "--predictions", str(out / "predictions.txt"),
         ]  # fmt: skip
+        return cls(directory, arguments, {"result.json": whole_result, "predictions.txt": whole_predictions})
+
+    @classmethod
+    def benchmark(cls, checkpoint: Path, directory: Path) -> Job:
+        """The plugin's suite under ``--benchmark-only``: pytest-benchmark's JSON and saved run, nerperf's report."""
+        out = directory / "out"
+        (directory / "test_models.py").write_text(
+            "from nerperf.suite import test_f1_floor, test_latency, test_throughput\n"
+        )
+        data = write_conll(directory / "data.txt", SENTENCES)
+        arguments = [
+            "pytest", "-p", "no:cacheprovider", "--benchmark-only", "--benchmark-min-rounds=20",
+            f"--benchmark-json={out / 'benchmarks.json'}", f"--benchmark-storage=file://{out / 'saved'}",
+            "--benchmark-autosave", f"--nerperf-checkpoints=tiny={checkpoint}", "--nerperf-baseline=tiny",
+            "--nerperf-variant-tolerance=100",
+            f"--nerperf-data={data}", "--nerperf-variants=fp32,onnx-int8", f"--nerperf-report={out / 'report'}",
+            "test_models.py",
+        ]  # fmt: skip
+        outputs = {"benchmarks.json": whole_json, "report/results.json": whole_json, "report/summary.md": whole_table}
+        return cls(directory, arguments, outputs)
 
     def reset(self) -> None:
         for path in (self.cache, self.out):
-            if path.exists():
-                subprocess.run(["rm", "-rf", str(path)], check=True)
-        self.out.mkdir(parents=True)
-        for name in ("result.json", "predictions.txt"):
+            shutil.rmtree(path, ignore_errors=True)
+        for name in self.outputs:
+            (self.out / name).parent.mkdir(parents=True, exist_ok=True)
             (self.out / name).write_bytes(EARLIER)
 
     def complete(self) -> float:
         """Run to the end; the seconds from "ready" to exit."""
-        child = start(self.arguments, self.cache)
+        child = start(self.arguments, self.cache, self.directory)
         started = time.perf_counter()
-        _, errors = child.communicate(timeout=300)
-        assert child.returncode == 0, errors
+        output, errors = child.communicate(timeout=300)
+        assert child.returncode == 0, output[-3000:] + errors[-3000:]
         return time.perf_counter() - started
 
     def interrupt(self, after_s: float, fault: signal.Signals) -> int:
-        child = start(self.arguments, self.cache)
+        child = start(self.arguments, self.cache, self.directory)
         time.sleep(after_s)
         child.send_signal(fault)
         child.communicate(timeout=300)
         return child.returncode
 
     def check_whole_or_earlier(self, fault: signal.Signals) -> None:
-        result, predictions = self.out / "result.json", self.out / "predictions.txt"
-        if result.read_bytes() != EARLIER:
-            assert EvalResult.from_json(result.read_text()).sentences == len(SENTENCES)
-        if predictions.read_bytes() != EARLIER:
-            assert len(read_conll(predictions).sentences) == len(SENTENCES)
-        leftovers = [p.name for p in self.out.iterdir() if p.name not in {"result.json", "predictions.txt"}]
-        entries = (
-            [p for p in self.cache.iterdir() if not p.name.startswith(".") and p.is_dir()]
-            if self.cache.exists()
-            else []
-        )
-        for entry in entries:
+        for name, check in self.outputs.items():
+            if (self.out / name).read_bytes() != EARLIER:
+                check(self.out / name)
+        for saved in self.out.rglob("*.json"):  # pytest-benchmark's saved runs among them
+            if saved.read_bytes() != EARLIER:
+                whole_json(saved)
+        leftovers = [p.name for p in self.out.rglob("*") if p.is_file() and p.name.startswith(".")]
+        self.cache.mkdir(exist_ok=True)
+        for entry in (p for p in self.cache.iterdir() if not p.name.startswith(".") and p.is_dir()):
             assert cache.verify(entry) is not None, f"{entry.name} is in place but not whole"
         hidden = [p.name for p in self.cache.glob(".*")]
         if fault == signal.SIGINT:  # Python unwinds: every temporary file and directory is removed
             assert leftovers == [] and hidden == []
         else:  # killed outright: only temporary names may remain, never read as results
-            assert all(name.startswith(".") and name.endswith(".tmp") for name in leftovers), leftovers
+            assert all(name.endswith(".tmp") for name in leftovers), leftovers
             assert all(name.endswith((".building", ".stale")) for name in hidden), hidden
 
 
-@pytest.fixture(scope="module")
-def run(bert_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, float]:
-    """The run, and how long it takes from a cold cache."""
-    run = Run(bert_checkpoint, tmp_path_factory.mktemp("interrupted"))
-    run.reset()
-    return run, run.complete()
+@pytest.fixture(scope="module", params=["evaluation", "benchmark"])
+def job(
+    request: pytest.FixtureRequest, bert_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Job, float]:
+    """The job, and how long it takes from a cold cache."""
+    job = getattr(Job, request.param)(bert_checkpoint, tmp_path_factory.mktemp(request.param))
+    job.reset()
+    return job, job.complete()
 
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
-@settings(max_examples=FAULT_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=FAULT_EXAMPLES,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: a point is a moment, not a value
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(point=st.floats(min_value=0.0, max_value=1.1))
 def test_an_interrupted_run_leaves_whole_files_or_the_earlier_ones(
-    run: tuple[Run, float], fault: signal.Signals, point: float
+    job: tuple[Job, float], fault: signal.Signals, point: float
 ) -> None:
-    interrupted, duration = run
+    interrupted, duration = job
     interrupted.reset()
     code = interrupted.interrupt(point * duration, fault)
     interrupted.check_whole_or_earlier(fault)
     if fault == signal.SIGINT:
-        # 130: nerperf's KeyboardInterrupt exit; 0: the signal came after the end; -SIGINT: it came while
-        # the interpreter was shutting down, after the files were written.
-        assert code in (0, 130, -signal.SIGINT), f"Ctrl-C ended the run with exit code {code}"
+        # 130: nerperf's KeyboardInterrupt exit; 2: pytest's "interrupted"; 0: the signal came after the
+        # end; -SIGINT: it came while the interpreter was shutting down, after the files were written.
+        assert code in (0, 2, 130, -signal.SIGINT), f"Ctrl-C ended the run with exit code {code}"
         return
     interrupted.complete()  # the next run after the fault succeeds, and sweeps what a killed build left
     assert [p.name for p in interrupted.cache.glob(".*")] == []
-    assert EvalResult.from_json((interrupted.out / "result.json").read_text()).sentences == len(SENTENCES)
+    for name, check in interrupted.outputs.items():
+        check(interrupted.out / name)
 
 
 def test_two_processes_share_the_cache_and_build_once(bert_checkpoint: Path, tmp_path: Path) -> None:
@@ -172,9 +221,6 @@ class Interrupting:
     """Serializing it raises KeyboardInterrupt: Ctrl-C in the middle of writing a file."""
 
     def __repr__(self) -> str:
-        raise KeyboardInterrupt
-
-    def __float__(self) -> float:
         raise KeyboardInterrupt
 
 

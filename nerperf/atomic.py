@@ -18,12 +18,18 @@ from pathlib import Path
 TEMPORARY_SUFFIX = ".tmp"
 
 
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write; renamed over ``path`` only if the block completes."""
+def _temporary_beside(path: Path) -> str:
+    """A new empty file ``.NAME.*.tmp`` in ``path``'s directory (created with its parents)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     os.close(handle)
+    return temporary
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; renamed over ``path`` only if the block completes."""
+    temporary = _temporary_beside(path)
     try:
         yield Path(temporary)
         with open(temporary, "rb+") as stream:
@@ -42,9 +48,6 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 def check_writable(path: Path) -> None:
     """Raise ``OSError`` now, before any work, if ``path`` cannot be written later (creates its directory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
-    os.close(handle)
-    os.unlink(temporary)
+    os.unlink(_temporary_beside(path))
     if path.is_dir():
         raise IsADirectoryError(21, "is a directory", str(path))

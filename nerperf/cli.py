@@ -168,9 +168,10 @@ def dispatch(args: argparse.Namespace) -> int:
     from nerperf.table import notes, per_type, table5
 
     for option, path in (("--json", args.json), ("--predictions", args.predictions)):
+        if not path:
+            continue
         try:
-            if path:
-                check_writable(Path(path))  # before minutes of work, not after
+            check_writable(Path(path))  # before minutes of work, not after
         except OSError as error:
             print(f"nerperf: error: {option} {path}: cannot write there ({error.strerror or error})", file=sys.stderr)
             return 2

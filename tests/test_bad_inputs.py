@@ -50,6 +50,11 @@ def run_eval(model: Path | str, data: Path | str, *options: str) -> list[str]:
     return ["eval", "--model", str(model), "--data", str(data), *options]
 
 
+def with_options(*options: str) -> Callable[[Path, Path], list[str]]:
+    """The tiny checkpoint on good data, with ``options``."""
+    return lambda tmp, model: run_eval(model, good_data(tmp), *options)
+
+
 def on_data(content: str | bytes, *options: str) -> Callable[[Path, Path], list[str]]:
     return lambda tmp, model: run_eval(model, text(tmp, content), *options)
 
@@ -395,7 +400,7 @@ CATALOGUE: dict[str, Case] = {
     "too-big": Case(
         "A checkpoint larger than the memory available (here `NERPERF_MEMORY_LIMIT=64KiB`)",
         "Refused before loading weights: parameters, memory needed and available, and where the limit is from",
-        lambda tmp, model: run_eval(model, good_data(tmp)),
+        with_options(),
         ("refused before loading: its 0M parameters need about", "available ($NERPERF_MEMORY_LIMIT)"),
         env={"NERPERF_MEMORY_LIMIT": "64KiB"},
     ),
@@ -412,25 +417,25 @@ CATALOGUE: dict[str, Case] = {
     "zero-batch": Case(
         "`--batch-size 0`",
         "Refused: the option and the value's rule",
-        lambda tmp, model: run_eval(model, good_data(tmp), "--batch-size", "0"),
+        with_options("--batch-size", "0"),
         ("argument --batch-size: '0' must be at least 1",),
     ),
     "word-for-number": Case(
         "`--limit many`",
         "Refused: the option and the value's rule",
-        lambda tmp, model: run_eval(model, good_data(tmp), "--limit", "many"),
+        with_options("--limit", "many"),
         ("argument --limit: 'many' is not a whole number",),
     ),
     "unknown-scheme": Case(
         "`--scheme bioes`",
         "Refused: the choices",
-        lambda tmp, model: run_eval(model, good_data(tmp), "--scheme", "bioes"),
+        with_options("--scheme", "bioes"),
         ("argument --scheme: invalid choice: 'bioes'",),
     ),
     "unknown-variant": Case(
         "`--variant int9`",
         "Refused before any loading: the nearest name and the list",
-        lambda tmp, model: run_eval(model, good_data(tmp), "--variant", "int9"),
+        with_options("--variant", "int9"),
         ("unknown variant 'int9': did you mean 'int8'?",),
     ),
     "unwritable-json": Case(
@@ -442,7 +447,7 @@ CATALOGUE: dict[str, Case] = {
     "memory-limit-word": Case(
         "`NERPERF_MEMORY_LIMIT=lots`",
         "Refused: how to write a size",
-        lambda tmp, model: run_eval(model, good_data(tmp)),
+        with_options(),
         ("NERPERF_MEMORY_LIMIT='lots' is not a size; write it like 4GiB",),
         env={"NERPERF_MEMORY_LIMIT": "lots"},
     ),

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf import memory_budget
-from nerperf.checkpoints import Checkpoint, CheckpointError, accepted_inputs, max_length
+from nerperf.checkpoints import Checkpoint, CheckpointError, accepted_inputs, max_length, require_room
 
 CONLL_LABELS = ("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 HRL_LABELS = ("O", "B-DATE", "I-DATE", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
@@ -137,9 +136,7 @@ def random_checkpoint(name: str | Path, tokenizer: str | Path | None = None, see
     loaded, source = _tokenizer(own, tokenizer, name)
     if len(loaded) > config.vocab_size:
         config.vocab_size = len(loaded)  # the stand-in's ids must fit the embedding
-    refusal = memory_budget.shortfall(name, config)
-    if refusal:
-        raise CheckpointError(refusal)
+    require_room(name, config)
     torch.manual_seed(seed)
     model = AutoModelForTokenClassification.from_config(config).eval()
     loaded.model_input_names = accepted_inputs(model, loaded)  # a stand-in may offer inputs it lacks

@@ -95,9 +95,7 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
             "embeddings, so the tokenizer files are missing or unreadable; the directory needs "
             "tokenizer.json (and tokenizer_config.json) as saved by tokenizer.save_pretrained()"
         )
-    refusal = memory_budget.shortfall(name, config)
-    if refusal:
-        raise CheckpointError(refusal)
+    require_room(name, config)
     weights, options = _weights(source)
     try:
         model, info = AutoModelForTokenClassification.from_pretrained(
@@ -132,6 +130,13 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
     revision = getattr(config, "_commit_hash", None)
     fingerprint = f"hub:{name}@{revision}" if revision and not Path(source).is_dir() else None
     return Checkpoint(name, tokenizer, model, max_length(config, tokenizer), weights, fingerprint)
+
+
+def require_room(name: str, config: Any) -> None:
+    """Refuse ``name`` before its weights are made or read, when they will not fit in memory."""
+    refusal = memory_budget.shortfall(name, config)
+    if refusal:
+        raise CheckpointError(refusal)
 
 
 def accepted_inputs(model: Any, tokenizer: Any) -> list[str]:

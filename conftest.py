@@ -7,8 +7,9 @@ What runs: ``pytest`` runs the unit tests (``tests/``); ``pytest --benchmark-onl
 suite (``benches/``), floors included; ``pytest benches`` runs all of benches/, checks without timings
 included.
 
-The nerperf plugin's defaults here (:func:`pytest_nerperf_settings`): the data is the shared CoNLL-2003
-directory, the shared models are registered beside the study's checkpoints, and where the study's
+The nerperf plugin's settings here are pyproject.toml's ``nerperf_*`` keys: the shared CoNLL-2003
+directory as the data, the shared models registered beside the study's checkpoints. One default
+depends on what is reachable, so it is set here (:func:`pytest_nerperf_settings`): where the study's
 baseline cannot be had (no hub, not in the Hugging Face cache) the floors are relative to
 ``minilm-l6-conll03`` instead. The study's checkpoints then skip with their reason; with the hub they run.
 """
@@ -47,22 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_nerperf_settings(config: pytest.Config, settings: Settings) -> Settings | None:
-    """The offline defaults described above; values anyone set (option, environment, ini) are kept."""
-    if not (SHARED / "models").is_dir():
+    """The offline baseline described above, unless someone set the baseline (option, environment, ini)."""
+    if settings.where("baseline") != "default" or _can_load(settings.baseline):
         return None
-    defaults = offline_defaults()
-    if settings.where("baseline") == "default" and not _can_load(settings.baseline):
-        defaults["baseline"] = OFFLINE_BASELINE
-    return settings.with_defaults("conftest.py (offline default)", **defaults)
-
-
-def offline_defaults() -> dict[str, object]:
-    """The shared data and checkpoints as nerperf settings (the asv suite uses them too)."""
-    return {
-        "data": str(SHARED / "data" / "conll2003"),
-        "checkpoint_dirs": (str(SHARED / "models"),),
-        "stand_in_tokenizer": str(SHARED / "models" / OFFLINE_BASELINE),
-    }
+    return settings.with_defaults("conftest.py (offline default)", baseline=OFFLINE_BASELINE)
 
 
 def _can_load(name: str) -> bool:

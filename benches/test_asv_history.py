@@ -49,7 +49,7 @@ def listening(port: int) -> bool:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[Path, dict[str, str], Path]:
     """asv results for this commit, recorded with ``-E existing``, and their pages published."""
-    from nerperf.cache import default_root
+    from nerperf.variants.cache import default_root
 
     tmp = tmp_path_factory.mktemp("asv")
     conf = json5.loads((ROOT / "asv.conf.json").read_text())
@@ -65,7 +65,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[P
     env = {
         **os.environ,
         "HOME": str(tmp),  # asv's machine file (~/.asv-machine.json) is the test's own
-        "NERPERF_CACHE": os.environ.get("NERPERF_CACHE") or str(default_root()),
+        "NERPERF_CACHE_DIR": str(default_root()),
         "NERPERF_CHECKPOINTS": "minilm-l3-conll03",
         "NERPERF_VARIANTS": "fp32,onnx-int8",
         "NERPERF_SENTENCES": "100",

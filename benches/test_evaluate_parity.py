@@ -27,9 +27,10 @@ from seqeval.metrics import f1_score
 
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import Corpus, read_conll
-from nerperf.evaluation import STUDY_SENTENCES, evaluate
+from nerperf.evaluation import evaluate
 from nerperf.labels import LabelMap
 from nerperf.runner import predict
+from nerperf.study import SENTENCES as STUDY_SENTENCES
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),

@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from peaks import Peaks, matmul_peaks
+from variant_markdown import variant_table
 
 from nerperf.architectures import ARCHITECTURES, random_checkpoint
 from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.evaluation import STUDY_SENTENCES, evaluate
-from nerperf.machine import Peaks, cpu_model, matmul_peaks
+from nerperf.conll import read_conll
+from nerperf.evaluation import evaluate
+from nerperf.machine import cpu_model
 from nerperf.results import EvalResult
-from nerperf.table import variant_table
+from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS
 
 THREADS = 2
@@ -47,6 +50,33 @@ runs: dict[tuple[str, str], tuple[EvalResult, EvalResult]] = {}
 @pytest.fixture(scope="module")
 def peaks() -> Peaks:
     return matmul_peaks(THREADS)
+
+
+def test_the_table_compares_each_variant_with_its_fp32(shared: Path) -> None:
+    """The table's cells, on 20 sentences of a real checkpoint and its architecture with random weights."""
+    path = shared / "models" / "minilm-l3-conll03"
+    data = read_conll(shared / "data/conll2003/valid.txt").head(20)
+    models = (load_checkpoint(path), random_checkpoint(path))
+    pairs = [
+        (evaluate(model, data, batch_size=1, variant=v), evaluate(model, data, variant=v))
+        for model in models
+        for v in ("fp32", "onnx-int8")
+    ]
+    table = variant_table(pairs, Peaks(fp32_gflops=1.0, int8_gops=2.0, threads=1, method="test")).splitlines()
+    assert len(table) == 2 + 4
+    fp32, int8, random_fp32, random_int8 = (row.split(" | ") for row in table[2:])
+    assert fp32[1:4] == ["fp32", f"{pairs[0][1].f1:.4f}", "+0.00"] and fp32[5] == fp32[7] == "1.00"
+    assert int8[1] == "onnx-int8" and float(int8[3]) == pytest.approx(100 * (pairs[1][1].f1 - pairs[0][1].f1), abs=0.01)
+    assert random_fp32[0].endswith("(random weights)") and random_fp32[2:4] == ["-", "-"]
+    assert float(random_int8[5]) == pytest.approx(
+        pairs[3][1].speed.samples_per_s / pairs[2][1].speed.samples_per_s, abs=0.01
+    )
+
+
+def test_matmul_peaks_are_measured_for_both_types() -> None:
+    peaks = matmul_peaks(threads=1, repeats=1)
+    assert peaks.fp32_gflops > 0 and peaks.int8_gops > 0 and peaks.threads == 1
+    assert "MatMulInteger" in peaks.method  # onnxruntime is installed with the test extra
 
 
 @pytest.fixture(scope="module", params=OFFLINE)

@@ -2,13 +2,19 @@
 
 Importing nerperf is cheap: torch and transformers load only when a model is loaded or run.
 ``nerperf.evaluate`` and ``nerperf.EvalResult`` are resolved on first use.
+
+The layout: the evaluation core is flat in this package (``evaluation`` and what it wires together:
+``conll``, ``schemes``, ``checkpoints``, ``labels``, ``alignment``, ``runner``, ``metrics``, ``results``),
+with the settings, the registry of checkpoints and the choice of cases beside it; ``variants/`` holds
+the interchangeable backends, ``plugin/`` everything that imports pytest, and ``report/`` the
+tables, figures and pages.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["EvalResult", "evaluate", "__version__"]
 
 

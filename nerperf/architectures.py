@@ -119,7 +119,9 @@ def get_architecture(name: str) -> Architecture:
     raise CheckpointError(f"no registered architecture {name!r}: {hint}available: {', '.join(ARCHITECTURES)}")
 
 
-def random_checkpoint(name: str | Path, tokenizer: str | Path | None = None, seed: int = 0) -> Checkpoint:
+def random_checkpoint(
+    name: str | Path, tokenizer: str | Path | None = None, seed: int = 0, memory_limit: int | None = None
+) -> Checkpoint:
     """``name``'s architecture (registered name, its hub id, or a checkpoint directory) with random weights.
 
     ``tokenizer`` (a checkpoint directory) stands in where the architecture's own tokenizer cannot be had.
@@ -136,7 +138,7 @@ def random_checkpoint(name: str | Path, tokenizer: str | Path | None = None, see
     loaded, source = _tokenizer(own, tokenizer, name)
     if len(loaded) > config.vocab_size:
         config.vocab_size = len(loaded)  # the stand-in's ids must fit the embedding
-    require_room(name, config)
+    require_room(name, config, memory_limit)
     torch.manual_seed(seed)
     model = AutoModelForTokenClassification.from_config(config).eval()
     loaded.model_input_names = accepted_inputs(model, loaded)  # a stand-in may offer inputs it lacks

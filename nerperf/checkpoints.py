@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nerperf import hub, memory_budget
+from nerperf.errors import NerperfInputError
 
 # Families whose position ids start after the padding index, so that two positions are unusable.
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
@@ -23,7 +24,7 @@ _PICKLED = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 _SANE_MAX_LENGTH = 1_000_000  # tokenizers without a limit report ~1e30
 
 
-class CheckpointError(ValueError):
+class CheckpointError(NerperfInputError):
     """A checkpoint nerperf refuses or cannot load; the message names it and says what to do."""
 
 
@@ -44,18 +45,22 @@ class Checkpoint:
         return {int(k): v for k, v in self.model.config.id2label.items()}
 
 
-def load_checkpoint(name: str | Path) -> Checkpoint:
-    """Load ``name``: a directory in Hugging Face format, or a hub id (fails fast when offline)."""
+def load_checkpoint(name: str | Path, memory_limit: int | None = None) -> Checkpoint:
+    """Load ``name``: a directory in Hugging Face format, or a hub id (fails fast when offline).
+
+    ``memory_limit``: bytes it may need at most (None: the ``memory_limit`` setting's variable); a
+    checkpoint that needs more is refused before its weights are read (:mod:`nerperf.memory_budget`).
+    """
     name = str(name)
     path = Path(name)
     if path.is_dir():
-        return _load(name, name)
+        return _load(name, name, memory_limit)
     if path.exists():
         raise CheckpointError(f"checkpoint {name}: is a file; give the checkpoint's directory")
     if not hub.looks_like_hub_id(name):
         raise CheckpointError(f"checkpoint {name}: no such directory, and not a hub id (owner/name)")
     try:
-        return _load(name, name, local_files_only=True)  # already in the Hugging Face cache
+        return _load(name, name, memory_limit, local_files_only=True)  # already in the Hugging Face cache
     except OSError:
         pass
     hub.require_hub(
@@ -63,10 +68,10 @@ def load_checkpoint(name: str | Path) -> Checkpoint:
         f"There is no local directory {name!r} either: give --model a checkpoint directory "
         "(for example ../shared/models/minilm-l6-conll03).",
     )
-    return _load(name, name)
+    return _load(name, name, memory_limit)
 
 
-def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
+def _load(name: str, source: str, memory_limit: int | None, **hub_options: Any) -> Checkpoint:
     from safetensors import SafetensorError
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -95,7 +100,7 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
             "embeddings, so the tokenizer files are missing or unreadable; the directory needs "
             "tokenizer.json (and tokenizer_config.json) as saved by tokenizer.save_pretrained()"
         )
-    require_room(name, config)
+    require_room(name, config, memory_limit)
     weights, options = _weights(source)
     try:
         model, info = AutoModelForTokenClassification.from_pretrained(
@@ -132,9 +137,9 @@ def _load(name: str, source: str, **hub_options: Any) -> Checkpoint:
     return Checkpoint(name, tokenizer, model, max_length(config, tokenizer), weights, fingerprint)
 
 
-def require_room(name: str, config: Any) -> None:
+def require_room(name: str, config: Any, memory_limit: int | None = None) -> None:
     """Refuse ``name`` before its weights are made or read, when they will not fit in memory."""
-    refusal = memory_budget.shortfall(name, config)
+    refusal = memory_budget.shortfall(name, config, memory_limit)
     if refusal:
         raise CheckpointError(refusal)
 

@@ -1,4 +1,11 @@
-"""``nerperf eval``: argument parsing and printing only; the work is :func:`nerperf.evaluation.evaluate`'s."""
+"""The ``nerperf`` command: argument parsing and printing only; the work is the modules' it calls.
+
+``nerperf eval`` (:func:`nerperf.evaluation.evaluate`), ``nerperf report`` (:mod:`nerperf.report`),
+``nerperf cases`` (:func:`nerperf.cases.select`) and ``nerperf variants`` (:mod:`nerperf.variants`).
+Options that are settings (``--sentences``, ``--batch-size``, ``--cache-dir`` ...) take their names,
+defaults and parsing from :mod:`nerperf.settings`, and read the same ``NERPERF_*`` variables as the
+plugin. Bad input exits 2 with its message; Ctrl-C exits 130.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,27 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from nerperf import settings
+from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.metrics import MODES
 from nerperf.schemes import SCHEMES
-from nerperf.settings import positive_int
+
+EVAL_SETTINGS = (
+    "data",
+    "split",
+    "sentences",
+    "batch_size",
+    "threads",
+    "cache_dir",
+    "memory_limit",
+    "random_weights",
+    "stand_in_tokenizer",
+)
+OLD_SPELLINGS = {"sentences": "--limit", "stand_in_tokenizer": "--tokenizer"}  # before nerperf 0.2
 
 
 def non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else positive_int(text)
+    return 0 if text.strip() == "0" else settings.positive_int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,49 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="fp32, int8, onnx, onnx-int8 or bf16 (see `nerperf variants`) (default: fp32)",
     )
-    run.add_argument(
-        "--cache-dir",
-        default=None,
-        metavar="DIR",
-        help="where built variants are cached (default: $NERPERF_CACHE or ~/.cache/nerperf)",
-    )
-    run.add_argument(
-        "--random-weights",
-        action="store_true",
-        help="time the model's architecture with random weights: no accuracy figures (default: off)",
-    )
-    run.add_argument(
-        "--tokenizer",
-        default=None,
-        metavar="PATH",
-        help="with --random-weights: stand-in tokenizer (checkpoint directory) where the model's own is not "
-        "available offline (default: none)",
-    )
-    run.add_argument(
-        "--data",
-        required=True,
-        metavar="PATH_OR_ID",
-        help="CoNLL file, directory of split files (train.txt/valid.txt/test.txt), or hub dataset id",
-    )
-    run.add_argument(
-        "--split",
-        default="validation",
-        metavar="NAME",
-        help="split of a directory or hub dataset: train, validation, test (default: validation)",
-    )
-    run.add_argument(
-        "--limit",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="first N sentences only; the study used 1000 (default: the whole split)",
-    )
-    run.add_argument(
-        "--batch-size", type=positive_int, default=32, metavar="N", help="sentences per batch (default: 32)"
-    )
-    run.add_argument(
-        "--threads", type=positive_int, default=None, metavar="N", help="torch intra-op threads (default: torch's)"
-    )
+    settings.add_arguments(run, EVAL_SETTINGS, OLD_SPELLINGS)
     run.add_argument("--scheme", choices=SCHEMES, default="auto", help="tag scheme of the data (default: auto-detect)")
     run.add_argument(
         "--mode",
@@ -129,11 +108,97 @@ def build_parser() -> argparse.ArgumentParser:
         help='JSON of published figures to show beside the measured, {"bert-base-ner": {"f1": ...}} (default: none)',
     )
     commands.add_parser(
+        "cases",
+        help="list the checkpoint × variant cases this project's pytest run would test",
+        description="The cases the plugin would parametrize its tests over, from NERPERF_* variables and the "
+        "nerperf_* keys of the pytest ini file found from here upwards (not from conftest.py hooks), and "
+        "which of them cannot run on this machine, and why.",
+    )
+    commands.add_parser(
         "variants",
         help="list the variants and whether each can run here",
         description="List nerperf's variants and, for those that cannot run on this machine, why.",
     )
     return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return dispatch(build_parser().parse_args(argv))
+    except KeyboardInterrupt:
+        print("nerperf: interrupted; files from earlier runs are as they were", file=sys.stderr)
+        return 130
+    except (NerperfInputError, Unavailable) as error:
+        print(f"nerperf: error: {error}", file=sys.stderr)
+        return 2
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "variants":
+        return list_variants()
+    if args.command == "cases":
+        return list_cases()
+    if args.command == "report":
+        return write_report(args)
+    return evaluate_one(args)
+
+
+def evaluate_one(args: argparse.Namespace) -> int:
+    from nerperf.architectures import random_checkpoint
+    from nerperf.atomic import check_writable
+    from nerperf.evaluation import evaluate
+    from nerperf.report.tables import notes, per_type, table5
+
+    chosen = settings.from_arguments(args)
+    for option, path in (("--json", args.json), ("--predictions", args.predictions)):
+        if not path:
+            continue
+        try:
+            check_writable(Path(path))  # before minutes of work, not after
+        except OSError as error:
+            print(f"nerperf: error: {option} {path}: cannot write there ({error.strerror or error})", file=sys.stderr)
+            return 2
+    model = (
+        random_checkpoint(args.model, chosen.stand_in_tokenizer, memory_limit=chosen.memory_limit)
+        if chosen.random_weights
+        else args.model
+    )
+    result = evaluate(
+        model,
+        chosen.data,
+        split=chosen.split,
+        limit=chosen.sentences,
+        batch_size=chosen.batch_size,
+        threads=chosen.threads,
+        scheme=args.scheme,
+        mode=args.mode,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+        variant=args.variant,
+        cache_dir=chosen.cache_dir,
+        predictions_to=args.predictions,
+        memory_limit=chosen.memory_limit,
+    )
+    print(table5([result]))
+    print()
+    print(per_type(result))
+    print()
+    print("\n".join(notes(result)))
+    if args.json:
+        result.save(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def write_report(args: argparse.Namespace) -> int:
+    from nerperf import results
+    from nerperf.report import pages
+
+    found = results.read([Path(p) for p in args.inputs])
+    published = pages.read_published(Path(args.published)) if args.published else None
+    paths = pages.write(found, Path(args.out), args.baseline, args.title, published)
+    print("\n".join(f"wrote {p}" for p in paths))
+    return 0
 
 
 def list_variants() -> int:
@@ -148,75 +213,15 @@ def list_variants() -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return dispatch(build_parser().parse_args(argv))
-    except KeyboardInterrupt:
-        print("nerperf: interrupted; files from earlier runs are as they were", file=sys.stderr)
-        return 130
+def list_cases() -> int:
+    from nerperf.cases import select, unavailable_variant
 
-
-def dispatch(args: argparse.Namespace) -> int:
-    if args.command == "variants":
-        return list_variants()
-    if args.command == "report":
-        return write_report(args)
-    from nerperf.architectures import random_checkpoint
-    from nerperf.atomic import check_writable
-    from nerperf.errors import input_errors
-    from nerperf.evaluation import evaluate
-    from nerperf.table import notes, per_type, table5
-
-    for option, path in (("--json", args.json), ("--predictions", args.predictions)):
-        if not path:
-            continue
-        try:
-            check_writable(Path(path))  # before minutes of work, not after
-        except OSError as error:
-            print(f"nerperf: error: {option} {path}: cannot write there ({error.strerror or error})", file=sys.stderr)
-            return 2
-    try:
-        model = random_checkpoint(args.model, args.tokenizer) if args.random_weights else args.model
-        result = evaluate(
-            model,
-            args.data,
-            split=args.split,
-            limit=args.limit,
-            batch_size=args.batch_size,
-            threads=args.threads,
-            scheme=args.scheme,
-            mode=args.mode,
-            bootstrap=args.bootstrap,
-            seed=args.seed,
-            variant=args.variant,
-            cache_dir=args.cache_dir,
-            predictions_to=args.predictions,
-        )
-    except input_errors() as error:
-        print(f"nerperf: error: {error}", file=sys.stderr)
-        return 2
-    print(table5([result]))
-    print()
-    print(per_type(result))
-    print()
-    print("\n".join(notes(result)))
-    if args.json:
-        result.save(args.json)
-        print(f"wrote {args.json}")
-    return 0
-
-
-def write_report(args: argparse.Namespace) -> int:
-    from nerperf import report
-
-    try:
-        found = report.read([Path(p) for p in args.inputs])
-        published = report.read_published(Path(args.published)) if args.published else None
-        paths = report.write(found, Path(args.out), args.baseline, args.title, published)
-    except report.ReportError as error:
-        print(f"nerperf: error: {error}", file=sys.stderr)
-        return 2
-    print("\n".join(f"wrote {p}" for p in paths))
+    chosen = settings.project_settings(Path.cwd())
+    selection = select(chosen)
+    print(f"baseline: {selection.baseline.name} ({chosen.where('baseline')})")
+    for case in selection.cases:
+        reason = unavailable_variant(case)
+        print(f"{case.id}  {case.spec.source}" + (f"  ({reason})" if reason else ""))
     return 0
 
 

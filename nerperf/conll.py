@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nerperf import hub
 from nerperf.atomic import write_atomic
+from nerperf.errors import NerperfInputError
 from nerperf.schemes import (
     SCHEMES,
     Detection,
@@ -39,7 +40,7 @@ HUB_TOKEN_COLUMN = "tokens"
 HUB_TAG_COLUMNS = ("ner_tags", "tags", "labels")
 
 
-class DataError(ValueError):
+class DataError(NerperfInputError):
     """Data nerperf cannot read; the message names the file (and line) and what to do."""
 
 

@@ -1,19 +1,23 @@
-"""The errors that mean "bad input": each names the file, line, checkpoint or option, and what to do.
+"""The two kinds of expected failure: bad input, and a case that cannot run here.
 
-The command line prints them and exits 2; the pytest plugin fails the affected tests with them. Any
-other exception is a bug in nerperf and keeps its traceback.
+Every error nerperf raises on purpose derives from one of these, so the command line, the pytest
+plugin and the asv suite each catch two classes, not a list kept in step with the modules:
+
+- :class:`NerperfInputError`: bad input (a file, a checkpoint, a setting). The message names the file
+  and line, the checkpoint or the option, and what to do. The command line prints it and exits 2; the
+  plugin fails the affected tests with it.
+- :class:`Unavailable`: the input is fine, but this machine or installation cannot run it (a variant
+  the CPU lacks, weights out of reach). The plugin skips, asv shows ``n/a``, the command line exits 2.
+
+Any other exception is a bug in nerperf and keeps its traceback.
 """
 
 from __future__ import annotations
 
 
-def input_errors() -> tuple[type[Exception], ...]:
-    """The exception types of bad input (imported on call: the plugin must not import them early)."""
-    from nerperf.checkpoints import CheckpointError
-    from nerperf.conll import DataError
-    from nerperf.hub import HubUnreachable
-    from nerperf.labels import LabelError
-    from nerperf.memory_budget import MemoryLimitError
-    from nerperf.variants import VariantError
+class NerperfInputError(ValueError):
+    """Bad input; the message says what is wrong, where, and what to do."""
 
-    return (DataError, CheckpointError, LabelError, HubUnreachable, VariantError, MemoryLimitError)
+
+class Unavailable(Exception):
+    """Cannot run on this machine or installation; the message says why (a skip, not a failure)."""

@@ -2,34 +2,37 @@
 
 It only wires the parts together: data (:mod:`nerperf.conll`), checkpoint (:mod:`nerperf.checkpoints`),
 labels by name (:mod:`nerperf.labels`), the variant (:mod:`nerperf.variants`), inference and timing
-(:mod:`nerperf.runner`), scores (:mod:`nerperf.metrics`). The command line, the pytest plugin and the
-benchmarks all call it.
+(:mod:`nerperf.runner`), scores (:mod:`nerperf.metrics`). The command line, the pytest plugin (through
+:mod:`nerperf.case_runner`), the asv suite and the benchmarks all call it.
 """
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nerperf import cache, variants
+from nerperf import study, variants
 from nerperf.architectures import matmul_flops
 from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import Corpus, DataError, load_corpus, write_conll
+from nerperf.conll import Corpus, DataError, Sentence, load_corpus, write_conll
 from nerperf.labels import LabelMap
-from nerperf.machine import MemoryProbe
+from nerperf.machine import MemoryProbe, installed_version
 from nerperf.metrics import bootstrap_f1, percentiles, score
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
 from nerperf.schemes import OUTSIDE
+from nerperf.variants import cache
 
-STUDY_SENTENCES = 1000  # the study's sample: the first 1,000 validation sentences
+# Called with the evaluated sentences and each one's predicted tags, one per word.
+PredictionsHook = Callable[[Sequence[Sentence], list[list[str]]], None]
 
 
 def evaluate(
     model: str | Path | Checkpoint,
     data: str | Path | Corpus,
     *,
-    split: str = "validation",
+    split: str = study.SPLIT,
     limit: int | None = None,
     batch_size: int = 32,
     threads: int | None = None,
@@ -42,6 +45,8 @@ def evaluate(
     cache_dir: str | Path | None = None,
     prepared: variants.Prepared | None = None,
     predictions_to: str | Path | None = None,
+    on_predictions: PredictionsHook | None = None,
+    memory_limit: int | None = None,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
@@ -51,7 +56,8 @@ def evaluate(
     weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the
     variant already prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its
     build is then not in the peak memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines
-    there (``conlleval``'s input), for error analysis.
+    there (``conlleval``'s input), for error analysis; ``on_predictions(sentences, tags)`` receives them
+    (the plugin keeps them for ``nerperf gate``). ``memory_limit``: see :func:`load_checkpoint`.
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
@@ -65,10 +71,10 @@ def evaluate(
     if not corpus.entity_types:
         raise DataError(
             f"{corpus.source}: the first {len(corpus.sentences)} sentences hold no entity, so precision, recall "
-            "and F1 are undefined; evaluate more sentences (--limit)"
+            "and F1 are undefined; evaluate more sentences (the sentences setting: --sentences, NERPERF_SENTENCES)"
         )
     memory = MemoryProbe.start()
-    checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model)
+    checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, memory_limit)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
     if prepared is None:
         prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads))
@@ -84,6 +90,8 @@ def evaluate(
     scores = None if random else score(gold, predicted, mode)
     if predictions_to is not None:
         write_conll(predictions_to, corpus.sentences, predicted)
+    if on_predictions is not None:
+        on_predictions(corpus.sentences, predicted)
     dropped = {} if random else labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
 
     timing = run.timing
@@ -133,7 +141,7 @@ def environment() -> dict[str, str]:
     """Versions that move the numbers, recorded with every result."""
     found = {"python": platform.python_version(), "machine": platform.machine()}
     for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval", "onnx", "onnxruntime"):
-        found[package] = variants.installed_version(package)
+        found[package] = installed_version(package)
     return found
 
 

@@ -1,17 +1,21 @@
 """F1 floors: a result's F1 must be at least a reference's F1 minus a tolerance in points.
 
-A checkpoint is held to the baseline (default tolerance 5.0 points), a variant to its own checkpoint's
-fp32 (1.0 point). The built-in floor tests (:mod:`nerperf.suite`) and users' own tests call
-:func:`assert_f1_floor`; a failure prints both F1 values, the tolerance, and the per-type breakdown.
+The policy: a checkpoint's fp32 is held to the baseline's fp32 (default tolerance 5.0 points), a
+variant to its own checkpoint's fp32 (1.0 point); a tolerance set for the checkpoint or the
+checkpoint-variant id wins (:func:`tolerance`). The built-in floor tests (:mod:`nerperf.suite`) and
+users' own tests call :func:`assert_f1_floor`; a failure prints both F1 values, the tolerance, and the
+per-type breakdown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nerperf.cases import Case
 from nerperf.registry import param_id, slug
+from nerperf.report.tables import render
 from nerperf.results import EvalResult
-from nerperf.table import render
+from nerperf.settings import Settings
 
 _EPSILON = 1e-12  # equal F1 values computed two ways must not fail a zero tolerance
 
@@ -39,6 +43,21 @@ class Floor:
             f"{100 * self.reference_f1:.2f} - tolerance {self.tolerance_points:.2f} points = floor "
             f"{100 * self.floor:.2f} ({100 * (self.f1 - self.reference_f1):+.2f} points)"
         )
+
+
+def tolerance(case: Case, settings: Settings) -> float:
+    """The F1 points ``case`` may fall below its reference (:meth:`nerperf.cases.Selection.reference`).
+
+    A checkpoint's fp32: its own tolerance setting, else its registry entry's, else ``f1_tolerance``.
+    A variant: the tolerance set for its checkpoint-variant id, else ``variant_tolerance``.
+    """
+    if case.variant == "fp32":
+        for value in (settings.tolerance_for(case.spec.name), case.spec.f1_tolerance):
+            if value is not None:
+                return value
+        return settings.f1_tolerance
+    value = settings.tolerance_for(case.id)
+    return value if value is not None else settings.variant_tolerance
 
 
 def check(

@@ -13,12 +13,14 @@ import re
 import socket
 from urllib.parse import urlsplit
 
+from nerperf.errors import NerperfInputError
+
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT_S = 3.0
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-class HubUnreachable(OSError):
+class HubUnreachable(NerperfInputError, OSError):
     """The hub is needed for an id but cannot be reached (or offline mode forbids it)."""
 
 

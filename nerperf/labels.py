@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from nerperf.errors import NerperfInputError
 from nerperf.schemes import OUTSIDE, TagError, split_tag
 
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
 
 
-class LabelError(ValueError):
+class LabelError(NerperfInputError):
     """A checkpoint's labels cannot be mapped onto the data; the message names the checkpoint."""
 
 

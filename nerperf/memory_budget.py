@@ -4,30 +4,24 @@ The estimate is the model's parameters, counted on PyTorch's meta device (no mem
 for any architecture transformers knows), as fp32 bytes times :data:`LOAD_FACTOR`: loading minilm-l6
 (90 MB of fp32 weights) raised the process's resident peak by 161 MB here, 1.8 times. What is available
 is the smallest of Linux's ``MemAvailable``, the cgroup's limit less its working set (containers and
-CI runners, where ``MemAvailable`` shows the host's memory), and ``$NERPERF_MEMORY_LIMIT`` (for example
-``4GiB``), a cap a user may set. Activations are not in the estimate: they grow with the batch size and
-the model window, not with the number of sentences (``benches/test_resources.py`` measures this).
+CI runners, where ``MemAvailable`` shows the host's memory), and the ``memory_limit`` setting
+(``NERPERF_MEMORY_LIMIT``, for example ``4GiB``), a cap a user may set. Activations are not in the
+estimate: they grow with the batch size and the model window, not with the number of sentences
+(``benches/test_resources.py`` measures this).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nerperf.settings import BY_NAME, environment_value
+
 LOAD_FACTOR = 2.0
-LIMIT_VARIABLE = "NERPERF_MEMORY_LIMIT"
 _MEMINFO = Path("/proc/meminfo")
 _CGROUP_V2 = Path("/sys/fs/cgroup")
 _CGROUP_V1 = Path("/sys/fs/cgroup/memory")
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
-
-
-class MemoryLimitError(ValueError):
-    """``$NERPERF_MEMORY_LIMIT`` is not a size."""
 
 
 @dataclass(frozen=True)
@@ -36,22 +30,11 @@ class Available:
     source: str  # which limit was the smallest
 
 
-def parse_size(text: str) -> int:
-    """``"4GiB"``, ``"512M"``, ``"1.5g"`` or a number of bytes.
+def available(limit: int | None = None) -> Available | None:
+    """The memory a new allocation can use without swapping, or ``None`` where nothing says.
 
-    >>> parse_size("4GiB"), parse_size("512M"), parse_size("1000")
-    (4294967296, 536870912, 1000)
+    ``limit``: the ``memory_limit`` setting's value; None reads its variable, ``NERPERF_MEMORY_LIMIT``.
     """
-    found = _SIZE.match(text)
-    if not found:
-        raise MemoryLimitError(
-            f"{LIMIT_VARIABLE}={text!r} is not a size; write it like 4GiB, 512M or a number of bytes"
-        )
-    return int(float(found[1]) * _UNITS[found[2].lower()])
-
-
-def available() -> Available | None:
-    """The memory a new allocation can use without swapping, or ``None`` where nothing says."""
     found: list[Available] = []
     meminfo = _meminfo_available()
     if meminfo is not None:
@@ -59,8 +42,10 @@ def available() -> Available | None:
     cgroup = _cgroup_headroom()
     if cgroup is not None:
         found.append(cgroup)
-    if os.environ.get(LIMIT_VARIABLE):
-        found.append(Available(parse_size(os.environ[LIMIT_VARIABLE]), f"${LIMIT_VARIABLE}"))
+    if limit is None:
+        limit = environment_value("memory_limit")
+    if limit is not None:
+        found.append(Available(limit, f"the memory_limit setting: {BY_NAME['memory_limit'].env}"))
     return min(found, key=lambda a: a.bytes) if found else None
 
 
@@ -74,9 +59,9 @@ def parameter_count(config: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def shortfall(name: str, config: Any) -> str | None:
+def shortfall(name: str, config: Any, limit: int | None = None) -> str | None:
     """Why ``name`` will not fit here (a message that says what to do), or ``None`` when it will."""
-    room = available()
+    room = available(limit)
     if room is None:
         return None
     try:

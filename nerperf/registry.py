@@ -13,10 +13,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from nerperf import study
 from nerperf.architectures import ARCHITECTURES
+from nerperf.errors import NerperfInputError
 
 
-class RegistryError(ValueError):
+class RegistryError(NerperfInputError):
     """An unknown checkpoint name or a malformed entry; the message says what exists or what to write."""
 
 
@@ -56,7 +58,7 @@ STUDY: dict[str, CheckpointSpec] = {
         CheckpointSpec("bert-large-ner", ARCHITECTURES["bert-large"].hub_id, "bert-large"),
     )
 }
-BASELINE = "bert-base-ner"
+BASELINE = study.BASELINE
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 

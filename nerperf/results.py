@@ -1,21 +1,39 @@
-"""``EvalResult``: one evaluation's figures, typed, frozen and JSON round-trippable.
+"""``EvalResult`` and the files that carry it: written and read here, and nowhere else.
 
-The command line, the pytest plugin, the benchmarks and reports all read this one type, so a figure
-means the same thing everywhere. It imports neither torch nor transformers. Computing it is
-:mod:`nerperf.evaluation`'s job; writing it to disk safely is :func:`EvalResult.save`'s.
+One evaluation's figures are typed, frozen and JSON round-trippable, so a figure means the same thing
+in the command line, the pytest plugin, the benchmarks and the reports. Three files carry them, each
+with a schema version:
+
+- ``nerperf eval --json``: one result (:meth:`EvalResult.save`; ``schema``);
+- a pytest-benchmark JSON (``--benchmark-json``, saved runs): each nerperf benchmark's ``extra_info``
+  holds its case's whole result (:func:`extra_info`; ``nerperf_schema``);
+- the plugin's ``results.json`` (``nerperf_report``): a run's results, what did not run, and every floor
+  (:func:`run_record`; ``schema``).
+
+:func:`read` reads any of them back (for ``nerperf report``). Computing a result is
+:mod:`nerperf.evaluation`'s job. Nothing here imports torch or transformers.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
+from nerperf.errors import NerperfInputError
 from nerperf.metrics import Scores, TypeScore
+from nerperf.registry import param_id, slug
 
-SCHEMA_VERSION = 2  # 2: variants, random weights (scores None), build and memory figures
+SCHEMA_VERSION = 2  # EvalResult's. 2: variants, random weights (scores None), build and memory figures
+RUN_SCHEMA = 1  # results.json
+EXTRA_INFO_SCHEMA = 1  # a benchmark's extra_info
+
+
+class ResultFileError(NerperfInputError):
+    """A file that is not a nerperf result; the message names it and what nerperf can read."""
 
 
 @dataclass(frozen=True)
@@ -126,3 +144,127 @@ class EvalResult:
     def save(self, path: str | Path) -> None:
         """Write atomically: a crash leaves the old file or the new one, never half of one."""
         write_atomic(Path(path), self.to_json() + "\n")
+
+
+# -- a benchmark's extra_info ------------------------------------------------------------------------
+def extra_info(case_id: str, checkpoint: str, source: str, baseline: str, result: EvalResult) -> dict[str, Any]:
+    """What a nerperf benchmark's JSON carries beside its timings: enough to rebuild the study's table."""
+    s = result.scores
+    return {
+        "nerperf_schema": EXTRA_INFO_SCHEMA,
+        "nerperf_id": case_id,
+        "baseline": baseline,
+        "checkpoint": checkpoint,
+        "source": source,
+        "variant": result.variant,
+        "weights": result.weights,
+        "f1": s.f1 if s else None,
+        "precision": s.precision if s else None,
+        "recall": s.recall if s else None,
+        "accuracy": s.accuracy if s else None,
+        "sentences": result.sentences,
+        "size_bytes": result.build.size_bytes,
+        "peak_memory_bytes": result.memory.peak_bytes,
+        "result": result.to_dict(),
+    }
+
+
+# -- the plugin's results.json -----------------------------------------------------------------------
+def run_record(
+    baseline: str,
+    settings: dict[str, str],
+    results: Sequence[tuple[str, EvalResult]],
+    latency: Mapping[str, Mapping[int, float]],
+    not_run: Sequence[str],
+    floors: Sequence[Any],
+) -> str:
+    """A plugin run as results.json's text: results by case id, what did not run, every floor checked."""
+    record = {
+        "schema": RUN_SCHEMA,
+        "baseline": baseline,
+        "settings": settings,
+        "results": [{"id": key, "batch1_latency_percentiles_s": latency.get(key), **r.to_dict()} for key, r in results],
+        "not_run": list(not_run),
+        "floors": [{**vars(f), "floor": f.floor, "held": f.held} for f in floors],
+    }
+    return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+# -- reading any of them ------------------------------------------------------------------------------
+@dataclass
+class Inputs:
+    """Results gathered from result files, by checkpoint-variant id, in the order first seen."""
+
+    results: dict[str, EvalResult] = field(default_factory=dict)
+    latency: dict[str, dict[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
+    baseline: str | None = None  # as a plugin run recorded it
+    machine: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+
+def read(paths: Sequence[Path]) -> Inputs:
+    """Every result in ``paths``; a later file's result for the same id replaces an earlier one's."""
+    found = Inputs()
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ResultFileError(f"{path}: cannot read it as JSON ({error})") from None
+        kind = _read_one(path, data, found)
+        found.sources.append(f"{path} ({kind})")
+    if not found.results:
+        raise ResultFileError(f"no nerperf results in {', '.join(map(str, paths))}")
+    return found
+
+
+def _read_one(path: Path, data: Any, found: Inputs) -> str:
+    try:
+        if isinstance(data, dict) and "benchmarks" in data:
+            return _pytest_benchmark(data, found)
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            if data.get("schema", RUN_SCHEMA) > RUN_SCHEMA:
+                raise ValueError(f"results.json schema {data['schema']} is newer than {RUN_SCHEMA}: upgrade nerperf")
+            found.baseline = data.get("baseline") or found.baseline
+            for entry in data["results"]:
+                result = EvalResult.from_dict({k: v for k, v in entry.items() if k in _FIELDS})
+                _add(found, entry["id"], result, entry.get("batch1_latency_percentiles_s"))
+            return "nerperf plugin results"
+        if isinstance(data, dict) and "checkpoint" in data and "speed" in data:
+            result = EvalResult.from_dict(data)
+            _add(found, param_id(slug(result.checkpoint), result.variant), result, None)
+            return "nerperf eval result"
+    except (KeyError, TypeError, ValueError) as error:
+        raise ResultFileError(
+            f"{path}: not a nerperf result nerperf can read ({type(error).__name__}: {error})"
+        ) from None
+    raise ResultFileError(
+        f"{path}: not a nerperf result: give a pytest-benchmark JSON of nerperf's benchmarks "
+        "(--benchmark-json or .benchmarks/), the plugin's results.json, or `nerperf eval --json` output"
+    )
+
+
+def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
+    machine = data.get("machine_info") or {}
+    found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
+    count = 0
+    for bench in data["benchmarks"]:
+        info = bench.get("extra_info") or {}
+        if "nerperf_id" not in info or "result" not in info:
+            continue  # someone else's benchmark in the same run
+        if info.get("nerperf_schema", EXTRA_INFO_SCHEMA) > EXTRA_INFO_SCHEMA:
+            raise ValueError(f"extra_info schema {info['nerperf_schema']} is newer than {EXTRA_INFO_SCHEMA}")
+        count += 1
+        _add(found, info["nerperf_id"], EvalResult.from_dict(info["result"]), info.get("latency_percentiles_s"))
+        found.baseline = info.get("baseline") or found.baseline
+    if not count:
+        raise ValueError("it has no nerperf benchmarks (none carries extra_info['nerperf_id'])")
+    return "pytest-benchmark"
+
+
+_FIELDS = set(EvalResult.__dataclass_fields__)
+
+
+def _add(found: Inputs, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
+    found.results[key] = result
+    if latency:
+        found.latency[key] = {int(p): float(v) for p, v in latency.items()}

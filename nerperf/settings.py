@@ -1,10 +1,15 @@
-"""The plugin's settings: each declared once, resolved from command line, environment, ini, default.
+"""Every nerperf setting, declared once: name, type, default, help, environment variable and ini key.
 
-Every setting ``x_y`` is ``--nerperf-x-y`` on the command line, ``NERPERF_X_Y`` in the environment and
-``nerperf_x_y`` in the ini file (``[tool.pytest.ini_options]``), first found wins. List settings take
-commas (and, in the ini file, lines); paths in the ini file are relative to the ini file's directory.
-A bad value is a usage error that names where it came from. Resolving imports neither torch nor
-transformers; :mod:`nerperf.session` uses the result.
+A setting ``x_y`` is ``--nerperf-x-y`` on pytest's command line, ``NERPERF_X_Y`` in the environment and
+``nerperf_x_y`` in the ini file (``[tool.pytest.ini_options]`` in pyproject.toml, or pytest.ini,
+tox.ini, setup.cfg); the ``nerperf`` command's options that mean the same thing are ``--x-y``
+(:func:`add_arguments`). The first source found wins: command line, environment, ini, default. List
+settings take commas (and, in the ini file, lines); paths in the ini file are relative to the ini
+file's directory. A bad value is a :class:`SettingsError` that names where it came from.
+
+The declaration is the :class:`Settings` dataclass itself: each field's default is the default, its
+metadata the rest (:func:`_setting`), and :data:`OPTIONS` is derived from it. Resolving imports neither
+pytest nor torch; the pytest plugin, the asv suite and the ``nerperf`` command all resolve here.
 """
 
 from __future__ import annotations
@@ -12,16 +17,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nerperf.registry import BASELINE
+from nerperf import study
+from nerperf.errors import NerperfInputError
 
-DEFAULT_DATA = "eriktks/conll2003"  # CoNLL-2003 English on the hub, as the study used
+
+class SettingsError(NerperfInputError):
+    """A bad setting; the message names where it came from."""
 
 
+# -- value types: each raises ArgumentTypeError with what is wrong and what would do ----------------
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -65,150 +75,140 @@ def boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
 
 
-@dataclass(frozen=True)
-class Option:
-    name: str
-    parse: Callable[[str], Any]
-    default: Any
-    metavar: str
-    help: str
-    many: bool = False  # a list: comma-separated, repeatable on the command line, lines in the ini file
-    path: str = ""  # "always": an ini value is relative to the ini file's directory; "existing": if it exists there
-
-    @property
-    def flag(self) -> str:
-        return "--nerperf-" + self.name.replace("_", "-")
-
-    @property
-    def env(self) -> str:
-        return "NERPERF_" + self.name.upper()
-
-    @property
-    def ini(self) -> str:
-        return "nerperf_" + self.name
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
-OPTIONS = (
-    Option(
-        "checkpoints",
-        str,
-        (),
-        "NAMES",
-        "checkpoints to test: registered names (bert-base-ner, ...), NAME=SOURCE, hub ids or directories "
-        "(default: the study's six and those in --nerperf-checkpoint-dirs)",
-        many=True,
-    ),
-    Option(
-        "checkpoint_dirs",
-        str,
-        (),
-        "DIRS",
-        "directories whose sub-folders are checkpoints, registered by folder name (default: none)",
-        many=True,
-        path="always",
-    ),
-    Option("variants", str, (), "NAMES", "variants to test, see `nerperf variants` (default: all)", many=True),
-    Option(
-        "data",
-        str,
-        DEFAULT_DATA,
-        "PATH_OR_ID",
-        f"CoNLL file, split directory or hub id (default: {DEFAULT_DATA})",
-        path="existing",
-    ),
-    Option("split", str, "validation", "NAME", "split of a directory or hub dataset (default: validation)"),
-    Option("sentences", sentence_count, 1000, "N", "first N sentences, or all; the study used 1000 (default: 1000)"),
-    Option("baseline", str, BASELINE, "NAME", f"checkpoint the F1 floors are relative to (default: {BASELINE})"),
-    Option("f1_tolerance", points, 5.0, "POINTS", "F1 points a checkpoint may fall below the baseline (default: 5.0)"),
-    Option(
-        "variant_tolerance",
-        points,
-        1.0,
-        "POINTS",
-        "F1 points a variant may fall below its checkpoint's fp32 (default: 1.0)",
-    ),
-    Option(
-        "tolerances",
-        tolerance_entry,
-        (),
-        "KEY=POINTS",
-        "per-checkpoint tolerances: a checkpoint name (against the baseline) or a checkpoint-variant id "
-        "(against its fp32), e.g. distilbert-ner=6,bert-base-ner-int8=1.5 (default: none)",
-        many=True,
-    ),
-    Option("batch_size", positive_int, 32, "N", "batch size of the evaluation and throughput runs (default: 32)"),
-    Option("threads", positive_int, None, "N", "intra-op threads (default: torch's)"),
-    Option(
-        "random_weights",
-        boolean,
-        False,
-        "BOOL",
-        "time checkpoints whose weights cannot be had with their architecture's random weights, "
-        "without F1 (default: false: skip them)",
-    ),
-    Option(
-        "stand_in_tokenizer",
-        str,
-        None,
-        "DIR",
-        "with random weights: tokenizer to take sequence lengths from where the model's own is not "
-        "available offline (default: none)",
-        path="always",
-    ),
-    Option(
-        "report", str, None, "DIR", "write summary.md and results.json there at the end (default: none)", path="always"
-    ),
-    Option(
-        "cache_dir",
-        str,
-        None,
-        "DIR",
-        "built variants' cache (default: $NERPERF_CACHE or ~/.cache/nerperf)",
-        path="always",
-    ),
-)
+def size(text: str) -> int:
+    """A memory size: ``"4GiB"``, ``"512M"``, ``"1.5g"`` or a number of bytes.
+
+    >>> size("4GiB"), size("512M"), size("1000")
+    (4294967296, 536870912, 1000)
+    """
+    found = _SIZE.match(text)
+    if not found:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write it like 4GiB, 512M or a number of bytes")
+    return int(float(found[1]) * _UNITS[found[2].lower()])
 
 
-class SettingsError(ValueError):
-    """A bad setting; the message names where it came from."""
+# -- the declaration -----------------------------------------------------------------------------------
+def _setting(
+    default: Any,
+    parse: Callable[[str], Any],
+    metavar: str,
+    help: str,
+    *,
+    shown_default: str | None = None,
+    many: bool = False,
+    path: str = "",
+) -> Any:
+    """A Settings field. ``many``: a list (commas, repeats on the command line, lines in the ini file).
+    ``path``: "always", an ini value is relative to the ini file's directory; "existing", if it exists there.
+    ``shown_default``: how help shows the default, where its value would not say it."""
+    shown = shown_default if shown_default is not None else str(default).lower() if default is not None else "none"
+    options = {"parse": parse, "metavar": metavar, "help": f"{help} (default: {shown})", "many": many, "path": path}
+    return field(default=default, metadata={"nerperf": options})
 
 
 @dataclass(frozen=True)
 class Settings:
-    checkpoints: tuple[str, ...] = ()
-    checkpoint_dirs: tuple[str, ...] = ()
-    variants: tuple[str, ...] = ()
-    data: str = DEFAULT_DATA
-    split: str = "validation"
-    sentences: int | None = 1000
-    baseline: str = BASELINE
-    f1_tolerance: float = 5.0
-    variant_tolerance: float = 1.0
-    tolerances: tuple[tuple[str, float], ...] = ()
-    batch_size: int = 32
-    threads: int | None = None
-    random_weights: bool = False
-    stand_in_tokenizer: str | None = None
-    report: str | None = None
-    cache_dir: str | None = None
+    checkpoints: tuple[str, ...] = _setting(
+        (),
+        str,
+        "NAMES",
+        "checkpoints to test: registered names (bert-base-ner, ...), NAME=SOURCE, hub ids or directories",
+        shown_default="the study's six and those in checkpoint_dirs",
+        many=True,
+    )
+    checkpoint_dirs: tuple[str, ...] = _setting(
+        (),
+        str,
+        "DIRS",
+        "directories whose sub-folders are checkpoints, registered by folder name",
+        shown_default="none",
+        many=True,
+        path="always",
+    )
+    variants: tuple[str, ...] = _setting(
+        (), str, "NAMES", "variants to test, see `nerperf variants`", shown_default="all", many=True
+    )
+    data: str = _setting(study.DATA, str, "PATH_OR_ID", "CoNLL file, split directory or hub id", path="existing")
+    split: str = _setting(study.SPLIT, str, "NAME", "split of a directory or hub dataset: train, validation, test")
+    sentences: int | None = _setting(
+        study.SENTENCES, sentence_count, "N", f"first N sentences, or all; the study used {study.SENTENCES}"
+    )
+    baseline: str = _setting(study.BASELINE, str, "NAME", "checkpoint the F1 floors are relative to")
+    f1_tolerance: float = _setting(5.0, points, "POINTS", "F1 points a checkpoint may fall below the baseline")
+    variant_tolerance: float = _setting(1.0, points, "POINTS", "F1 points a variant may fall below its fp32")
+    tolerances: tuple[tuple[str, float], ...] = _setting(
+        (),
+        tolerance_entry,
+        "KEY=POINTS",
+        "per-checkpoint tolerances: a checkpoint name (against the baseline) or a checkpoint-variant id "
+        "(against its fp32), e.g. distilbert-ner=6,bert-base-ner-int8=1.5",
+        shown_default="none",
+        many=True,
+    )
+    batch_size: int = _setting(32, positive_int, "N", "sentences per batch in the evaluation and throughput runs")
+    threads: int | None = _setting(None, positive_int, "N", "intra-op threads", shown_default="torch's")
+    random_weights: bool = _setting(
+        False,
+        boolean,
+        "BOOL",
+        "time checkpoints whose weights cannot be had with their architecture's random weights, without F1",
+        shown_default="false: skip them",
+    )
+    stand_in_tokenizer: str | None = _setting(
+        None,
+        str,
+        "DIR",
+        "with random weights: tokenizer (a checkpoint directory) to take sequence lengths from where the "
+        "model's own is not available offline",
+        path="always",
+    )
+    report: str | None = _setting(None, str, "DIR", "write summary.md and results.json there at the end", path="always")
+    cache_dir: str | None = _setting(
+        None,
+        str,
+        "DIR",
+        "built variants' cache",
+        shown_default="$XDG_CACHE_HOME/nerperf or ~/.cache/nerperf",
+        path="always",
+    )
+    memory_limit: int | None = _setting(
+        None,
+        size,
+        "SIZE",
+        "refuse a checkpoint whose weights need more memory than this (e.g. 4GiB), before loading it",
+        shown_default="the memory available to the process",
+    )
+    samples: str | None = _setting(
+        None,
+        str,
+        "DIR",
+        "write each case's raw samples there (per-sentence latencies, batch times, predictions), for `nerperf gate`",
+        path="always",
+    )
     origin: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> where its value came from
 
     @classmethod
     def resolve(
         cls,
-        command_line: dict[str, Any],
-        environment: dict[str, str],
-        ini: dict[str, Any],
+        command_line: Mapping[str, Any],
+        environment: Mapping[str, str],
+        ini: Mapping[str, Any],
         ini_file: str = "the ini file",
         ini_dir: Path | None = None,
     ) -> Settings:
-        """``command_line``: values already parsed (None: not given); ``ini``: raw strings or lines."""
+        """``command_line``: the options' text by setting (None: not given; a list setting's strings);
+        ``ini``: raw strings or lines, by ini key."""
         values: dict[str, Any] = {}
         origin: dict[str, str] = {}
         for option in OPTIONS:
             given = command_line.get(option.name)
             if given not in (None, [], ()):
-                values[option.name] = _parse(option, ",".join(given), option.flag) if option.many else given
+                text = ",".join(given) if option.many else str(given)
+                values[option.name] = _parse(option, text, option.flag)
                 origin[option.name] = option.flag
             elif environment.get(option.env, "").strip():
                 values[option.name] = _parse(option, environment[option.env], option.env)
@@ -231,9 +231,9 @@ class Settings:
     def with_defaults(self, origin: str, **defaults: Any) -> Settings:
         """These settings with ``defaults`` for the values nobody set (still at their default).
 
-        How a project supplies its own defaults (its conftest.py's ``pytest_nerperf_settings`` hook, its
-        asv suite) without overriding an option, environment variable or ini value; ``origin`` says where
-        they came from in messages.
+        How a project supplies its own defaults (its conftest.py's ``pytest_nerperf_settings`` hook)
+        without overriding an option, environment variable or ini value; ``origin`` says where they
+        came from in messages.
         """
         changes = {name: value for name, value in defaults.items() if self.where(name) == "default"}
         return dataclasses.replace(self, **changes, origin={**self.origin, **dict.fromkeys(changes, origin)})
@@ -241,9 +241,68 @@ class Settings:
     def tolerance_for(self, key: str) -> float | None:
         return dict(self.tolerances).get(key)
 
+    def to_environment(self) -> dict[str, str]:
+        """Every setting someone set, as the ``NERPERF_*`` variables that set it again in another process.
+
+        How ``nerperf gate`` hands one configuration to both sides (paths resolved, defaults left out).
+        """
+        found = {}
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            if self.where(option.name) == "default":
+                continue
+            if value is None:
+                found[option.env] = "all" if option.parse is sentence_count else ""
+                continue
+            values = value if option.many else (value,)
+            if option.path == "always" or (option.path and os.path.exists(str(value))):
+                values = tuple(os.path.abspath(v) for v in values)  # the other process runs elsewhere
+            found[option.env] = ",".join(_spell(v) for v in values)
+        return found
+
     def describe(self) -> list[tuple[str, str, str]]:
         """(setting, value, where it came from) for every setting, for the session header and reports."""
-        return [(f.name, repr(getattr(self, f.name)), self.where(f.name)) for f in fields(self) if f.name != "origin"]
+        return [(o.name, repr(getattr(self, o.name)), self.where(o.name)) for o in OPTIONS]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting's declaration, as every source spells it."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    metavar: str
+    help: str  # ends with the default
+    many: bool
+    path: str
+
+    @property
+    def flag(self) -> str:
+        return "--nerperf-" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "NERPERF_" + self.name.upper()
+
+    @property
+    def ini(self) -> str:
+        return "nerperf_" + self.name
+
+
+OPTIONS: tuple[Option, ...] = tuple(
+    Option(f.name, f.default, **f.metadata["nerperf"]) for f in fields(Settings) if "nerperf" in f.metadata
+)
+BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def _spell(value: Any) -> str:
+    """A parsed value as its setting's text: the inverse of the parsers above."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):  # a tolerance entry
+        return f"{value[0]}={value[1]}"
+    return str(value)
 
 
 def _parse(option: Option, text: str, where: str) -> Any:
@@ -260,8 +319,118 @@ def _relative_to(value: Any, directory: Path, only_existing: bool) -> Any:
         return tuple(_relative_to(v, directory, only_existing) for v in value)
     if value is None or (only_existing and not (directory / value).exists()):
         return value  # e.g. a hub id
-    return str(directory / value)
+    return os.path.normpath(directory / value)
 
 
 def from_environment() -> dict[str, str]:
     return {o.env: os.environ[o.env] for o in OPTIONS if o.env in os.environ}
+
+
+def environment_value(name: str) -> Any:
+    """Setting ``name`` from its environment variable alone, parsed (None when unset).
+
+    For library code called without settings (``evaluate()`` from Python): the same variable the
+    plugin and the command line read, with the same parsing and error.
+    """
+    option = BY_NAME[name]
+    text = os.environ.get(option.env, "")
+    return _parse(option, text, option.env) if text.strip() else None
+
+
+# -- the nerperf command's options ------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str], aliases: Mapping[str, str] = {}) -> None:
+    """``--x-y`` for each setting in ``names``, with its checking, metavar and help (default included).
+
+    A value is checked when the command line is parsed (argparse's error) and kept as text, so that
+    :func:`from_arguments` knows what was given, ``all`` (None) included. ``aliases``: an older
+    spelling that keeps working (``{"sentences": "--limit"}``).
+    """
+    for name in names:
+        option = BY_NAME[name]
+        flags = ["--" + name.replace("_", "-"), *([aliases[name]] if name in aliases else [])]
+        common: dict[str, Any] = {"dest": name, "metavar": option.metavar, "help": option.help, "default": None}
+        if option.parse is boolean:  # a flag on its own means true: --random-weights
+            parser.add_argument(*flags, type=checked(option), nargs="?", const="true", **common)
+        elif option.many:
+            parser.add_argument(*flags, action="append", **common)
+        else:
+            parser.add_argument(*flags, type=checked(option), **common)
+
+
+def checked(option: Option) -> Callable[[str], str]:
+    """An argparse type that checks a value with the setting's parser and keeps its text."""
+
+    def check(text: str) -> str:
+        option.parse(text)
+        return text
+
+    check.__name__ = option.parse.__name__  # argparse names it in "invalid ... value" errors
+    return check
+
+
+def from_arguments(arguments: argparse.Namespace, ini: Mapping[str, Any] = {}) -> Settings:
+    """Settings from the ``nerperf`` command's options, then the environment, then ``ini``, then defaults."""
+    given = {o.name: getattr(arguments, o.name, None) for o in OPTIONS}
+    return Settings.resolve(given, from_environment(), ini)
+
+
+# -- a project's ini file, read as pytest reads it ---------------------------------------------------
+def project_settings(start: Path) -> Settings:
+    """The settings a ``pytest`` run started in ``start`` would resolve, before any conftest.py hook.
+
+    For the asv suite and the ``nerperf`` command, which run without pytest: the environment, then the
+    nerperf keys of the first ini file found from ``start`` upwards (pytest.ini, pyproject.toml's
+    ``[tool.pytest.ini_options]``, tox.ini's ``[pytest]``, setup.cfg's ``[tool:pytest]``).
+    """
+    found = find_ini(start)
+    if found is None:
+        return Settings.resolve({}, from_environment(), {})
+    path, values = found
+    return Settings.resolve({}, from_environment(), values, path.name, path.parent)
+
+
+def find_ini(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The first pytest configuration file from ``start`` upwards, and its nerperf keys."""
+    for directory in [start.resolve(), *start.resolve().parents]:
+        for name, section in _INI_FILES:
+            path = directory / name
+            if not path.is_file():
+                continue
+            values = _read_toml(path) if name == "pyproject.toml" else _read_ini(path, section)
+            if values is not None:
+                return path, {k: v for k, v in values.items() if k.startswith("nerperf_")}
+    return None
+
+
+_INI_FILES = (
+    ("pytest.ini", "pytest"),
+    (".pytest.ini", "pytest"),
+    ("pyproject.toml", "tool.pytest.ini_options"),
+    ("tox.ini", "pytest"),
+    ("setup.cfg", "tool:pytest"),
+)
+
+
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        options = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"{path}: cannot be read as TOML ({error})") from None
+    return options.get("ini_options") if "ini_options" in options else None
+
+
+def _read_ini(path: Path, section: str) -> dict[str, Any] | None:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot be read as an ini file ({error})") from None
+    if not parser.has_section(section):
+        return None if path.name != "pytest.ini" else {}  # pytest.ini counts even without a [pytest] section
+    return dict(parser.items(section))

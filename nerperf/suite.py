@@ -1,31 +1,9 @@
-"""nerperf's built-in tests: an F1 floor, per-sentence latency and throughput, per checkpoint × variant.
+"""The built-in tests, where users import them from: ``from nerperf.suite import test_f1_floor, ...``.
 
-Collect them in a test module of your own (``from nerperf.suite import *``) or run them directly
-(``pytest --pyargs nerperf.suite``). The plugin parametrizes them; the work is the session's.
+They live in :mod:`nerperf.plugin.suite`; this module keeps the import (and ``pytest --pyargs
+nerperf.suite``) working.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-import pytest
-
-from nerperf.session import Case, NerperfSession
+from nerperf.plugin.suite import test_f1_floor, test_latency, test_throughput
 
 __all__ = ["test_f1_floor", "test_latency", "test_throughput"]
-
-
-@pytest.mark.nerperf_floor
-def test_f1_floor(nerperf: NerperfSession, nerperf_case: Case) -> None:
-    """fp32 against the baseline's F1, a variant against its checkpoint's fp32, within the tolerances."""
-    nerperf.check_floor(nerperf_case)
-
-
-def test_latency(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) -> None:
-    """Per-sentence latency at batch size 1, one round per sentence of the sample."""
-    nerperf.time_latency(benchmark, nerperf_case)
-
-
-def test_throughput(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) -> None:
-    """Throughput at the configured batch size, one round per length-sorted batch."""
-    nerperf.time_throughput(benchmark, nerperf_case)

@@ -39,4 +39,4 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 @pytest.fixture(autouse=True, scope="session")
 def _variant_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Built variants go to a temporary cache, never the user's ~/.cache/nerperf."""
-    os.environ["NERPERF_CACHE"] = str(tmp_path_factory.mktemp("nerperf-cache"))
+    os.environ["NERPERF_CACHE_DIR"] = str(tmp_path_factory.mktemp("nerperf-cache"))

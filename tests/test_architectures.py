@@ -12,8 +12,8 @@ from nerperf.architectures import ARCHITECTURES, get_architecture, matmul_flops,
 from nerperf.checkpoints import CheckpointError, load_checkpoint
 from nerperf.cli import main
 from nerperf.evaluation import evaluate
+from nerperf.report.tables import notes, per_type, table5
 from nerperf.results import EvalResult
-from nerperf.table import notes, per_type, table5
 
 # (name, parameters in millions with 9 labels): a check on the facts, independent of how they are typed in.
 PARAMETERS = [

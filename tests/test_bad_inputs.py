@@ -223,10 +223,10 @@ CATALOGUE: dict[str, Case] = {
         ("{tmp}/data.txt: no entities (every tag is O)",),
     ),
     "no-entities-in-sample": Case(
-        "A `--limit` whose sentences hold no entity (the split has some)",
+        "A `--sentences` whose sentences hold no entity (the split has some)",
         "Refused: use more sentences",
-        on_data("Peter O\nlives O\n\nEU B-ORG\n", "--limit", "1"),
-        ("{tmp}/data.txt: the first 1 sentences hold no entity", "evaluate more sentences (--limit)"),
+        on_data("Peter O\nlives O\n\nEU B-ORG\n", "--sentences", "1"),
+        ("{tmp}/data.txt: the first 1 sentences hold no entity", "evaluate more sentences (the sentences setting"),
     ),
     "empty-split": Case(
         "A split with no sentences (only `-DOCSTART-`)",
@@ -401,7 +401,10 @@ CATALOGUE: dict[str, Case] = {
         "A checkpoint larger than the memory available (here `NERPERF_MEMORY_LIMIT=64KiB`)",
         "Refused before loading weights: parameters, memory needed and available, and where the limit is from",
         with_options(),
-        ("refused before loading: its 0M parameters need about", "available ($NERPERF_MEMORY_LIMIT)"),
+        (
+            "refused before loading: its 0M parameters need about",
+            "available (the memory_limit setting: NERPERF_MEMORY_LIMIT)",
+        ),
         env={"NERPERF_MEMORY_LIMIT": "64KiB"},
     ),
     "damaged-cache-entry": Case(
@@ -421,10 +424,10 @@ CATALOGUE: dict[str, Case] = {
         ("argument --batch-size: '0' must be at least 1",),
     ),
     "word-for-number": Case(
-        "`--limit many`",
+        "`--sentences many`",
         "Refused: the option and the value's rule",
-        with_options("--limit", "many"),
-        ("argument --limit: 'many' is not a whole number",),
+        with_options("--sentences", "many"),
+        ("argument --sentences/--limit: 'many' is not a whole number",),
     ),
     "unknown-scheme": Case(
         "`--scheme bioes`",
@@ -448,7 +451,7 @@ CATALOGUE: dict[str, Case] = {
         "`NERPERF_MEMORY_LIMIT=lots`",
         "Refused: how to write a size",
         with_options(),
-        ("NERPERF_MEMORY_LIMIT='lots' is not a size; write it like 4GiB",),
+        ("NERPERF_MEMORY_LIMIT: 'lots' is not a size; write it like 4GiB",),
         env={"NERPERF_MEMORY_LIMIT": "lots"},
     ),
     "plugin-setting": Case(

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tiny import SENTENCES, write_conll
 
-from nerperf import cache
 from nerperf.conll import read_conll
 from nerperf.results import EvalResult
+from nerperf.variants import cache
 
 EARLIER = b"an earlier run's output\n"
 # The child imports what the run needs before saying "ready", so that the clock starts on the work.
@@ -44,7 +44,7 @@ FAULT_EXAMPLES = int(os.environ.get("NERPERF_FAULT_EXAMPLES", "1"))  # per job a
 
 
 def start(arguments: list[str], cache_dir: Path, cwd: Path | None = None) -> subprocess.Popen[str]:
-    environment = {**os.environ, "NERPERF_CACHE": str(cache_dir), "HF_ENDPOINT": "http://127.0.0.1:9"}
+    environment = {**os.environ, "NERPERF_CACHE_DIR": str(cache_dir), "HF_ENDPOINT": "http://127.0.0.1:9"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, *arguments],
         stdout=subprocess.PIPE,

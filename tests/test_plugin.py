@@ -19,7 +19,8 @@ from nerperf.settings import OPTIONS
 # (a deliberate slowdown), one that adds noise to the logits (a deliberate loss of accuracy).
 CHILD_CONFTEST = """
 import os, time
-from nerperf import torch_variants, variants
+from nerperf import variants
+from nerperf.variants import torch_variants
 
 def _wrapped(name, change):
     def prepare(checkpoint, context):
@@ -144,7 +145,8 @@ def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pyteste
         [
             "*variant unicorn cannot run here: this CPU has no unicorn*",
             "*bert-base-ner: weights not reachable offline (dslim/bert-base-NER*add a local copy as "
-            "bert-base-ner=DIRECTORY, or set nerperf_random_weights = true (--nerperf-random-weights=true)*",
+            "bert-base-ner=DIRECTORY, or set nerperf_random_weights = true "
+            "(--nerperf-random-weights=true, NERPERF_RANDOM_WEIGHTS=true)*",
         ]
     )
     run.stdout.fnmatch_lines(["*nerperf: the study's Table 5 for this run*", "not run: bert-base-ner: *"])
@@ -261,3 +263,24 @@ def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytes
     assert report["results"][0]["batch1_latency_percentiles_s"]["90"] > 0
     markdown = (offline_project.path / "report" / "summary.md").read_text()
     assert "| minilm-l6-conll03-fp32 (baseline) |" in markdown and "## F1 floors" in markdown
+
+
+def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: pytest.Pytester) -> None:
+    """With the samples setting, each case's file holds every word's prediction and every round's time."""
+    out = tiny_project.path / "samples"
+    run = tiny_project.runpytest_subprocess("--benchmark-only", f"--nerperf-samples={out}", "--nerperf-batch-size=2")
+    run.assert_outcomes(passed=5)  # the floor of sleepy (fp32 is the baseline), both timings of both cases
+    run.stdout.fnmatch_lines(["nerperf: wrote the raw samples of 2 cases to *samples"])
+    from nerperf.samples import read_directory
+
+    found = read_directory(out)
+    assert sorted(found) == ["tiny-fp32", "tiny-sleepy"]
+    for samples in found.values():
+        assert samples.words == [[word for word, _ in sentence] for sentence in SENTENCES]
+        assert samples.gold == [[tag for _, tag in sentence] for sentence in SENTENCES]
+        assert [len(p) for p in samples.predicted] == [len(w) for w in samples.words]
+        assert len(samples.latency_s) == len(SENTENCES) and all(t is not None and t > 0 for t in samples.latency_s)
+        assert sorted(i for batch in samples.batches for i in batch) == list(range(len(SENTENCES)))
+        assert all(len(batch) <= 2 for batch in samples.batches) and len(samples.batch_s) == len(samples.batches)
+    # The same sentences in the same order in every case: the gate pairs them by index.
+    assert found["tiny-fp32"].batches == found["tiny-sleepy"].batches

@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tiny import made_up_result
 
-from nerperf import cli, report
-from nerperf.figures import pareto_frontier
+from nerperf import cli, results
+from nerperf.report import pages
+from nerperf.report.figures import pareto_frontier
 
 RESULTS = {
     "base-fp32": made_up_result(0.90, "base", samples_per_s=10.0),
@@ -52,7 +53,7 @@ def rows(markdown: str) -> dict[str, list[str]]:
 
 
 def test_a_pytest_benchmark_run_becomes_the_studys_table_with_tail_latency(tmp_path: Path) -> None:
-    paths = report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    paths = pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     table = rows((tmp_path / "out" / "report.md").read_text())
     assert list(table) == ["base-fp32 (baseline)", "base-onnx-int8", "small-fp32", "arch-fp32 (random weights)"]
     assert table["base-onnx-int8"][3] == "0.8900"  # F1
@@ -74,23 +75,23 @@ def test_the_plugins_results_and_eval_files_are_read_too(tmp_path: Path) -> None
     plugin.write_text(json.dumps({"schema": 1, "baseline": "small-fp32", "results": entries}))
     single = tmp_path / "eval.json"
     made_up_result(0.5, "/models/Other-NER", "int8").save(single)
-    found = report.read([plugin, single])
-    run = report.summarize(found)
+    found = results.read([plugin, single])
+    run = pages.summarize(found)
     assert run.baseline == "small-fp32"
     assert list(found.results)[-1] == "other-ner-int8"  # named as the registry names a directory
-    text = report.render_markdown(run, found, {}, "t")
+    text = pages.render_markdown(run, found, {}, "t")
     assert "| 100.0 / 100.0 / 100.0 (batch 32) |" in text  # no batch-1 timing: the evaluation's, marked
 
 
 def test_the_baseline_defaults_to_the_studys_bert_base_then_the_first(tmp_path: Path) -> None:
-    found = report.read([benchmark_json(tmp_path / "run.json")])
+    found = results.read([benchmark_json(tmp_path / "run.json")])
     found.baseline = None
-    assert report.summarize(found).baseline == "base-fp32"
-    assert report.summarize(found, "small-fp32").baseline == "small-fp32"
-    with pytest.raises(report.ReportError, match="baseline 'nope' is not among the results: base-fp32, "):
-        report.summarize(found, "nope")
+    assert pages.summarize(found).baseline == "base-fp32"
+    assert pages.summarize(found, "small-fp32").baseline == "small-fp32"
+    with pytest.raises(pages.ReportError, match="baseline 'nope' is not among the results: base-fp32, "):
+        pages.summarize(found, "nope")
     found.baseline = "floors-only-fp32"  # the run evaluated it for its floors but did not benchmark it
-    assert report.summarize(found).baseline == "base-fp32"
+    assert pages.summarize(found).baseline == "base-fp32"
 
 
 @pytest.mark.parametrize(
@@ -115,21 +116,21 @@ def test_what_is_not_a_nerperf_result_is_named_with_what_can_be_read(
 
 
 def test_a_failed_report_leaves_the_earlier_one_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    found = report.read([benchmark_json(tmp_path / "run.json")])
-    report.write(found, tmp_path / "out")
+    found = results.read([benchmark_json(tmp_path / "run.json")])
+    pages.write(found, tmp_path / "out")
     before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
 
     def broken(run: object) -> dict:
         raise RuntimeError("matplotlib failed")
 
-    monkeypatch.setattr("nerperf.figures.draw_all", broken)
+    monkeypatch.setattr("nerperf.report.figures.draw_all", broken)
     with pytest.raises(RuntimeError):
-        report.write(found, tmp_path / "out")
+        pages.write(found, tmp_path / "out")
     assert {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()} == before
 
 
 def test_the_page_stands_alone(tmp_path: Path) -> None:
-    report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     page = (tmp_path / "out" / "report.html").read_text()
     assert page.count("<svg") == 4 and 'id="table5"' in page
     assert "<script" not in page and "<link" not in page
@@ -137,7 +138,7 @@ def test_the_page_stands_alone(tmp_path: Path) -> None:
 
 
 def test_the_page_loads_in_chromium_with_its_table_and_figures(tmp_path: Path, chromium) -> None:
-    report.write(report.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     seen = chromium(
         (tmp_path / "out" / "report.html").as_uri(),
         tmp_path / "report.png",
@@ -186,5 +187,5 @@ def test_published_figures_sit_beside_the_measured_marked_as_published(tmp_path:
 def test_a_published_file_of_the_wrong_shape_says_what_to_write(tmp_path: Path) -> None:
     published = tmp_path / "published.json"
     published.write_text('{"base": {"f1": 0.9}}')
-    with pytest.raises(report.ReportError, match=r'published.json: not published figures .*"accuracy": NUMBER'):
-        report.read_published(published)
+    with pytest.raises(pages.ReportError, match=r'published.json: not published figures .*"accuracy": NUMBER'):
+        pages.read_published(published)

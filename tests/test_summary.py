@@ -6,7 +6,7 @@ from tiny import made_up_result
 
 from nerperf.floors import check
 from nerperf.registry import Published
-from nerperf.table import RunSummary, summary_markdown, summary_table
+from nerperf.report.tables import RunSummary, summary_markdown, summary_table
 
 
 def run() -> RunSummary:

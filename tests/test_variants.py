@@ -8,11 +8,11 @@ import pytest
 import torch
 from tiny import SENTENCES
 
-from nerperf import cache, onnx_variants, variants
+from nerperf import variants
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.evaluation import evaluate
 from nerperf.runner import UNALIGNED, pad, predict
-from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable
+from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable, cache, onnx_variants
 
 WORDS = [[word for word, _ in sentence] for sentence in SENTENCES]
 
@@ -171,26 +171,3 @@ def test_evaluate_records_the_variant(bert_checkpoint: Path, conll_file: Path, t
     assert result.memory.peak_bytes >= result.memory.start_bytes > 0
     assert result.speed.matmul_gflop == pytest.approx(fp32.speed.matmul_gflop) and fp32.speed.matmul_gflop > 0
     assert result.environment["onnxruntime"] != "not installed"
-
-
-def test_variant_table_compares_each_variant_with_its_fp32(bert_checkpoint: Path, conll_file: Path) -> None:
-    from nerperf.architectures import random_checkpoint
-    from nerperf.machine import Peaks
-    from nerperf.table import variant_table
-
-    checkpoint = load_checkpoint(bert_checkpoint)
-    random = random_checkpoint(bert_checkpoint)
-    runs = [
-        (evaluate(model, conll_file, batch_size=1, variant=v), evaluate(model, conll_file, variant=v))
-        for model in (checkpoint, random)
-        for v in ("fp32", "onnx-int8")
-    ]
-    table = variant_table(runs, Peaks(fp32_gflops=1.0, int8_gops=2.0, threads=1, method="test")).splitlines()
-    assert len(table) == 2 + 4
-    fp32, int8, random_fp32, random_int8 = (row.split(" | ") for row in table[2:])
-    assert fp32[1:4] == ["fp32", f"{runs[0][1].f1:.4f}", "+0.00"] and fp32[5] == fp32[7] == "1.00"
-    assert int8[1] == "onnx-int8" and float(int8[3]) == pytest.approx(100 * (runs[1][1].f1 - runs[0][1].f1), abs=0.01)
-    assert random_fp32[0].endswith("(random weights)") and random_fp32[2:4] == ["-", "-"]
-    assert float(random_int8[5]) == pytest.approx(
-        runs[3][1].speed.samples_per_s / runs[2][1].speed.samples_per_s, abs=0.01
-    )

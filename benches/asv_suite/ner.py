@@ -1,11 +1,13 @@
 """asv benchmarks over the pytest suite's checkpoints × variants, through nerperf's own evaluation core.
 
 One parameter, ``case``, named by :func:`nerperf.registry.param_id` (``minilm-l6-conll03-onnx-int8``),
-so asv's history and pytest-benchmark's name the same thing the same way. The cases are those of
-``pytest --benchmark-only`` here: the study's checkpoints and the offline ones in ``../shared/models``
-(the repository's ``conftest.py`` defaults, with ``NERPERF_*`` variables honoured), times every variant.
-A case that cannot run here (weights not reachable, variant not supported) raises
-``NotImplementedError`` in ``setup``: asv shows it as n/a, not as a failure.
+so asv's history and pytest-benchmark's name the same thing the same way. The cases are
+:func:`nerperf.cases.select`'s for this repository's settings (``NERPERF_*`` variables, then the
+``nerperf_*`` keys of its pyproject.toml: the study's checkpoints and the offline ones in
+``../shared/models``), times every variant, as ``pytest --benchmark-only`` runs them. A
+:class:`~nerperf.case_runner.CaseRunner` loads and prepares them as the plugin does, random-weights
+fallback included; a case that cannot run here raises ``NotImplementedError`` in ``setup``: asv shows
+it as n/a, not as a failure.
 
 asv reads every number as lower-is-better, so accuracy is tracked as the F1 error, 100 × (1 − F1) in
 points: an accuracy drop shows as a regression. Loading is from disk: checkpoints from their
@@ -20,7 +22,6 @@ import dataclasses
 import functools
 import importlib.util
 import itertools
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,42 +31,19 @@ from typing import Any
 import torch  # noqa: F401
 import transformers  # noqa: F401
 
-from nerperf.checkpoints import load_checkpoint
-from nerperf.conll import load_corpus
-from nerperf.evaluation import context, evaluate
-from nerperf.hub import HubUnreachable
+from nerperf.case_runner import CaseRunner
+from nerperf.cases import select
+from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.runner import predict
-from nerperf.variants import VariantUnavailable, prepare
+from nerperf.settings import project_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, length-sorted batches
 LATENCY_SENTENCES = 100  # latency: one sample per sentence, each at batch size 1
 
-
-def _settings() -> Any:
-    """The pytest suite's settings here: ``NERPERF_*`` variables, then the repository's offline defaults."""
-    from nerperf.settings import Settings, from_environment
-
-    settings = Settings.resolve({}, from_environment(), {})
-    spec = importlib.util.spec_from_file_location("nerperf_repository_conftest", ROOT / "conftest.py")
-    if spec is None or spec.loader is None or not (ROOT / "conftest.py").is_file():
-        return settings
-    conftest = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(conftest)
-    if not (conftest.SHARED / "models").is_dir():
-        return settings
-    return settings.with_defaults("conftest.py (offline default)", **conftest.offline_defaults())
-
-
-def _session() -> Any:
-    from nerperf.session import NerperfSession  # its case list is the pytest suite's
-
-    return NerperfSession(SETTINGS)
-
-
-SETTINGS = _settings()
-SESSION = _session()
-CASES = {case.id: case for case in SESSION.cases}
+SETTINGS = project_settings(ROOT)
+RUNNER = CaseRunner(SETTINGS, select(SETTINGS))
+CASES = {case.id: case for case in RUNNER.selection.cases}
 if any(c.variant.startswith("onnx") for c in CASES.values()) and importlib.util.find_spec("onnxruntime"):
     import onnxruntime  # noqa: F401
 
@@ -76,17 +54,11 @@ def _loaded(case_id: str) -> tuple[Any, Any, Any]:
 
     asv runs ``setup`` again before every sample; loading there would time nothing but reloads.
     """
-    case = CASES[case_id]
-    reason = SESSION.unavailable_variant(case)
-    if reason:
-        raise NotImplementedError(f"{case_id}: {reason}")
     try:
-        checkpoint = load_checkpoint(case.spec.source)
-        where = context(SETTINGS.cache_dir, SETTINGS.threads)  # None: $NERPERF_CACHE or ~/.cache/nerperf
-        prepared = prepare(case.variant, checkpoint, where)
-    except (HubUnreachable, VariantUnavailable) as why:
+        checkpoint, prepared = RUNNER.prepared(CASES[case_id])
+        return checkpoint, prepared, RUNNER.corpus()
+    except (Unavailable, NerperfInputError) as why:
         raise NotImplementedError(f"{case_id}: {why}") from None
-    return checkpoint, prepared, load_corpus(SETTINGS.data, SETTINGS.split)
 
 
 class _Case:
@@ -98,7 +70,7 @@ class _Case:
 
     def setup(self, case_id: str) -> None:
         self.checkpoint, self.prepared, self.corpus = _loaded(case_id)
-        self.variant = CASES[case_id].variant
+        self.case_id = case_id
 
 
 class Speed(_Case):
@@ -161,12 +133,5 @@ class Accuracy(_Case):
     track_f1_error.unit = "points"  # type: ignore[attr-defined]
 
     def _evaluate(self) -> Any:
-        return evaluate(
-            self.checkpoint,
-            self.corpus,
-            limit=SETTINGS.sentences,  # the study's 1,000 unless NERPERF_SENTENCES says otherwise
-            batch_size=SETTINGS.batch_size,
-            threads=SETTINGS.threads,
-            variant=self.variant,
-            prepared=self.prepared,
-        )
+        """The study's sample (1,000 sentences unless NERPERF_SENTENCES says otherwise), as the plugin runs it."""
+        return RUNNER.evaluate(CASES[self.case_id])

@@ -1,6 +1,7 @@
 """The study's Figures 3–5 and an F1-against-throughput Pareto frontier, drawn with matplotlib.
 
-Drawing only, from a :class:`nerperf.table.RunSummary`; :mod:`nerperf.report` writes the files.
+Drawing only, from a :class:`nerperf.report.tables.RunSummary`; :mod:`nerperf.report.pages` writes the
+files. The only module of nerperf that imports matplotlib.
 Results with random weights have no F1: they are left out of the F1 figures and named in the caption.
 Published figures, where the registry has them, are drawn hollow and labelled "(published)".
 """
@@ -11,7 +12,7 @@ import io
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from nerperf.table import RunSummary
+from nerperf.report.tables import RunSummary
 
 Figure = tuple[str, str, bytes]  # caption, SVG text, PNG bytes
 

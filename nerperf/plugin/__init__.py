@@ -1,10 +1,12 @@
 """The pytest plugin (entry point ``pytest11: nerperf``): options, ini keys, fixtures and thin hooks.
 
-The run's state lives in a :class:`nerperf.session.NerperfSession` in ``config.stash``, created when
-the first nerperf test is collected: a pytest run that uses no nerperf fixture resolves nothing and
-imports neither torch nor transformers. Tests that use ``nerperf_case`` (directly or through
-``nerperf_result``) are parametrized over checkpoints × variants with ids from
-:func:`nerperf.registry.param_id`. The built-in tests are :mod:`nerperf.suite`'s.
+Everything of nerperf that imports pytest or pytest-benchmark is in this package: the hooks (here),
+the hook a conftest.py implements (:mod:`.hookspecs`), the run's state (:mod:`.session`), timing with
+pytest-benchmark (:mod:`.timing`) and the built-in tests (:mod:`.suite`). The run's state lives in a
+:class:`~nerperf.plugin.session.NerperfSession` in ``config.stash``, created when the first nerperf
+test is collected: a pytest run that uses no nerperf fixture resolves nothing and imports neither
+torch nor transformers. Tests that use ``nerperf_case`` (directly or through ``nerperf_result``) are
+parametrized over :func:`nerperf.cases.select`'s cases, with ids from :func:`nerperf.registry.param_id`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nerperf.settings import OPTIONS, Settings, SettingsError, from_environment
+from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
+    from nerperf.cases import Case
+    from nerperf.plugin.session import NerperfSession
     from nerperf.results import EvalResult
-    from nerperf.session import Case, NerperfSession
 
 SESSION = pytest.StashKey["NerperfSession | None"]()
 FLOOR_MARK = "nerperf_floor"
@@ -26,9 +29,9 @@ _BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"  # pytest-benchmark's reason 
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from nerperf import hooks
+    from nerperf.plugin import hookspecs
 
-    pluginmanager.add_hookspecs(hooks)
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         if option.many:  # parsed together with the other sources' values, in Settings.resolve
             group.addoption(option.flag, action="append", **common)
         else:
-            group.addoption(option.flag, type=option.parse, **common)
+            group.addoption(option.flag, type=checked(option), **common)
         parser.addini(option.ini, help=option.help, type="linelist" if option.many else "string", default=None)
 
 
@@ -54,16 +57,16 @@ def pytest_configure(config: pytest.Config) -> None:
         wrap_pytest_benchmark()  # an interrupted run must not truncate benchmark history
 
 
-def session(config: pytest.Config) -> NerperfSession:
+def nerperf_session(config: pytest.Config) -> NerperfSession:
     """The run's nerperf session, created on first use."""
     current = config.stash.get(SESSION, None)
     if current is None:
-        from nerperf.session import NerperfSession
+        from nerperf.errors import NerperfInputError
+        from nerperf.plugin.session import NerperfSession
 
         try:
-            settings = _settings(config)
-            current = NerperfSession(settings)
-        except (SettingsError, ValueError) as error:
+            current = NerperfSession(_settings(config))
+        except NerperfInputError as error:
             raise pytest.UsageError(f"nerperf: {error}") from None
         config.stash[SESSION] = current
     return current
@@ -87,7 +90,7 @@ def _resolve(config: pytest.Config) -> Settings:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "nerperf_case" not in metafunc.fixturenames:
         return
-    nerperf = session(metafunc.config)
+    nerperf = nerperf_session(metafunc.config)
     floor = metafunc.definition.get_closest_marker(FLOOR_MARK) is not None
     params = []
     for case in nerperf.floor_cases() if floor else nerperf.cases:
@@ -112,11 +115,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for position, item in zip(positions, ordered, strict=True):
         items[position] = item
         if item.get_closest_marker(FLOOR_MARK) is not None:
-            item.own_markers[:] = [
-                m
-                for m in item.own_markers
-                if not (m.name == "skip" and _BENCHMARK_ONLY_SKIP in m.kwargs.get("reason", ""))
-            ]
+            item.own_markers[:] = [m for m in item.own_markers if not _benchmark_only_skip(m)]
 
 
 def _benchmark_only_skip(mark: pytest.Mark) -> bool:
@@ -131,7 +130,7 @@ def _case(item: pytest.Item) -> Case | None:
 @pytest.fixture(scope="session")
 def nerperf(request: pytest.FixtureRequest) -> NerperfSession:
     """The run's nerperf session: settings, evaluations, floors."""
-    return session(request.config)
+    return nerperf_session(request.config)
 
 
 @pytest.fixture
@@ -148,15 +147,20 @@ def nerperf_result(nerperf: NerperfSession, nerperf_case: Case) -> EvalResult:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     nerperf = config.stash.get(SESSION, None)
-    if nerperf is None or not (nerperf.results or nerperf.not_run()):
+    if nerperf is None or not (nerperf.runner.results or nerperf.not_run()):
         return
     terminalreporter.write_sep("-", "nerperf: the study's Table 5 for this run")
     terminalreporter.write_line(nerperf.summary())
-    if nerperf.settings.report:
-        from pathlib import Path
+    from pathlib import Path
 
+    if nerperf.settings.report:
         for path in nerperf.write_report(Path(nerperf.settings.report)):
             terminalreporter.write_line(f"nerperf: wrote {path}")
+    if nerperf.settings.samples:
+        written = nerperf.write_samples(Path(nerperf.settings.samples))
+        terminalreporter.write_line(
+            f"nerperf: wrote the raw samples of {len(written)} cases to {nerperf.settings.samples}"
+        )
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
@@ -165,8 +169,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     pytest-benchmark asks before the tests (to compare) and after them (to save), so every value here is
     known without running anything: the threads setting, or the CPUs torch's default takes them from.
     """
-    from nerperf.machine import cpu_flags, cpu_model
-    from nerperf.variants import installed_version
+    from nerperf.machine import cpu_flags, cpu_model, installed_version
 
     try:
         threads: int | str | None = _resolve(config).threads

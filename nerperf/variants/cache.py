@@ -8,7 +8,8 @@ manifest is missing or does not match its files (an interrupted or corrupted bui
 lock keeps two processes from building the same entry at once; the process holding it also deletes
 what a killed build of that entry left behind.
 
-Root: ``$NERPERF_CACHE``, else ``$XDG_CACHE_HOME/nerperf``, else ``~/.cache/nerperf``.
+Root: the ``cache_dir`` setting (``$NERPERF_CACHE_DIR``), else ``$XDG_CACHE_HOME/nerperf``, else
+``~/.cache/nerperf``. ``$NERPERF_CACHE``, its name before nerperf 0.2, still works, with a warning.
 """
 
 from __future__ import annotations
@@ -20,18 +21,32 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nerperf.settings import BY_NAME, environment_value
+
 MANIFEST = "nerperf-entry.json"
 _CHUNK = 1 << 20
 
 
+OLD_VARIABLE = "NERPERF_CACHE"
+
+
 def default_root() -> Path:
-    if os.environ.get("NERPERF_CACHE"):
-        return Path(os.environ["NERPERF_CACHE"])
+    configured = environment_value("cache_dir")
+    if configured:
+        return Path(configured)
+    if os.environ.get(OLD_VARIABLE):
+        warnings.warn(
+            f"${OLD_VARIABLE} is deprecated: set ${BY_NAME['cache_dir'].env} instead (the cache_dir setting)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Path(os.environ[OLD_VARIABLE])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "nerperf"
 

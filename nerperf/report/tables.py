@@ -1,16 +1,15 @@
 """Plain-text tables of :class:`EvalResult`: the study's Table 5 row, per-type scores, coverage notes.
 
-Rendering only; the figures come from :mod:`nerperf.evaluation`.
+Rendering only; the figures come from :mod:`nerperf.evaluation`. The run summary the plugin prints
+at the end of a run (and writes as summary.md) is here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nerperf.machine import Peaks
 from nerperf.results import EvalResult
 
 if TYPE_CHECKING:
@@ -122,63 +121,6 @@ def notes(result: EvalResult) -> list[str]:
 def markdown(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
-VARIANT_COLUMNS = (
-    "Model",
-    "Variant",
-    "F1",
-    "ΔF1 (points)",
-    "Batched sentences/s",
-    "× fp32",
-    "Batch-1 latency (ms)",
-    "× fp32",
-    "% of peak, batch 1 / batched",
-    "Size (MB)",
-    "Peak memory (held at start), MB",
-)
-
-
-def variant_table(runs: Sequence[tuple[EvalResult, EvalResult]], peaks: Peaks) -> str:
-    """Markdown: each (batch-1, batched) pair of runs against the same checkpoint's fp32 pair.
-
-    Speed-ups are fp32 over the variant (above 1: faster). The peak share is the matrix-multiply work
-    over the model's own time (tokenization excluded), over the fp32 peak for float variants and the
-    int8 peak for int8 ones. Peak memory is the batched run's, which runs after the batch-1 run has
-    built the variant: the process's resident peak while running it (the fp32 checkpoint included).
-    """
-    reference = {(s.checkpoint, s.weights): (s, b) for s, b in runs if s.variant == "fp32"}
-    rows = []
-    for single, batched in runs:
-        ref_single, ref_batched = reference[(single.checkpoint, single.weights)]
-        peak = peaks.int8_gops if "int8" in single.variant else peaks.fp32_gflops
-        f1, ref_f1 = batched.f1, ref_batched.f1
-        rows.append(
-            [
-                model_label(single).replace(single.checkpoint, short_name(single.checkpoint)),
-                single.variant,
-                f"{f1:.4f}" if f1 is not None else "-",
-                f"{100 * (f1 - ref_f1):+.2f}" if f1 is not None and ref_f1 is not None else "-",
-                f"{batched.speed.samples_per_s:.1f}",
-                f"{batched.speed.samples_per_s / ref_batched.speed.samples_per_s:.2f}",
-                f"{1000 * single.speed.latency_mean_s:.1f}",
-                f"{ref_single.speed.latency_mean_s / single.speed.latency_mean_s:.2f}",
-                f"{_peak_share(single, peak):.0f} / {_peak_share(batched, peak):.0f}",
-                f"{single.build.size_bytes / 1e6:.0f}",
-                f"{batched.memory.peak_bytes / 1e6:.0f} ({batched.memory.start_bytes / 1e6:.0f})",
-            ]
-        )
-    return markdown(rows, VARIANT_COLUMNS)
-
-
-def short_name(checkpoint: str) -> str:
-    """A local checkpoint directory's own name (``../shared/models/x`` -> ``x``); hub ids unchanged."""
-    path = Path(checkpoint)
-    return path.name if path.is_dir() else checkpoint
-
-
-def _peak_share(result: EvalResult, peak_gops: float) -> float:
-    return 100 * result.speed.matmul_gflop / result.speed.model_s / peak_gops if result.speed.model_s else 0.0
 
 
 SUMMARY_COLUMNS = (

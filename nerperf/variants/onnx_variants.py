@@ -5,7 +5,7 @@ exporter needs onnxscript, and onnxruntime's transformer optimizer fuses no atte
 on an export of transformers' SDPA attention. On the eager export it fuses embeddings, attention, GELU
 and layer norms (the counts are kept in the cache entry's details). Quantization is onnxruntime's own
 ``quantize_dynamic`` on the optimized graph; its options are chosen by measurement (see README).
-Caching and keys are :mod:`nerperf.cache`'s; which variants exist is :mod:`nerperf.variants`'.
+Caching and keys are :mod:`nerperf.variants.cache`'s; which variants exist is :mod:`nerperf.variants`'.
 """
 
 from __future__ import annotations

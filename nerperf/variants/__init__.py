@@ -1,11 +1,14 @@
 """The registry of variants: fp32, int8, onnx, onnx-int8, bf16. Each is one small spec.
 
+The package is the family of interchangeable backends: this registry, the torch variants
+(:mod:`.torch_variants`), the ONNX Runtime ones (:mod:`.onnx_variants`) and the on-disk cache of built
+variants (:mod:`.cache`).
+
 A variant turns a loaded checkpoint into a *forward* function (padded int64 tensors -> logits) that the
 runner calls instead of the torch model, so the runner, metrics and benchmarks are the same for all.
 A spec says what it is, why it cannot run here (``unavailable``), and how to prepare it: in memory
 (torch variants derive from the loaded model in about a second) or built once into the on-disk cache
-(:mod:`nerperf.cache`; ONNX exports take tens of seconds). Adding a variant is adding one entry to
-``VARIANTS``. The recipes are :mod:`nerperf.torch_variants`' and :mod:`nerperf.onnx_variants`'.
+(ONNX exports take tens of seconds). Adding a variant is adding one entry to ``VARIANTS``.
 """
 
 from __future__ import annotations
@@ -13,42 +16,34 @@ from __future__ import annotations
 import difflib
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf import cache
 from nerperf.checkpoints import Checkpoint
-from nerperf.runner import Forward
+from nerperf.errors import NerperfInputError, Unavailable
+from nerperf.machine import installed_version, native_bf16
+from nerperf.variants import cache
+from nerperf.variants.prepared import Context, Prepared
+
+__all__ = [
+    "VARIANTS",
+    "Context",
+    "Prepared",
+    "Variant",
+    "VariantError",
+    "VariantUnavailable",
+    "get_variant",
+    "prepare",
+]
 
 
-class VariantError(ValueError):
+class VariantError(NerperfInputError):
     """An unknown variant name, or a variant that cannot be built; the message says what to do."""
 
 
-class VariantUnavailable(VariantError):
+class VariantUnavailable(Unavailable):
     """The variant cannot run on this machine or installation; the message says why."""
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A variant ready to run, with the facts a result records about it."""
-
-    variant: str
-    forward: Forward
-    size_bytes: int  # on disk (cached variants) or the bytes of the state dict (in-memory ones)
-    build_s: float  # time to derive or build it (a cached entry reports its original build)
-    from_cache: bool
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where built variants are cached and how many threads the forward may use."""
-
-    cache_root: Path
-    threads: int
 
 
 @dataclass(frozen=True)
@@ -72,8 +67,6 @@ def _needs(*modules: str) -> Callable[[], str | None]:
 
 
 def _bf16_unavailable() -> str | None:
-    from nerperf.machine import native_bf16
-
     if native_bf16():
         return None
     return (
@@ -84,7 +77,7 @@ def _bf16_unavailable() -> str | None:
 
 def _torch(name: str) -> Callable[[Checkpoint, Context], Prepared]:
     def prepare(checkpoint: Checkpoint, context: Context) -> Prepared:
-        from nerperf import torch_variants
+        from nerperf.variants import torch_variants
 
         return torch_variants.prepare(name, checkpoint)
 
@@ -92,7 +85,7 @@ def _torch(name: str) -> Callable[[Checkpoint, Context], Prepared]:
 
 
 def _onnx_export(checkpoint: Checkpoint, context: Context) -> cache.Entry:
-    from nerperf import onnx_variants
+    from nerperf.variants import onnx_variants
 
     return built("onnx", checkpoint, context, lambda directory: onnx_variants.export(checkpoint, directory))
 
@@ -102,7 +95,7 @@ def _prepare_onnx(checkpoint: Checkpoint, context: Context) -> Prepared:
 
 
 def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
-    from nerperf import onnx_variants
+    from nerperf.variants import onnx_variants
 
     source = _onnx_export(checkpoint, context)
     entry = built(
@@ -112,7 +105,7 @@ def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
 
 
 def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
-    from nerperf import onnx_variants
+    from nerperf.variants import onnx_variants
 
     forward = onnx_variants.session_forward(entry.directory, context.threads)
     return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
@@ -195,10 +188,3 @@ def checkpoint_fingerprint(checkpoint: Checkpoint) -> str:
     if not directory.is_dir():
         raise VariantError(f"checkpoint {checkpoint.name}: no directory to fingerprint for the variant cache")
     return "sha256:" + cache.directory_fingerprint(directory)
-
-
-def installed_version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"

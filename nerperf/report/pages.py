@@ -1,102 +1,26 @@
 """``nerperf report``: results of earlier runs -> the study's Table 5 and figures, as Markdown and HTML.
 
-It reads what nerperf writes, never re-measures: a pytest-benchmark JSON (``--benchmark-json``, or a
-saved run under ``.benchmarks/``) whose nerperf benchmarks carry the whole :class:`EvalResult` in
-``extra_info``; the plugin's ``results.json`` (``nerperf_report``); or ``nerperf eval --json`` files.
-The table is :func:`nerperf.table.summary_rows` (the terminal summary's); the figures are
-:mod:`nerperf.figures`'. Every file is written whole or not at all, so a failed run leaves an earlier
-report as it was.
+It never re-measures: the results come from the files nerperf writes (:func:`nerperf.results.read`).
+The table is :func:`nerperf.report.tables.summary_rows` (the terminal summary's); the figures are
+:mod:`nerperf.report.figures`'. Every file is written whole or not at all, so a failed run leaves an
+earlier report as it was.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from nerperf.atomic import write_atomic
-from nerperf.registry import BASELINE, STUDY, Published, param_id, slug
-from nerperf.results import EvalResult
-from nerperf.table import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
+from nerperf.errors import NerperfInputError
+from nerperf.registry import BASELINE, STUDY, Published, param_id
+from nerperf.report.tables import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
+from nerperf.results import Inputs
 
 
-class ReportError(ValueError):
-    """An input that is not a nerperf result; the message names the file and what nerperf can read."""
-
-
-@dataclass
-class Inputs:
-    """Results gathered from the input files, by checkpoint-variant id, in the order first seen."""
-
-    results: dict[str, EvalResult] = field(default_factory=dict)
-    latency: dict[str, dict[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
-    baseline: str | None = None  # as a plugin run recorded it
-    machine: dict[str, Any] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
-
-
-def read(paths: list[Path]) -> Inputs:
-    """Every result in ``paths``; a later file's result for the same id replaces an earlier one's."""
-    found = Inputs()
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ReportError(f"{path}: cannot read it as JSON ({error})") from None
-        kind = _read_one(path, data, found)
-        found.sources.append(f"{path} ({kind})")
-    if not found.results:
-        raise ReportError(f"no nerperf results in {', '.join(map(str, paths))}")
-    return found
-
-
-def _read_one(path: Path, data: Any, found: Inputs) -> str:
-    try:
-        if isinstance(data, dict) and "benchmarks" in data:
-            return _pytest_benchmark(data, found)
-        if isinstance(data, dict) and isinstance(data.get("results"), list):
-            found.baseline = data.get("baseline") or found.baseline
-            for entry in data["results"]:
-                result = EvalResult.from_dict({k: v for k, v in entry.items() if k in _FIELDS})
-                _add(found, entry["id"], result, entry.get("batch1_latency_percentiles_s"))
-            return "nerperf plugin results"
-        if isinstance(data, dict) and "checkpoint" in data and "speed" in data:
-            result = EvalResult.from_dict(data)
-            _add(found, param_id(slug(result.checkpoint), result.variant), result, None)
-            return "nerperf eval result"
-    except (KeyError, TypeError, ValueError) as error:
-        raise ReportError(f"{path}: not a nerperf result nerperf can read ({type(error).__name__}: {error})") from None
-    raise ReportError(
-        f"{path}: not a nerperf result: give a pytest-benchmark JSON of nerperf's benchmarks "
-        "(--benchmark-json or .benchmarks/), the plugin's results.json, or `nerperf eval --json` output"
-    )
-
-
-def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
-    machine = data.get("machine_info") or {}
-    found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
-    count = 0
-    for bench in data["benchmarks"]:
-        info = bench.get("extra_info") or {}
-        if "nerperf_id" not in info or "result" not in info:
-            continue  # someone else's benchmark in the same run
-        count += 1
-        _add(found, info["nerperf_id"], EvalResult.from_dict(info["result"]), info.get("latency_percentiles_s"))
-        found.baseline = info.get("baseline") or found.baseline
-    if not count:
-        raise ValueError("it has no nerperf benchmarks (none carries extra_info['nerperf_id'])")
-    return "pytest-benchmark"
-
-
-_FIELDS = set(EvalResult.__dataclass_fields__)
-
-
-def _add(found: Inputs, key: str, result: EvalResult, latency: dict[str, float] | None) -> None:
-    found.results[key] = result
-    if latency:
-        found.latency[key] = {int(p): float(v) for p, v in latency.items()}
+class ReportError(NerperfInputError):
+    """Published figures nerperf cannot read, or a baseline that is not among the results."""
 
 
 def read_published(path: Path) -> dict[str, Published]:
@@ -142,7 +66,7 @@ def write(
     published: dict[str, Published] | None = None,
 ) -> list[Path]:
     """report.md, report.html (self-contained) and figures/*.svg|png in ``directory``; returns the paths."""
-    from nerperf import figures
+    from nerperf.report import figures
 
     run = summarize(found, baseline, published)
     drawn = figures.draw_all(run)  # name -> (caption, svg text, png bytes)

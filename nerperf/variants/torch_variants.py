@@ -21,7 +21,7 @@ import warnings
 from typing import Any
 
 from nerperf.checkpoints import Checkpoint
-from nerperf.variants import Prepared
+from nerperf.variants.prepared import Prepared
 
 
 def prepare(name: str, checkpoint: Checkpoint) -> Prepared:

@@ -1,0 +1,33 @@
+"""What every variant backend returns and is given: a prepared forward function, and where to build.
+
+Kept apart from the registry (:mod:`nerperf.variants`) so that the backends, which the registry
+imports on use, need nothing from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerperf.runner import Forward
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A variant ready to run, with the facts a result records about it."""
+
+    variant: str
+    forward: Forward
+    size_bytes: int  # on disk (cached variants) or the bytes of the state dict (in-memory ones)
+    build_s: float  # time to derive or build it (a cached entry reports its original build)
+    from_cache: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where built variants are cached and how many threads the forward may use."""
+
+    cache_root: Path
+    threads: int

@@ -1,0 +1,95 @@
+"""Choosing and running cases without pytest: the one path the plugin and the asv suite share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tiny import SENTENCES, write_conll
+
+from nerperf.case_runner import CaseFailed, CaseRunner
+from nerperf.cases import Case, select, unavailable_variant
+from nerperf.errors import Unavailable
+from nerperf.settings import Settings, SettingsError
+
+
+def settings(**values: str) -> Settings:
+    return Settings.resolve({}, {f"NERPERF_{k.upper()}": v for k, v in values.items()}, {})
+
+
+def test_cases_are_checkpoint_by_variant_with_the_baseline_first(bert_checkpoint: Path) -> None:
+    chosen = select(settings(checkpoints=f"other={bert_checkpoint},base={bert_checkpoint}", baseline="base"))
+    assert [c.id for c in chosen.cases[:3]] == ["base-fp32", "base-int8", "base-bf16"]
+    assert {c.spec.name for c in chosen.cases} == {"base", "other"}
+    assert chosen.baseline_case not in chosen.floor_cases() and len(chosen.floor_cases()) == len(chosen.cases) - 1
+    other_int8 = chosen.case("other", "int8")
+    assert chosen.reference(other_int8) == Case(other_int8.spec, "fp32")
+    assert chosen.reference(chosen.case("other", "fp32")) == chosen.baseline_case
+
+
+def test_the_study_checkpoints_are_selected_by_default() -> None:
+    chosen = select(settings(variants="fp32"))
+    assert chosen.baseline.name == "bert-base-ner" and chosen.cases[0].id == "bert-base-ner-fp32"
+    assert len(chosen.cases) == 6
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"variants": "fp23"}, "NERPERF_VARIANTS: unknown variant 'fp23': did you mean 'fp32'?"),
+        ({"tolerances": "bert-base-ner-fp16=1"}, "NERPERF_TOLERANCES: tolerance for 'bert-base-ner-fp16'"),
+    ],
+)
+def test_bad_names_say_which_setting(values: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        select(settings(**values))
+
+
+@pytest.fixture
+def runner(bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CaseRunner:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a closed port: the hub is unreachable
+    data = write_conll(tmp_path / "tiny.txt", SENTENCES)
+    chosen = settings(checkpoints=f"tiny={bert_checkpoint},distilbert-ner", baseline="tiny", data=str(data))
+    chosen = chosen.with_defaults("test", variants=("fp32", "int8", "bf16"), stand_in_tokenizer=str(bert_checkpoint))
+    return CaseRunner(chosen, select(chosen))
+
+
+def test_a_case_is_evaluated_once(runner: CaseRunner) -> None:
+    case = runner.selection.case("tiny", "int8")
+    first = runner.evaluate(case)
+    assert runner.evaluate(case) is first and first.variant == "int8" and first.sentences == len(SENTENCES)
+    assert [list(words) for words in runner.sample()] == [[w for w, _ in s] for s in SENTENCES]
+
+
+def test_what_cannot_run_is_unavailable_with_what_to_do(runner: CaseRunner) -> None:
+    bf16 = runner.selection.case("tiny", "bf16")
+    if unavailable_variant(bf16) is None:
+        pytest.skip("this CPU runs bf16 natively")
+    with pytest.raises(Unavailable, match="variant bf16 cannot run here"):
+        runner.evaluate(bf16)
+    with pytest.raises(Unavailable, match="distilbert-ner: weights not reachable offline.*nerperf_random_weights"):
+        runner.evaluate(runner.selection.case("distilbert-ner", "fp32"))
+    assert len(runner.not_run()) == 2
+
+
+def test_random_weights_stand_in_for_unreachable_study_checkpoints(runner: CaseRunner) -> None:
+    import dataclasses
+
+    runner.settings = dataclasses.replace(runner.settings, random_weights=True)
+    result = runner.evaluate(runner.selection.case("distilbert-ner", "fp32"))
+    assert result.weights == "random" and result.f1 is None
+
+
+def test_a_refused_checkpoint_fails_each_of_its_cases_with_the_same_message(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    data = write_conll(tmp_path / "tiny.txt", SENTENCES)
+    chosen = settings(checkpoints=f"broken={broken}", baseline="broken", data=str(data), variants="fp32,int8")
+    runner = CaseRunner(chosen, select(chosen))
+    messages = []
+    for case in runner.selection.cases:
+        with pytest.raises(CaseFailed) as failed:
+            runner.evaluate(case)
+        messages.append(str(failed.value))
+    assert messages[0] == messages[1] and messages[0].startswith("nerperf: broken: checkpoint")

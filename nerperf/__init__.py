@@ -6,8 +6,8 @@ Importing nerperf is cheap: torch and transformers load only when a model is loa
 The layout: the evaluation core is flat in this package (``evaluation`` and what it wires together:
 ``conll``, ``schemes``, ``checkpoints``, ``labels``, ``alignment``, ``runner``, ``metrics``, ``results``),
 with the settings, the registry of checkpoints and the choice of cases beside it; ``variants/`` holds
-the interchangeable backends, ``plugin/`` everything that imports pytest, and ``report/`` the
-tables, figures and pages.
+the interchangeable backends, ``plugin/`` everything that imports pytest,, ``report/`` the tables,
+figures and pages, and ``gate/`` the pull-request gate.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The ``nerperf`` command: argument parsing and printing only; the work is the modules' it calls.
 
 ``nerperf eval`` (:func:`nerperf.evaluation.evaluate`), ``nerperf report`` (:mod:`nerperf.report`),
-``nerperf cases`` (:func:`nerperf.cases.select`) and ``nerperf variants`` (:mod:`nerperf.variants`).
+``nerperf cases`` (:func:`nerperf.cases.select`), ``nerperf variants`` (:mod:`nerperf.variants`) and
+``nerperf gate`` (:mod:`nerperf.gate`).
 Options that are settings (``--sentences``, ``--batch-size``, ``--cache-dir`` ...) take their names,
 defaults and parsing from :mod:`nerperf.settings`, and read the same ``NERPERF_*`` variables as the
 plugin. Bad input exits 2 with its message; Ctrl-C exits 130.
@@ -119,12 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the variants and whether each can run here",
         description="List nerperf's variants and, for those that cannot run on this machine, why.",
     )
+    from nerperf.gate.command import add_parser as add_gate_parser
+
+    add_gate_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from nerperf.gate.command import split_pytest_args
+
+    own, pytest_args = split_pytest_args(sys.argv[1:] if argv is None else argv)
     try:
-        return dispatch(build_parser().parse_args(argv))
+        args = build_parser().parse_args(own)
+        args.pytest_args = pytest_args
+        return dispatch(args)
     except KeyboardInterrupt:
         print("nerperf: interrupted; files from earlier runs are as they were", file=sys.stderr)
         return 130
@@ -140,6 +149,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return list_cases()
     if args.command == "report":
         return write_report(args)
+    if args.command == "gate":
+        from nerperf.gate.command import run_gate
+
+        return run_gate(args)
     return evaluate_one(args)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from nerperf.lockstep import VARIABLE, Lockstep
 from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from nerperf.results import EvalResult
 
 SESSION = pytest.StashKey["NerperfSession | None"]()
+LOCKSTEP = pytest.StashKey["Lockstep | None"]()
 FLOOR_MARK = "nerperf_floor"
 _BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"  # pytest-benchmark's reason when it skips a test
 
@@ -57,6 +59,22 @@ def pytest_configure(config: pytest.Config) -> None:
         wrap_pytest_benchmark()  # an interrupted run must not truncate benchmark history
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.lockstep`)."""
+    if os.environ.get(VARIABLE):
+        lockstep = Lockstep.from_environment()
+        assert lockstep is not None
+        lockstep.start()
+        session.config.stash[LOCKSTEP] = lockstep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    lockstep = session.config.stash.get(LOCKSTEP, None)
+    if lockstep is not None:
+        lockstep.finish()
+
+
 def nerperf_session(config: pytest.Config) -> NerperfSession:
     """The run's nerperf session, created on first use."""
     current = config.stash.get(SESSION, None)
@@ -68,6 +86,7 @@ def nerperf_session(config: pytest.Config) -> NerperfSession:
             current = NerperfSession(_settings(config))
         except NerperfInputError as error:
             raise pytest.UsageError(f"nerperf: {error}") from None
+        current.lockstep = config.stash.get(LOCKSTEP, None)
         config.stash[SESSION] = current
     return current
 

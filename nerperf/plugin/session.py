@@ -20,6 +20,7 @@ from nerperf.case_runner import CaseFailed, CaseRunner
 from nerperf.cases import Case, select, unavailable_variant
 from nerperf.errors import Unavailable
 from nerperf.floors import Floor
+from nerperf.lockstep import Lockstep
 from nerperf.registry import param_id
 from nerperf.results import EvalResult
 from nerperf.samples import CaseSamples
@@ -38,6 +39,7 @@ class NerperfSession:
         self.floors: list[Floor] = []
         self.latency: dict[str, dict[int, float]] = {}  # case -> batch-1 latency percentiles (s), from its benchmark
         self.samples: dict[str, CaseSamples] = {}  # case -> raw samples, kept with the samples setting
+        self.lockstep: Lockstep | None = None  # under nerperf gate: turns taken with the other side
 
     # -- what runs ------------------------------------------------------------------------------------
     @property

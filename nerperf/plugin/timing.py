@@ -66,6 +66,8 @@ def _timed(
     order: list[int] = []  # the input index of every round, warm-up included, as setup hands them out
 
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
+        if session.lockstep is not None:
+            session.lockstep.turn()  # the other side's process times the same input just before or after
         order.append((len(order) - WARMUP_ROUNDS) % len(inputs))
         return (inputs[order[-1]],), {}
 

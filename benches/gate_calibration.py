@@ -1,0 +1,131 @@
+"""Calibrating ``nerperf gate``: false alarms on same-revision gates, detections of known slowdowns.
+
+Not a test (an hour or more): the measurements behind the README's "The gate". It runs ``nerperf gate``
+several times for each head against one base, then tabulates, per kind of head, how many gates called
+each case slower or faster, beside what today's anchors would have said on the same samples:
+
+- pytest-benchmark's ``--benchmark-compare-fail=median:25%`` (the previous gate): its own
+  ``PercentageRegressionCheck`` on the medians of the first pair of rounds (one base run, one head run);
+- ``asv continuous --factor 1.1``: asv's own comparison (``_is_result_better``: Mann-Whitney U on the
+  raw samples, then the factor) on the same first pair's per-sentence or per-batch samples.
+
+Usage, from the repository's root with ../shared beside it (the throwaway heads are branches of
+busy-waits in onnx-int8's forward pass, see the README)::
+
+    python benches/gate_calibration.py run --base main --head main --gates 10 --out .benchmarks/gate
+    python benches/gate_calibration.py run --base main --head calib-slow-05 --gates 10 --out .benchmarks/gate
+    python benches/gate_calibration.py table .benchmarks/gate
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+CASES = {
+    "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
+    "NERPERF_VARIANTS": "fp32,int8,onnx-int8",
+    "NERPERF_SENTENCES": "300",
+}
+INSTALL = "python -m pip install -q -e '.[onnx]'"
+
+
+def run(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    for index in range(args.gates):
+        name = f"{args.head.replace('/', '_')}-{index:02d}"
+        if (out / f"{name}.json").is_file():
+            continue  # gates already run are kept: the run can be resumed
+        command = [
+            sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--rounds", str(args.rounds),
+            "--install", INSTALL, "--out", str(out / name), "--json", str(out / f"{name}.json"),
+            "--work", str(out / "work"), "--", "benches/test_models.py",
+        ]  # fmt: skip
+        started = time.perf_counter()
+        done = subprocess.run(command, env={**os.environ, **CASES}, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        (out / f"{name}.log").write_text(done.stdout + done.stderr)
+        print(f"{name}: exit {done.returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+def anchors(rounds: Path) -> dict[str, dict[str, dict[str, bool]]]:
+    """What pytest-benchmark's median:25% and asv's --factor 1.1 say of the first pair of rounds."""
+    from asv.commands.compare import _is_result_better
+    from asv_runner.statistics import compute_stats
+    from pytest_benchmark.utils import parse_compare_fail
+
+    from nerperf.samples import read_directory
+
+    check = parse_compare_fail("median:25%")
+    base = read_directory(next(rounds.glob("00-base")) / "samples")
+    head = read_directory(next(rounds.glob("01-head")) / "samples")
+    found: dict[str, dict[str, dict[str, bool]]] = {}
+    for case in base:
+        for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
+            a = [t for t in getattr(base[case], field) if t]
+            b = [t for t in getattr(head[case], field) if t]
+            median_a, stats_a = compute_stats(a, 1)
+            median_b, stats_b = compute_stats(b, 1)
+            found.setdefault(case, {})[measure] = {
+                "pytest-benchmark": bool(check.fails({"median": median_b}, {"median": median_a})),
+                "asv": bool(_is_result_better(median_a, median_b, (stats_a, a), (stats_b, b), 1.1)),
+                "asv-faster": bool(_is_result_better(median_b, median_a, (stats_b, b), (stats_a, a), 1.1)),
+            }
+    return found
+
+
+def table(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(out.glob("*.json")):
+        record = json.loads(path.read_text())
+        head = path.stem.rsplit("-", 1)[0]
+        record["anchors"] = anchors(out / path.stem / "rounds") if (out / path.stem / "rounds").is_dir() else {}
+        gates[head].append(record)
+    for head, records in gates.items():
+        print(f"\n## {head}: {len(records)} gates, exit statuses {sorted(r['status'] for r in records)}")
+        minutes = [r.get("seconds", 0) / 60 for r in records]
+        print(f"wall time per gate: {min(minutes):.1f} to {max(minutes):.1f} min")
+        verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
+        anchor_calls: dict[tuple[str, str, str], int] = defaultdict(int)
+        for r in records:
+            for case, measures in r.get("cases", {}).items():
+                for measure in ("latency", "throughput"):
+                    if measure in measures:
+                        verdicts[(case, measure)].append(measures[measure]["verdict"])
+                    for tool, said in r["anchors"].get(case, {}).get(measure, {}).items():
+                        anchor_calls[(case, measure, tool)] += said
+        print("| case | measure | slower | faster | same | inconclusive | ratios | pytest-benchmark 25% | asv 1.1 |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for (case, measure), found in verdicts.items():
+            counts = [found.count(v) for v in ("slower", "faster", "same", "inconclusive")]
+            ratios = [r["cases"][case][measure]["ratio"] for r in records if case in r.get("cases", {})]
+            spread = f"{min(ratios):.3f} – {max(ratios):.3f}"
+            pb, asv = (anchor_calls[(case, measure, tool)] for tool in ("pytest-benchmark", "asv"))
+            print(f"| {case} | {measure} | {' | '.join(map(str, counts))} | {spread} | {pb} | {asv} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    running = commands.add_parser("run")
+    running.add_argument("--base", required=True)
+    running.add_argument("--head", required=True)
+    running.add_argument("--gates", type=int, default=10)
+    running.add_argument("--rounds", type=int, default=6)
+    running.add_argument("--out", default=".benchmarks/gate")
+    tabulating = commands.add_parser("table")
+    tabulating.add_argument("out", nargs="?", default=".benchmarks/gate")
+    args = parser.parse_args()
+    run(args) if args.command == "run" else table(args)
+
+
+if __name__ == "__main__":
+    main()

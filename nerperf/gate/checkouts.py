@@ -1,0 +1,117 @@
+"""The two sides of a gate: each revision checked out at its commit and installed in its own environment.
+
+Checkouts are git worktrees of the project's repository, at fixed paths under the gate's work
+directory, so that an environment's editable install keeps pointing at its side. An environment is
+built once and reused while its key holds: the install command, the interpreter, and the content of the
+files that say what to install (pyproject.toml, setup.py, setup.cfg, requirements*.txt). A failed
+install leaves no environment that could be taken for a good one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nerperf.errors import NerperfInputError
+
+DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
+REQUIREMENT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+_KEY_FILE = "nerperf-gate-key"
+
+
+class GateError(NerperfInputError):
+    """Nothing could be compared: a revision, a checkout, an install or a run failed; the message says which."""
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str  # "base" or "head"
+    revision: str  # as the user gave it
+    commit: str
+    checkout: Path
+    python: Path  # the interpreter that runs its rounds
+    reused: bool = False  # its environment was reused, not installed
+
+
+def git(repository: Path, *arguments: str) -> str:
+    done = subprocess.run(["git", "-C", str(repository), *arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise GateError(f"git {' '.join(arguments)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def repository_root(start: Path) -> Path:
+    try:
+        return Path(git(start, "rev-parse", "--show-toplevel"))
+    except GateError:
+        raise GateError(f"{start}: not in a git checkout; run nerperf gate in the repository being gated") from None
+
+
+def resolve(repository: Path, revision: str) -> str:
+    """The full commit of ``revision``; an unknown one is a GateError naming it."""
+    try:
+        return git(repository, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except GateError:
+        raise GateError(f"{revision!r} is not a commit of {repository} (try git fetch, or a branch or sha)") from None
+
+
+def check_out(repository: Path, work: Path, name: str, commit: str) -> Path:
+    """A worktree of ``repository`` at ``commit`` in ``work/name``, replacing an earlier one there."""
+    path = work / name
+    if path.exists():
+        subprocess.run(["git", "-C", str(repository), "worktree", "remove", "--force", str(path)], capture_output=True)
+        shutil.rmtree(path, ignore_errors=True)
+    git(repository, "worktree", "prune")
+    git(repository, "worktree", "add", "--force", "--detach", str(path), commit)
+    return path
+
+
+def environment_key(checkout: Path, install: str, python: str) -> str:
+    digest = hashlib.sha256(f"{install}\0{python}\0".encode())
+    names = [*REQUIREMENT_FILES, *sorted(p.name for p in checkout.glob("requirements*.txt"))]
+    for name in names:
+        path = checkout / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return digest.hexdigest()
+
+
+def prepare(side: str, checkout: Path, env_dir: Path, install: str, python: str, log: Path) -> tuple[Path, bool]:
+    """The side's interpreter, installing its environment unless one with the same key is there.
+
+    ``install`` runs in the checkout with the environment's ``bin`` first on PATH (``python`` and ``pip``
+    are the environment's); its output goes to ``log``.
+    """
+    key = environment_key(checkout, install, python)
+    interpreter = env_dir / "bin" / "python"
+    stamp = env_dir / _KEY_FILE
+    if interpreter.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
+        return interpreter, True
+    shutil.rmtree(env_dir, ignore_errors=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as output:
+        created = subprocess.run([python, "-m", "venv", str(env_dir)], stdout=output, stderr=subprocess.STDOUT)
+        if created.returncode == 0:
+            variables = {**os.environ, "VIRTUAL_ENV": str(env_dir), "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}"}
+            variables.pop("PYTHONHOME", None)
+            done = subprocess.run(
+                install, shell=True, cwd=checkout, env=variables, stdout=output, stderr=subprocess.STDOUT
+            )
+    if created.returncode != 0 or done.returncode != 0:
+        shutil.rmtree(env_dir, ignore_errors=True)  # never reused: the next gate installs again
+        raise GateError(f"the {side} side failed to install ({install!r} in {checkout}): {_tail(log)} (log: {log})")
+    stamp.write_text(key + "\n")
+    return interpreter, False
+
+
+def _tail(log: Path, lines: int = 3) -> str:
+    text = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+    return " | ".join(text[-lines:]) or "no output"
+
+
+def default_python() -> str:
+    return sys.executable

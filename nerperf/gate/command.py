@@ -1,0 +1,296 @@
+"""``nerperf gate BASE [HEAD]``: its options, its steps, and its exit status.
+
+Steps: resolve both revisions; read the project's nerperf settings once (``NERPERF_*`` and the ini
+file, as ``pytest`` would here) and hand the same ones to both sides; check out and install each side
+(:mod:`.checkouts`); run the balanced rounds (:mod:`.rounds`); compare speed (:mod:`.speed`) and
+predictions (:mod:`.accuracy`); write the verdict (:mod:`.verdict`). Exit status: 0 passed; 1 a case
+slower, a floor broken, a failing test on the head, or (``--exact``) a changed prediction; 2 nothing
+could be compared (a revision, install or run failed, a case on one side only, no samples), with why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nerperf.atomic import write_atomic
+from nerperf.errors import NerperfInputError
+from nerperf.gate import accuracy, checkouts, rounds, speed, verdict
+from nerperf.gate.checkouts import GateError, Side
+from nerperf.samples import CaseSamples
+
+DEFAULT_PAIRS = 6
+DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see the README's "The gate"
+
+
+def percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100 percent")
+    return value
+
+
+def pairs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: a bootstrap over rounds needs at least 2 per side")
+    return value
+
+
+def add_parser(commands: Any) -> None:
+    gate = commands.add_parser(
+        "gate",
+        help="did HEAD make accuracy or speed worse than BASE? (a pull-request gate)",
+        description="Install BASE and HEAD (git revisions of the repository here) each in its own environment, "
+        "run the suite (pytest --benchmark-only PYTEST_ARGS) in alternating rounds, pair every sentence's "
+        "latency and every batch's time between the sides, and compare every word's prediction. "
+        "Exit status: 0 passed; 1 a case slower, a floor broken, a failing test on HEAD, or with --exact a "
+        "changed prediction; 2 nothing could be compared. Usage: nerperf gate BASE [HEAD] [options] [-- PYTEST_ARGS]",
+    )
+    gate.add_argument("base", metavar="BASE", help="the revision to compare against, e.g. origin/main")
+    gate.add_argument("head", metavar="HEAD", nargs="?", default="HEAD", help="the revision gated (default: HEAD)")
+    gate.add_argument(
+        "--rounds",
+        type=pairs,
+        default=DEFAULT_PAIRS,
+        metavar="N",
+        help=f"runs of the suite per side, alternating (default: {DEFAULT_PAIRS})",
+    )
+    gate.add_argument(
+        "--min-effect",
+        type=percent,
+        default=DEFAULT_MIN_EFFECT,
+        metavar="PERCENT",
+        help=f"the smallest slowdown that fails the gate, in percent (default: {DEFAULT_MIN_EFFECT:g})",
+    )
+    gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
+    gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")
+    gate.add_argument(
+        "--out", metavar="DIR", default="nerperf-gate", help="summary, logs and samples (default: nerperf-gate)"
+    )
+    gate.add_argument(
+        "--install",
+        metavar="COMMAND",
+        default=checkouts.DEFAULT_INSTALL,
+        help="installs a side into its environment, run in its checkout with the environment's python and pip "
+        f"first on PATH (default: {checkouts.DEFAULT_INSTALL})",
+    )
+    gate.add_argument(
+        "--no-install",
+        action="store_true",
+        help="run both sides with this interpreter, installing nothing: for projects whose code under test is "
+        "not installed (test files, conftest.py); nerperf itself is then the same on both sides",
+    )
+    gate.add_argument(
+        "--work",
+        metavar="DIR",
+        default=None,
+        help="checkouts and environments, kept between gates (default: under nerperf's cache directory)",
+    )
+
+
+def split_pytest_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``nerperf gate ... -- PYTEST_ARGS``: the gate's own arguments and pytest's."""
+    argv = list(argv)
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1 :]
+
+
+def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None) -> int:
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    out = Path(args.out)
+    started = time.perf_counter()
+    try:
+        outcome = gate(args, out, say)
+    except (NerperfInputError, Exception) as error:  # a GateError, a bad setting, or a bug: never exit 1
+        if not isinstance(error, NerperfInputError):
+            traceback.print_exc()
+            error = GateError(f"nerperf gate failed ({type(error).__name__}: {error}); this is a bug in nerperf")
+        reason = f"nothing could be compared: {error}"
+        _publish(out, args.json, f"## nerperf gate\n\n**not compared**: {reason}\n", {"status": 2, "reason": reason})
+        print(f"nerperf gate: {reason}", file=sys.stderr)
+        return verdict.NOT_COMPARED
+    outcome = _with_seconds(outcome, time.perf_counter() - started)
+    text = verdict.markdown(outcome)
+    _publish(out, args.json, text, json.loads(verdict.record(outcome)))
+    print(text)
+    return outcome.status
+
+
+def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> verdict.Outcome:
+    from nerperf.settings import project_settings
+
+    repository = checkouts.repository_root(Path.cwd())
+    commits = {"base": checkouts.resolve(repository, args.base), "head": checkouts.resolve(repository, args.head)}
+    # The same settings for both sides; names are checked by each side's pytest (its conftest.py may
+    # register checkpoints and variants), whose usage error ends the gate with its message.
+    settings = project_settings(Path.cwd()).to_environment()
+    work = Path(args.work) if args.work else _default_work(repository)
+    sides = {}
+    for name, revision in (("base", args.base), ("head", args.head)):
+        checkout = checkouts.check_out(repository, work, name, commits[name])
+        if args.no_install:
+            python, reused = Path(sys.executable), True
+        else:
+            say(f"nerperf gate: installing {name} ({revision}, {commits[name][:10]})")
+            log = out / f"install-{name}.log"
+            python, reused = checkouts.prepare(name, checkout, work / "envs" / name, args.install, sys.executable, log)
+        sides[name] = Side(name, revision, commits[name], checkout, python, reused)
+    ran = rounds.run_rounds(sides, args.rounds, out, settings, args.pytest_args, say)
+    return compare(ran, sides, settings, args, _machine())
+
+
+def compare(
+    ran: Sequence[rounds.Round],
+    sides: dict[str, Side],
+    settings: dict[str, str],
+    args: argparse.Namespace,
+    machine: dict[str, Any],
+) -> verdict.Outcome:
+    """The outcome of rounds already run: raises GateError when their samples cannot be compared."""
+    recorded = {name: [(r, r.samples) for r in ran if r.side == name] for name in ("base", "head")}
+    cases = _common_cases(recorded)
+    by_pair = {name: {r.pair: samples for r, samples in recorded[name]} for name in recorded}
+    pair_ids = sorted(by_pair["base"])
+    comparisons = []
+    for case in cases:
+        base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
+        if all(s.latency_s for s in base + head):
+            comparisons.append(
+                speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
+            )
+        if all(s.batch_s for s in base + head):
+            if any(s.batches != base[0].batches for s in base + head):
+                raise GateError(f"{case}: the sides batched the sentences differently; were the settings the same?")
+            sentences = sum(len(batch) for batch in base[0].batches)
+            pairs_of_times = [(b.batch_s, h.batch_s) for b, h in zip(base, head, strict=True)]
+            comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
+    judged = speed.judge(comparisons, args.min_effect / 100)
+    diffs, notes, words = [], [], {}
+    for case in cases:
+        base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
+        notes += [
+            f"{name}: {case}'s predictions differ between rounds"
+            for name, s in (("base", base), ("head", head))
+            if _varies(s)
+        ]
+        if base[0].predicted and head[0].predicted:
+            try:
+                diffs.append(accuracy.diff(case, base[0].words, base[0].gold, base[0].predicted, head[0].predicted))
+            except ValueError as error:
+                raise GateError(str(error)) from None
+            words[case] = base[0].words
+    failing = [str(r.directory / "pytest.log") for r in ran if r.side == "head" and r.returncode != 0]
+    notes += [f"the base's F1 floor was broken too: {line}" for line in _floors(ran, "base")]
+    notes += _not_run(ran)
+    return verdict.Outcome(
+        base={"revision": sides["base"].revision, "commit": sides["base"].commit},
+        head={"revision": sides["head"].revision, "commit": sides["head"].commit},
+        pairs=len(pair_ids),
+        min_effect=args.min_effect / 100,
+        exact=args.exact,
+        settings=settings,
+        machine=machine,
+        speed=judged,
+        accuracy=diffs,
+        words=words,
+        broken_floors=_floors(ran, "head"),
+        failing_tests=failing[0] if failing else "",
+        notes=notes,
+    )
+
+
+def _common_cases(recorded: dict[str, list[tuple[rounds.Round, dict[str, CaseSamples]]]]) -> list[str]:
+    per_side = {}
+    for name, found in recorded.items():
+        sets = [set(samples) for _, samples in found]
+        if any(s != sets[0] for s in sets):
+            uneven = sorted(set.union(*sets) - set.intersection(*sets))
+            raise GateError(f"the {name} side recorded {', '.join(uneven)} in some rounds only")
+        per_side[name] = sets[0]
+    if per_side["base"] != per_side["head"]:
+        only = {n: sorted(per_side[n] - per_side[o]) for n, o in (("base", "head"), ("head", "base"))}
+        listed = "; ".join(f"on the {n} side only: {', '.join(c)}" for n, c in only.items() if c)
+        raise GateError(f"the sides ran different cases ({listed}); compare the same cases, or gate them apart")
+    if not per_side["base"]:
+        raise GateError(
+            "no samples: neither side ran a nerperf benchmark; do the PYTEST_ARGS select the suite "
+            "(e.g. -- tests/test_ner_models.py), and can its cases run here (see the logs)?"
+        )
+    order = list(recorded["base"][0][1])
+    return [case for case in order if case in per_side["base"]]
+
+
+def _varies(samples: list[CaseSamples]) -> bool:
+    return any(s.predicted and s.predicted != samples[0].predicted for s in samples)
+
+
+def _floors(ran: Sequence[rounds.Round], side: str) -> list[str]:
+    found: dict[str, None] = {}
+    for r in ran:
+        if r.side != side or not (r.directory / "results.json").is_file():
+            continue
+        for floor in json.loads((r.directory / "results.json").read_text()).get("floors", []):
+            if not floor["held"]:
+                found[
+                    f"{floor['subject']} F1 {100 * floor['f1']:.2f} < {floor['reference']} F1 "
+                    f"{100 * floor['reference_f1']:.2f} - {floor['tolerance_points']:.2f} points"
+                ] = None
+    return list(found)
+
+
+def _not_run(ran: Sequence[rounds.Round]) -> list[str]:
+    first = next((r for r in ran if r.side == "head" and (r.directory / "results.json").is_file()), None)
+    if first is None:
+        return []
+    return [f"not run: {line}" for line in json.loads((first.directory / "results.json").read_text())["not_run"]]
+
+
+def _machine() -> dict[str, Any]:
+    from nerperf.machine import cpu_flags, cpu_model
+
+    relevant = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+    flags = sorted(f for f in cpu_flags() if f in relevant)
+    return {"cpu_model": cpu_model(), "cpu_flags": flags, "cpus": len(os.sched_getaffinity(0))}
+
+
+def _default_work(repository: Path) -> Path:
+    from nerperf.variants.cache import default_root
+
+    digest = hashlib.sha256(str(repository).encode()).hexdigest()[:10]
+    return default_root() / "gate" / f"{repository.name}-{digest}"
+
+
+def _with_seconds(outcome: verdict.Outcome, seconds: float) -> verdict.Outcome:
+    import dataclasses
+
+    return dataclasses.replace(outcome, seconds=seconds)
+
+
+def _publish(out: Path, json_path: str | None, text: str, document: dict[str, Any]) -> None:
+    """summary.md and gate.json in ``out``, the JSON at ``--json`` too, the summary in GitHub's job summary."""
+    payload = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    write_atomic(out / "summary.md", text)
+    write_atomic(out / "gate.json", payload)
+    if json_path:
+        write_atomic(Path(json_path), payload)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as stream:
+            stream.write(text + "\n")

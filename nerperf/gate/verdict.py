@@ -1,0 +1,173 @@
+"""The gate's verdict as a pull-request comment (Markdown) and as a record (JSON), and its exit status.
+
+Markdown: one line with the outcome, a row per case and measure (base, head, ratio, interval,
+verdict), then the accuracy changes per case, the first few by sentence and words. JSON: the settings,
+both revisions, the rounds, and per case ``{"latency": ..., "throughput": ..., "accuracy": ...}`` with
+every change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nerperf.gate.accuracy import AccuracyDiff
+from nerperf.gate.speed import SpeedComparison
+
+PASSED, WORSE, NOT_COMPARED = 0, 1, 2
+SHOWN_CHANGES = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    base: Mapping[str, str]  # revision, commit
+    head: Mapping[str, str]
+    pairs: int
+    min_effect: float
+    exact: bool
+    settings: Mapping[str, str]
+    machine: Mapping[str, Any]
+    speed: Sequence[SpeedComparison]
+    accuracy: Sequence[AccuracyDiff]
+    words: Mapping[str, Sequence[Sequence[str]]]  # case -> its sample's words, to name the changes
+    broken_floors: Sequence[str] = ()  # the head's floors that did not hold
+    failing_tests: str = ""  # the log of a head round whose other tests failed
+    notes: Sequence[str] = ()  # what else a reviewer must know (cases not run, nondeterminism)
+    seconds: float = 0.0
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the gate fails; empty when it passes."""
+        found = [f"{c.case} {c.measure} is slower: ×{c.ratio:.3f}" for c in self.speed if c.verdict == "slower"]
+        found += [f"F1 floor broken: {line}" for line in self.broken_floors]
+        if self.failing_tests and not self.broken_floors:
+            found.append(f"the head's suite has failing tests (log: {self.failing_tests})")
+        if self.exact:
+            found += [
+                f"{d.case}: {d.changed_words} predicted tags changed (--exact)" for d in self.accuracy if d.changed
+            ]
+        return found
+
+    @property
+    def status(self) -> int:
+        return WORSE if self.reasons else PASSED
+
+
+def markdown(outcome: Outcome) -> str:
+    o = outcome
+    head = f"`{o.head['revision']}` ({o.head['commit'][:10]})"
+    base = f"`{o.base['revision']}` ({o.base['commit'][:10]})"
+    verdict = "**failed**: " + "; ".join(o.reasons) if o.reasons else "**passed**"
+    lines = [
+        "## nerperf gate",
+        "",
+        f"{head} against {base}: {verdict}.",
+        "",
+        f"{o.pairs} pairs of rounds (base and head alternating, a fresh process each), minimum effect "
+        f"{100 * o.min_effect:g}%, Holm-corrected over {len(o.speed)} comparisons; {_machine(o.machine)}; "
+        f"{o.seconds / 60:.1f} min.",
+        "",
+        "| Case | Measure | Base | Head | Head/base time | 95% interval | Verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in o.speed:
+        unit = "ms" if c.measure == "latency" else "sentences/s"
+        interval = "-" if math.isnan(c.ci95[0]) else f"{c.ci95[0]:.3f} – {c.ci95[1]:.3f}"
+        verdict = c.verdict + (f" (about {c.rounds_needed} pairs would decide)" if c.rounds_needed else "")
+        measure = "latency, batch 1" if c.measure == "latency" else "throughput, batched"
+        lines.append(
+            f"| {c.case} | {measure} | {c.base:.2f} {unit} | {c.head:.2f} {unit} | {c.ratio:.3f} | {interval} "
+            f"| {verdict} |"
+        )
+    lines += ["", "### Accuracy", "", "| Case | F1 base | F1 head | ΔF1 (points), 95% interval | Changed sentences |"]
+    lines.append("|---|---|---|---|---|")
+    for d in o.accuracy:
+        delta = 100 * (d.f1_head - d.f1_base)
+        interval = f"{100 * d.delta_f1_ci95[0]:+.2f} – {100 * d.delta_f1_ci95[1]:+.2f}"
+        lines.append(
+            f"| {d.case} | {d.f1_base:.4f} | {d.f1_head:.4f} | {delta:+.2f} ({interval}) | "
+            f"{d.changed_sentences} of {d.sentences} |"
+        )
+    changes = [(d.case, c) for d in o.accuracy for c in d.changes]
+    if changes:
+        lines += ["", f"Entity changes ({len(changes)} in all; the first {min(len(changes), SHOWN_CHANGES)}):", ""]
+        for case, change in changes[:SHOWN_CHANGES]:
+            sentence = " ".join(o.words[case][change.sentence])
+            lines.append(f"- {case}, {change.describe(o.words[case][change.sentence])}: _{sentence}_")
+    elif o.accuracy:
+        lines += ["", "No prediction changed."]
+    if o.broken_floors or o.notes:
+        lines += ["", *(f"- F1 floor broken: {f}" for f in o.broken_floors), *(f"- {n}" for n in o.notes)]
+    return "\n".join(lines) + "\n"
+
+
+def record(outcome: Outcome) -> str:
+    o = outcome
+    cases: dict[str, dict[str, Any]] = {}
+    for c in o.speed:
+        cases.setdefault(c.case, {})[c.measure] = {
+            "ratio": c.ratio,
+            "ci95": list(c.ci95),
+            "verdict": c.verdict,
+            "p_value": c.p_value,
+            "p_adjusted": c.p_adjusted,
+            "base": c.base,
+            "head": c.head,
+            "unit": "ms" if c.measure == "latency" else "sentences/s",
+            "pairs": c.pairs,
+            "rounds_needed": c.rounds_needed,
+        }
+    for d in o.accuracy:
+        cases.setdefault(d.case, {})["accuracy"] = {
+            "f1_base": d.f1_base,
+            "f1_head": d.f1_head,
+            "delta_f1_ci95": list(d.delta_f1_ci95),
+            "changed_sentences": d.changed_sentences,
+            "changed_words": d.changed_words,
+            "changes": [
+                {
+                    "sentence": c.sentence,
+                    "kind": c.kind,
+                    "base": c.base,
+                    "head": c.head,
+                    "words": o.words[d.case][c.sentence],
+                }
+                for c in d.changes
+            ],
+        }
+    document = {
+        "schema": 1,
+        "status": o.status,
+        "reasons": o.reasons,
+        "base": dict(o.base),
+        "head": dict(o.head),
+        "rounds": {"pairs": o.pairs, "order": "base, head, head, base, ..."},
+        "min_effect": o.min_effect,
+        "exact": o.exact,
+        "settings": dict(o.settings),
+        "machine": dict(o.machine),
+        "seconds": o.seconds,
+        "broken_floors": list(o.broken_floors),
+        "notes": list(o.notes),
+        "cases": cases,
+    }
+    return json.dumps(_plain(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """JSON without NaN (an interval that could not be computed is null)."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _machine(machine: Mapping[str, Any]) -> str:
+    flags = ", ".join(machine.get("cpu_flags", [])) or "no AVX2"
+    return f"{machine.get('cpu_model', 'unknown CPU')} ({flags}), {machine.get('cpus', '?')} CPUs"

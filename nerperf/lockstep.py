@@ -1,0 +1,89 @@
+"""Two processes taking turns, one timed call each, so that both see the machine in the same state.
+
+``nerperf gate`` runs the base and the head side by side, each in its own fresh pytest process, and
+makes them alternate: base times sentence 1, head times sentence 1, base times sentence 2, and so on
+(which side goes first alternates between pairs of processes). A sentence's two timings are then
+milliseconds apart instead of minutes, so the machine's drift, which on this project's 2-core virtual
+machine moves a whole run by 10-20% (README, "The gate"), cancels from their ratio.
+
+Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
+over just before each timed call (``turn``), then waits for it to come back. The second process waits
+for the baton as its session starts, and the first waits for the second to be ready, so that neither's
+start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
+until its partner's are done too; a process whose partner has gone carries on alone. The gate passes one
+end of a socket pair to each process in the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``);
+without it nothing here does anything.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+VARIABLE = "NERPERF_GATE_LOCKSTEP"
+_READY, _GO = b"R", b"G"
+
+
+@dataclass
+class Lockstep:
+    connection: socket.socket | None
+    first: bool
+    calls: int = 0  # turns taken: the order of a sentence's two timings alternates with the pair
+    alone: bool = False  # the partner has gone: no more waiting
+
+    @classmethod
+    def from_environment(cls) -> Lockstep | None:
+        value = os.environ.get(VARIABLE, "")
+        if not value:
+            return None
+        descriptor, _, role = value.partition(",")
+        if role not in {"first", "second"} or not descriptor.isdigit():
+            raise ValueError(f"{VARIABLE}={value!r} is not FD,first or FD,second (set by nerperf gate only)")
+        return cls(socket.socket(fileno=int(descriptor)), role == "first")
+
+    def start(self) -> None:
+        """The first waits until the second is ready; the second says so, then waits for the baton."""
+        if self.first:
+            self._receive(_READY)
+        else:
+            self._send(_READY)
+            self._receive(_GO)
+
+    def turn(self) -> None:
+        """Just before a timed call (but the first): hand the baton over and wait for it to come back."""
+        if self.calls > 0:
+            self._send(_GO)
+            self._receive(_GO)
+        self.calls += 1
+
+    def finish(self) -> None:
+        """The session's tests are done: let the partner finish its own, then both go on alone.
+
+        Waiting for the partner keeps this process's last work (its summary, its files) out of the
+        partner's last timings.
+        """
+        self._send(_GO)
+        self._receive(_GO)
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        self.alone = True
+
+    def _send(self, message: bytes) -> None:
+        if self.alone or self.connection is None:
+            return
+        try:
+            self.connection.sendall(message)
+        except OSError:
+            self.alone = True
+
+    def _receive(self, expected: bytes) -> None:
+        if self.alone or self.connection is None:
+            return
+        try:
+            got = self.connection.recv(1)
+        except OSError:
+            got = b""
+        if got != expected:  # the partner closed (its session ended) or sent nonsense: carry on alone
+            self.alone = True

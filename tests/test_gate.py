@@ -1,0 +1,345 @@
+"""``nerperf gate``: its statistics on synthetic samples, its prediction diffs, and every exit status.
+
+The statistics are checked on samples with known ratios and realistic noise (per-sentence jitter,
+a per-round offset, sentence lengths spread as CoNLL's); the diffs on hand-made tag sequences and on a
+tiny checkpoint whose labels were swapped; the command end to end on a tiny project in a git
+repository of its own (two pairs of rounds, a few seconds each). The 10-gate calibrations are
+measurements for the README, not tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny import SENTENCES, write_conll
+
+from nerperf.gate import accuracy, speed, verdict
+from nerperf.gate.checkouts import GateError, Side
+from nerperf.gate.command import compare
+from nerperf.gate.rounds import Round, order
+from nerperf.samples import CaseSamples
+
+# -- speed ---------------------------------------------------------------------------------------------
+
+
+def synthetic_pairs(
+    ratio: float, pairs: int = 3, sentences: int = 300, jitter: float = 0.05, round_offset: float = 0.005, seed: int = 0
+) -> list[tuple[list[float], list[float]]]:
+    """Base and head latencies of the same sentences in ``pairs`` pairs of rounds, head ``ratio`` times slower.
+
+    Sentence times spread over a decade (lengths), each measurement has ``jitter`` (lognormal sd) and
+    each round an offset of ``round_offset`` (sd) shared by its sentences.
+    """
+    rng = np.random.default_rng(seed)
+    true = np.exp(rng.normal(np.log(0.01), 0.6, sentences))
+    found = []
+    for _ in range(pairs):
+        base = true * np.exp(rng.normal(0, round_offset) + rng.normal(0, jitter, sentences))
+        head = ratio * true * np.exp(rng.normal(0, round_offset) + rng.normal(0, jitter, sentences))
+        found.append((base.tolist(), head.tolist()))
+    return found
+
+
+@pytest.mark.parametrize(("ratio", "expected"), [(1.00, "same"), (1.10, "slower"), (0.90, "faster")])
+def test_a_known_ratio_gets_its_verdict(ratio: float, expected: str) -> None:
+    compared = speed.compare("case", "latency", synthetic_pairs(ratio))
+    [judged] = speed.judge([compared], min_effect=0.02)
+    assert judged.verdict == expected
+    assert judged.ci95[0] <= judged.ratio <= judged.ci95[1]
+    assert judged.ratio == pytest.approx(ratio, rel=0.01)
+    assert judged.base == pytest.approx(1000 * np.median([t for b, _ in synthetic_pairs(ratio) for t in b]))
+
+
+def test_a_huge_spread_is_inconclusive_and_says_how_many_rounds_would_do() -> None:
+    compared = speed.compare("case", "latency", synthetic_pairs(1.03, sentences=20, jitter=0.5))
+    [judged] = speed.judge([compared], min_effect=0.02)
+    assert judged.verdict == "inconclusive"
+    assert judged.rounds_needed is not None and judged.rounds_needed > judged.pairs
+
+
+def test_significant_but_below_the_minimum_effect_is_not_slower() -> None:
+    compared = speed.compare("case", "latency", synthetic_pairs(1.01, pairs=6, jitter=0.01, round_offset=0.0))
+    [judged] = speed.judge([compared], min_effect=0.02)
+    assert judged.p_value < 0.001 and judged.verdict == "same"
+
+
+def test_throughput_is_in_sentences_per_second() -> None:
+    pairs = [([1.0, 2.0], [1.5, 3.0]), ([1.0, 2.0], [1.5, 3.0])]
+    compared = speed.compare("case", "throughput", pairs, sentences=64)
+    assert (compared.base, compared.head, compared.ratio) == pytest.approx((64 / 3, 64 / 4.5, 1.5))
+
+
+def test_holm_corrects_for_the_many_comparisons() -> None:
+    raw = [0.001, 0.02, 0.04, math.nan, 0.5]
+    adjusted = speed.holm(raw)
+    assert adjusted[:3] == pytest.approx([0.004, 0.06, 0.08]) and math.isnan(adjusted[3]) and adjusted[4] == 0.5
+    assert all(a >= r for a, r in zip(adjusted, raw, strict=True) if not math.isnan(r))
+
+
+def test_a_same_revision_gate_rarely_cries_wolf_on_many_cases() -> None:
+    """Twelve comparisons at ratio 1, twenty gates: no slower or faster verdict (Holm and the minimum effect)."""
+    alarms = 0
+    for gate in range(20):
+        compared = [speed.compare(f"c{i}", "latency", synthetic_pairs(1.0, seed=100 * gate + i)) for i in range(12)]
+        alarms += any(c.verdict in {"slower", "faster"} for c in speed.judge(compared, min_effect=0.02))
+    assert alarms == 0
+
+
+def test_the_balanced_order_alternates_which_side_goes_first() -> None:
+    assert order(3) == [(0, "base"), (0, "head"), (1, "head"), (1, "base"), (2, "base"), (2, "head")]
+
+
+# -- accuracy ------------------------------------------------------------------------------------------
+
+WORDS = [["Peter", "Blackburn", "lives", "in", "New", "York", "."], ["EU", "rejects", "German", "call"]]
+GOLD = [["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC", "O"], ["B-ORG", "O", "B-MISC", "O"]]
+
+
+@pytest.mark.parametrize(
+    ("head", "kind", "before", "after"),
+    [
+        ([GOLD[0], ["B-ORG", "O", "B-MISC", "O"]], None, None, None),
+        ([["B-PER", "I-PER", "O", "O", "B-ORG", "I-ORG", "O"], GOLD[1]], "retyped", "LOC New York", "ORG New York"),
+        ([["B-PER", "I-PER", "O", "O", "O", "B-LOC", "O"], GOLD[1]], "re-bounded", "LOC New York", "LOC York"),
+        ([["B-PER", "I-PER", "O", "O", "O", "O", "O"], GOLD[1]], "lost", "LOC New York", None),
+        ([["B-PER", "I-PER", "B-MISC", "O", "B-LOC", "I-LOC", "O"], GOLD[1]], "gained", None, "MISC lives"),
+    ],
+    ids=["unchanged", "retyped", "re-bounded", "lost", "gained"],
+)
+def test_every_kind_of_entity_change_is_named(
+    head: list[list[str]], kind: str | None, before: str | None, after: str | None
+) -> None:
+    found = accuracy.diff("case", WORDS, GOLD, GOLD, head)
+    if kind is None:
+        assert not found.changed and found.changes == [] and found.delta_f1_ci95 == (0.0, 0.0)
+        return
+    [change] = found.changes
+    assert (change.sentence, change.kind) == (0, kind)
+    shown = [None if side is None else f"{side['type']} {side['words']}" for side in (change.base, change.head)]
+    assert shown == [before, after]
+    assert change.base is None or change.base["in_gold"]  # the base was the gold: every change is a break
+    assert found.changed_sentences == 1 and found.f1_head < found.f1_base == 1.0
+
+
+def test_delta_f1_has_a_paired_interval_around_it() -> None:
+    words = WORDS * 30
+    gold = GOLD * 30
+    head = [list(tags) for tags in gold]
+    for row in range(0, 60, 6):
+        head[row][4:6] = ["O", "O"]  # ten New Yorks lost
+    found = accuracy.diff("case", words, gold, gold, head)
+    delta = found.f1_head - found.f1_base
+    assert found.delta_f1_ci95[0] <= delta <= found.delta_f1_ci95[1] < 0
+    assert found.changed_sentences == 10 and len(found.changes) == 10
+
+
+def test_samples_of_other_sentences_are_refused() -> None:
+    with pytest.raises(ValueError, match="not the same sentences"):
+        accuracy.diff("case", WORDS, GOLD, GOLD, [GOLD[0]])
+
+
+def test_a_tiny_checkpoint_with_two_labels_swapped_shows_as_retyped_entities(
+    bert_checkpoint: Path, tmp_path: Path
+) -> None:
+    """The same checkpoint twice, the second with B-PER and B-LOC swapped in config.json: the diff names them."""
+    import shutil
+
+    from nerperf.evaluation import evaluate
+
+    swapped = tmp_path / "swapped"
+    shutil.copytree(bert_checkpoint, swapped)
+    config = json.loads((swapped / "config.json").read_text())
+    names = config["id2label"]
+    per, loc = (next(k for k, v in names.items() if v == tag) for tag in ("B-PER", "B-LOC"))
+    names[per], names[loc] = "B-LOC", "B-PER"
+    config["label2id"] = {v: int(k) for k, v in names.items()}
+    (swapped / "config.json").write_text(json.dumps(config))
+    data = write_conll(tmp_path / "tiny.txt", SENTENCES)
+    kept: dict[str, tuple] = {}
+    for name, model in (("base", bert_checkpoint), ("head", swapped)):
+        evaluate(model, data, on_predictions=lambda sentences, tags, name=name: kept.update({name: (sentences, tags)}))
+    sentences, base = kept["base"]
+    words, gold = [list(s.words) for s in sentences], [list(s.tags) for s in sentences]
+    found = accuracy.diff("tiny", words, gold, base, kept["head"][1])
+    predicted_types = {t[2:] for row in base for t in row if t.startswith("B-")}
+    if not predicted_types & {"PER", "LOC"}:
+        assert not found.changed  # this tiny model predicts neither: nothing to swap
+        return
+    assert found.changed and {c.kind for c in found.changes} <= {"retyped", "re-bounded", "gained", "lost"}
+    for change in found.changes:
+        side = change.head or change.base
+        assert side is not None and side["words"] == " ".join(words[change.sentence][side["start"] : side["end"] + 1])
+
+
+# -- the outcome and its exit status --------------------------------------------------------------------
+
+
+def outcome(**changes: object) -> verdict.Outcome:
+    fields = dict(
+        base={"revision": "main", "commit": "a" * 40},
+        head={"revision": "HEAD", "commit": "b" * 40},
+        pairs=3,
+        min_effect=0.02,
+        exact=False,
+        settings={},
+        machine={"cpu_model": "AMD EPYC", "cpu_flags": ["avx2"], "cpus": 2},
+        speed=[],
+        accuracy=[accuracy.diff("c", WORDS, GOLD, GOLD, [GOLD[0], ["O", "O", "B-MISC", "O"]])],
+        words={"c": WORDS},
+    )
+    return verdict.Outcome(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def test_changed_predictions_fail_only_with_exact_and_a_broken_floor_always() -> None:
+    assert outcome().status == verdict.PASSED
+    assert outcome(exact=True).status == verdict.WORSE
+    assert "predicted tags changed (--exact)" in outcome(exact=True).reasons[0]
+    assert outcome(broken_floors=["c-int8 F1 80.00 < c-fp32 F1 90.00 - 1.00 points"]).status == verdict.WORSE
+    text = verdict.markdown(outcome())
+    assert 'sentence 2: lost: ORG "EU" (correct) -> -: _EU rejects German call_' in text
+    record = json.loads(verdict.record(outcome()))
+    assert record["cases"]["c"]["accuracy"]["changes"][0]["words"] == WORDS[1]
+
+
+def fabricated_rounds(tmp_path: Path, cases: dict[str, list[str]]) -> list[Round]:
+    """Rounds of two pairs whose samples hold ``cases[side]`` (no process runs)."""
+    found = []
+    for index, (pair, side) in enumerate(order(2)):
+        directory = tmp_path / f"{index}-{side}"
+        (directory / "samples").mkdir(parents=True)
+        for case in cases[side]:
+            CaseSamples(case, WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]], [0.01, 0.02]).save(directory / "samples")
+        found.append(Round(index, pair, side, directory, 0, 1.0))
+    return found
+
+
+SIDES = {name: Side(name, name, name[0] * 40, Path("."), Path(sys.executable)) for name in ("base", "head")}
+
+
+class Args:
+    min_effect = 2.0
+    exact = False
+
+
+def test_cases_on_one_side_only_or_no_samples_compare_nothing(tmp_path: Path) -> None:
+    one_sided = fabricated_rounds(tmp_path / "a", {"base": ["x", "y"], "head": ["x", "z"]})
+    with pytest.raises(GateError, match="on the base side only: y; on the head side only: z"):
+        compare(one_sided, SIDES, {}, Args(), {})
+    with pytest.raises(GateError, match="no samples"):
+        compare(fabricated_rounds(tmp_path / "b", {"base": [], "head": []}), SIDES, {}, Args(), {})
+    same = compare(fabricated_rounds(tmp_path / "c", {"base": ["x"], "head": ["x"]}), SIDES, {}, Args(), {})
+    assert [c.measure for c in same.speed] == ["latency", "throughput"] and same.status == verdict.PASSED
+
+
+# -- end to end ----------------------------------------------------------------------------------------
+
+PROJECT_CONFTEST = """
+import time
+from nerperf import variants
+from nerperf.variants import torch_variants
+
+NAP_S = {nap}  # the head sleeps: a slower forward pass
+SWAP = {swap}  # the head swaps two labels' logits: changed predictions
+
+def prepare(checkpoint, context):
+    fp32 = torch_variants.prepare("fp32", checkpoint)
+    def forward(tensors):
+        time.sleep(NAP_S)
+        logits = fp32.forward(tensors)
+        if SWAP:
+            logits = logits[..., [1, 0, *range(2, logits.shape[-1])]]
+        return logits
+    return variants.Prepared("changed", forward, fp32.size_bytes, 0.0, False)
+
+variants.VARIANTS["changed"] = variants.Variant("changed", "fp32, maybe slower or relabelled", "changed/1", prepare)
+"""
+
+
+def git(repository: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-C", str(repository), *arguments], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, bert_checkpoint: Path) -> Path:
+    """A git repository whose tests use nerperf: base commit, then a head whose variant is slower and relabelled."""
+    root = tmp_path_factory.mktemp("project")
+    write_conll(root / "tiny.txt", SENTENCES * 4)
+    (root / "pytest.ini").write_text(
+        textwrap.dedent(f"""
+        [pytest]
+        nerperf_checkpoints = tiny={bert_checkpoint}
+        nerperf_baseline = tiny
+        nerperf_variants = fp32, changed
+        nerperf_variant_tolerance = 100
+        nerperf_data = tiny.txt
+        nerperf_batch_size = 4
+        """)
+    )
+    (root / "test_models.py").write_text("from nerperf.suite import test_f1_floor, test_latency, test_throughput\n")
+    (root / "conftest.py").write_text(PROJECT_CONFTEST.format(nap=0.0, swap=False))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+    git(root, "branch", "base")
+    (root / "conftest.py").write_text(PROJECT_CONFTEST.format(nap=0.02, swap=True))
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "head: slower, relabelled")
+    return root
+
+
+def run_gate(project: Path, tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NERPERF_")}
+    environment.update(HF_ENDPOINT="http://127.0.0.1:9", GITHUB_STEP_SUMMARY=str(tmp_path / "step-summary.md"))
+    environment["NERPERF_CACHE_DIR"] = str(tmp_path / "cache")
+    command = [sys.executable, "-m", "nerperf.cli", "gate", "--out", str(tmp_path / "out")]
+    command += ["--work", str(tmp_path / "work"), "--json", str(tmp_path / "gate.json"), *arguments]
+    done = subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True, timeout=600)
+    record = json.loads((tmp_path / "gate.json").read_text()) if (tmp_path / "gate.json").is_file() else {}
+    return done, record
+
+
+def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities(project: Path, tmp_path: Path) -> None:
+    done, record = run_gate(project, tmp_path, "base", "HEAD", "--rounds", "2", "--no-install", "--exact")
+    assert done.returncode == verdict.WORSE, done.stderr
+    latency = record["cases"]["tiny-changed"]["latency"]
+    assert latency["verdict"] == "slower" and latency["ratio"] > 2
+    assert record["cases"]["tiny-fp32"]["latency"]["verdict"] != "slower"  # only the changed case
+    changes = record["cases"]["tiny-changed"]["accuracy"]
+    assert record["cases"]["tiny-fp32"]["accuracy"]["changed_sentences"] == 0
+    if changes["changed_sentences"]:
+        assert any("predicted tags changed (--exact)" in reason for reason in record["reasons"])
+        assert changes["changes"][0]["words"] and changes["changes"][0]["kind"] in accuracy.KINDS
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| tiny-changed | latency, batch 1 |" in summary and "slower" in summary
+    assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
+    assert len(list((tmp_path / "out" / "rounds").iterdir())) == 4
+
+
+def test_a_base_that_fails_to_install_compares_nothing(project: Path, tmp_path: Path) -> None:
+    done, record = run_gate(project, tmp_path, "base", "--rounds", "2", "--install", "exit 3")
+    assert done.returncode == verdict.NOT_COMPARED
+    assert "the base side failed to install" in done.stderr and record["status"] == 2
+    assert not (tmp_path / "work" / "envs" / "base").exists()  # never taken for a good environment
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["no-such-branch"], "'no-such-branch' is not a commit"),
+        (["base", "--no-install", "--", "test_missing.py"], "pytest could not run (exit status 4)"),
+    ],
+    ids=["unknown-revision", "suite-does-not-run"],
+)
+def test_what_cannot_be_compared_exits_2_with_why(
+    project: Path, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    done, record = run_gate(project, tmp_path, *arguments)
+    assert done.returncode == verdict.NOT_COMPARED and message in done.stderr
+    assert message in record["reason"]

@@ -228,8 +228,9 @@ def list_variants() -> int:
 
 def list_cases() -> int:
     from nerperf.cases import select, unavailable_variant
+    from nerperf.ini_file import project_settings
 
-    chosen = settings.project_settings(Path.cwd())
+    chosen = project_settings(Path.cwd())
     selection = select(chosen)
     print(f"baseline: {selection.baseline.name} ({chosen.where('baseline')})")
     for case in selection.cases:

@@ -5,7 +5,8 @@ A setting ``x_y`` is ``--nerperf-x-y`` on pytest's command line, ``NERPERF_X_Y``
 tox.ini, setup.cfg); the ``nerperf`` command's options that mean the same thing are ``--x-y``
 (:func:`add_arguments`). The first source found wins: command line, environment, ini, default. List
 settings take commas (and, in the ini file, lines); paths in the ini file are relative to the ini
-file's directory. A bad value is a :class:`SettingsError` that names where it came from.
+file's directory. A bad value is a :class:`SettingsError` that names where it came from. Tools that run
+without pytest read the ini file with :mod:`nerperf.ini_file`.
 
 The declaration is the :class:`Settings` dataclass itself: each field's default is the default, its
 metadata the rest (:func:`_setting`), and :data:`OPTIONS` is derived from it. Resolving imports neither
@@ -372,65 +373,3 @@ def from_arguments(arguments: argparse.Namespace, ini: Mapping[str, Any] = {}) -
     """Settings from the ``nerperf`` command's options, then the environment, then ``ini``, then defaults."""
     given = {o.name: getattr(arguments, o.name, None) for o in OPTIONS}
     return Settings.resolve(given, from_environment(), ini)
-
-
-# -- a project's ini file, read as pytest reads it ---------------------------------------------------
-def project_settings(start: Path) -> Settings:
-    """The settings a ``pytest`` run started in ``start`` would resolve, before any conftest.py hook.
-
-    For the asv suite and the ``nerperf`` command, which run without pytest: the environment, then the
-    nerperf keys of the first ini file found from ``start`` upwards (pytest.ini, pyproject.toml's
-    ``[tool.pytest.ini_options]``, tox.ini's ``[pytest]``, setup.cfg's ``[tool:pytest]``).
-    """
-    found = find_ini(start)
-    if found is None:
-        return Settings.resolve({}, from_environment(), {})
-    path, values = found
-    return Settings.resolve({}, from_environment(), values, path.name, path.parent)
-
-
-def find_ini(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The first pytest configuration file from ``start`` upwards, and its nerperf keys."""
-    for directory in [start.resolve(), *start.resolve().parents]:
-        for name, section in _INI_FILES:
-            path = directory / name
-            if not path.is_file():
-                continue
-            values = _read_toml(path) if name == "pyproject.toml" else _read_ini(path, section)
-            if values is not None:
-                return path, {k: v for k, v in values.items() if k.startswith("nerperf_")}
-    return None
-
-
-_INI_FILES = (
-    ("pytest.ini", "pytest"),
-    (".pytest.ini", "pytest"),
-    ("pyproject.toml", "tool.pytest.ini_options"),
-    ("tox.ini", "pytest"),
-    ("setup.cfg", "tool:pytest"),
-)
-
-
-def _read_toml(path: Path) -> dict[str, Any] | None:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        options = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise SettingsError(f"{path}: cannot be read as TOML ({error})") from None
-    return options.get("ini_options") if "ini_options" in options else None
-
-
-def _read_ini(path: Path, section: str) -> dict[str, Any] | None:
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as error:
-        raise SettingsError(f"{path}: cannot be read as an ini file ({error})") from None
-    if not parser.has_section(section):
-        return None if path.name != "pytest.ini" else {}  # pytest.ini counts even without a [pytest] section
-    return dict(parser.items(section))

@@ -113,7 +113,7 @@ def test_settings_travel_to_another_process_as_variables(tmp_path: Path) -> None
 
 
 def test_the_project_ini_file_is_found_upwards_as_pytest_finds_it(tmp_path: Path) -> None:
-    from nerperf.settings import project_settings
+    from nerperf.ini_file import project_settings
 
     (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nnerperf_sentences = 5\nother = "x"\n')
     (tmp_path / "sub" / "deeper").mkdir(parents=True)

@@ -34,8 +34,8 @@ import transformers  # noqa: F401
 from nerperf.case_runner import CaseRunner
 from nerperf.cases import select
 from nerperf.errors import NerperfInputError, Unavailable
+from nerperf.ini_file import project_settings
 from nerperf.runner import predict
-from nerperf.settings import project_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, length-sorted batches

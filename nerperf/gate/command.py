@@ -134,7 +134,7 @@ def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None)
 
 
 def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> verdict.Outcome:
-    from nerperf.settings import project_settings
+    from nerperf.ini_file import project_settings
 
     repository = checkouts.repository_root(Path.cwd())
     commits = {"base": checkouts.resolve(repository, args.base), "head": checkouts.resolve(repository, args.head)}

@@ -26,6 +26,7 @@ from nerperf.errors import NerperfInputError
 from nerperf.gate import accuracy, checkouts, rounds, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.samples import CaseSamples
+from nerperf.settings import positive_int
 
 DEFAULT_PAIRS = 6
 DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see the README's "The gate"
@@ -42,12 +43,9 @@ def percent(text: str) -> float:
 
 
 def pairs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = positive_int(text)
     if value < 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: a bootstrap over rounds needs at least 2 per side")
+        raise argparse.ArgumentTypeError(f"{text!r}: an interval over pairs of processes needs at least 2")
     return value
 
 
@@ -68,7 +66,7 @@ def add_parser(commands: Any) -> None:
         type=pairs,
         default=DEFAULT_PAIRS,
         metavar="N",
-        help=f"runs of the suite per side, alternating (default: {DEFAULT_PAIRS})",
+        help=f"pairs of processes, base and head taking turns, each running the suite (default: {DEFAULT_PAIRS})",
     )
     gate.add_argument(
         "--min-effect",
@@ -118,7 +116,7 @@ def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None)
     started = time.perf_counter()
     try:
         outcome = gate(args, out, say)
-    except (NerperfInputError, Exception) as error:  # a GateError, a bad setting, or a bug: never exit 1
+    except Exception as error:  # a GateError, a bad setting, or a bug in nerperf: never exit 1
         if not isinstance(error, NerperfInputError):
             traceback.print_exc()
             error = GateError(f"nerperf gate failed ({type(error).__name__}: {error}); this is a bug in nerperf")
@@ -148,9 +146,10 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> ver
         if args.no_install:
             python, reused = Path(sys.executable), True
         else:
-            say(f"nerperf gate: installing {name} ({revision}, {commits[name][:10]})")
             log = out / f"install-{name}.log"
             python, reused = checkouts.prepare(name, checkout, work / "envs" / name, args.install, sys.executable, log)
+            how = "its environment reused (same requirements)" if reused else f"installed ({args.install})"
+            say(f"nerperf gate: {name} = {revision} ({commits[name][:10]}): {how}")
         sides[name] = Side(name, revision, commits[name], checkout, python, reused)
     ran = rounds.run_rounds(sides, args.rounds, out, settings, args.pytest_args, say)
     return compare(ran, sides, settings, args, _machine())
@@ -171,6 +170,10 @@ def compare(
     comparisons = []
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
+        for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
+            timed = [bool(getattr(s, field)) for s in base + head]
+            if any(timed) and not all(timed):
+                raise GateError(f"{case}: its {measure} was timed in some rounds only; see the rounds' logs")
         if all(s.latency_s for s in base + head):
             comparisons.append(
                 speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
@@ -197,7 +200,7 @@ def compare(
                 raise GateError(str(error)) from None
             words[case] = base[0].words
     failing = [str(r.directory / "pytest.log") for r in ran if r.side == "head" and r.returncode != 0]
-    notes += [f"the base's F1 floor was broken too: {line}" for line in _floors(ran, "base")]
+    notes += [f"an F1 floor was broken on the base too: {line}" for line in _floors(ran, "base")]
     notes += _not_run(ran)
     return verdict.Outcome(
         base={"revision": sides["base"].revision, "commit": sides["base"].commit},

@@ -30,6 +30,7 @@ import numpy as np
 
 VERDICTS = ("slower", "faster", "same", "inconclusive")
 ALPHA = 0.05
+MOST_PAIRS = 100  # "inconclusive": more pairs than this are not worth suggesting
 
 Times = Sequence[float | None]  # one round's time per input, by input index (None: not timed)
 
@@ -134,4 +135,4 @@ def _verdict(c: SpeedComparison, min_effect: float) -> SpeedComparison:
     half = (high - low) / 2
     room = bound - abs(theta) if abs(theta) < bound else abs(theta)
     needed = c.pairs * (half / room) ** 2 if room > 0 else math.inf
-    return replace(c, verdict="inconclusive", rounds_needed=max(c.pairs + 1, math.ceil(min(needed, 1000))))
+    return replace(c, verdict="inconclusive", rounds_needed=max(c.pairs + 1, math.ceil(min(needed, MOST_PAIRS))))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff
-from nerperf.gate.speed import SpeedComparison
+from nerperf.gate.speed import MOST_PAIRS, SpeedComparison
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
 SHOWN_CHANGES = 20
@@ -66,9 +66,9 @@ def markdown(outcome: Outcome) -> str:
         "",
         f"{head} against {base}: {verdict}.",
         "",
-        f"{o.pairs} pairs of rounds (base and head alternating, a fresh process each), minimum effect "
-        f"{100 * o.min_effect:g}%, Holm-corrected over {len(o.speed)} comparisons; {_machine(o.machine)}; "
-        f"{o.seconds / 60:.1f} min.",
+        f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
+        f"first alternates); minimum effect {100 * o.min_effect:g}%, Holm-corrected over {len(o.speed)} "
+        f"comparisons; {_machine(o.machine)}; {o.seconds / 60:.1f} min.",
         "",
         "| Case | Measure | Base | Head | Head/base time | 95% interval | Verdict |",
         "|---|---|---|---|---|---|---|",
@@ -76,7 +76,10 @@ def markdown(outcome: Outcome) -> str:
     for c in o.speed:
         unit = "ms" if c.measure == "latency" else "sentences/s"
         interval = "-" if math.isnan(c.ci95[0]) else f"{c.ci95[0]:.3f} – {c.ci95[1]:.3f}"
-        verdict = c.verdict + (f" (about {c.rounds_needed} pairs would decide)" if c.rounds_needed else "")
+        verdict = c.verdict
+        if c.rounds_needed:
+            more = f"{c.rounds_needed}" if c.rounds_needed < MOST_PAIRS else f"{MOST_PAIRS} or more"
+            verdict += f" (about {more} pairs would decide)"
         measure = "latency, batch 1" if c.measure == "latency" else "throughput, batched"
         lines.append(
             f"| {c.case} | {measure} | {c.base:.2f} {unit} | {c.head:.2f} {unit} | {c.ratio:.3f} | {interval} "
@@ -95,8 +98,8 @@ def markdown(outcome: Outcome) -> str:
     if changes:
         lines += ["", f"Entity changes ({len(changes)} in all; the first {min(len(changes), SHOWN_CHANGES)}):", ""]
         for case, change in changes[:SHOWN_CHANGES]:
-            sentence = " ".join(o.words[case][change.sentence])
-            lines.append(f"- {case}, {change.describe(o.words[case][change.sentence])}: _{sentence}_")
+            sentence = _marked(o.words[case][change.sentence], change)
+            lines.append(f"- {case}, {change.describe(o.words[case][change.sentence])}: {sentence}")
     elif o.accuracy:
         lines += ["", "No prediction changed."]
     if o.broken_floors or o.notes:
@@ -118,6 +121,7 @@ def record(outcome: Outcome) -> str:
             "head": c.head,
             "unit": "ms" if c.measure == "latency" else "sentences/s",
             "pairs": c.pairs,
+            "pair_ratios": list(c.pair_ratios),  # each pair's head/base ratio, in the order run
             "rounds_needed": c.rounds_needed,
         }
     for d in o.accuracy:
@@ -144,7 +148,10 @@ def record(outcome: Outcome) -> str:
         "reasons": o.reasons,
         "base": dict(o.base),
         "head": dict(o.head),
-        "rounds": {"pairs": o.pairs, "order": "base, head, head, base, ..."},
+        "rounds": {
+            "pairs": o.pairs,
+            "order": "each pair: base and head processes taking turns; base first, then head first, ...",
+        },
         "min_effect": o.min_effect,
         "exact": o.exact,
         "settings": dict(o.settings),
@@ -155,6 +162,14 @@ def record(outcome: Outcome) -> str:
         "cases": cases,
     }
     return json.dumps(_plain(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _marked(words: Sequence[str], change: Any) -> str:
+    """The sentence with the changed entity's words in bold."""
+    spans = [side for side in (change.base, change.head) if side is not None]
+    start, end = min(s["start"] for s in spans), max(s["end"] for s in spans)
+    shown = [w.replace("*", r"\*") for w in words]
+    return " ".join([*shown[:start], "**" + " ".join(shown[start : end + 1]) + "**", *shown[end + 1 :]])
 
 
 def _plain(value: Any) -> Any:

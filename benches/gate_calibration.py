@@ -35,6 +35,7 @@ CASES = {
     "NERPERF_SENTENCES": "300",
 }
 INSTALL = "python -m pip install -q -e '.[onnx]'"
+SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the busy-wait branches slow these
 
 
 def run(args: argparse.Namespace) -> None:
@@ -55,8 +56,9 @@ def run(args: argparse.Namespace) -> None:
         print(f"{name}: exit {done.returncode}, {seconds / 60:.1f} min", flush=True)
 
 
-def anchors(rounds: Path) -> dict[str, dict[str, dict[str, bool]]]:
-    """What pytest-benchmark's median:25% and asv's --factor 1.1 say of the first pair of rounds."""
+def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]]:
+    """What pytest-benchmark's median:25% and asv's --factor 1.1 say of one pair of rounds (a base run and a
+    head run), per case and measure: True where each would call the head slower (asv: or faster)."""
     from asv.commands.compare import _is_result_better
     from asv_runner.statistics import compute_stats
     from pytest_benchmark.utils import parse_compare_fail
@@ -64,8 +66,7 @@ def anchors(rounds: Path) -> dict[str, dict[str, dict[str, bool]]]:
     from nerperf.samples import read_directory
 
     check = parse_compare_fail("median:25%")
-    base = read_directory(next(rounds.glob("00-base")) / "samples")
-    head = read_directory(next(rounds.glob("01-head")) / "samples")
+    base, head = (read_directory(_round(rounds, pair, side) / "samples") for side in ("base", "head"))
     found: dict[str, dict[str, dict[str, bool]]] = {}
     for case in base:
         for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
@@ -81,11 +82,52 @@ def anchors(rounds: Path) -> dict[str, dict[str, dict[str, bool]]]:
     return found
 
 
+def _alarmed(record: dict[str, Any], slowed: tuple[str, ...]) -> bool:
+    """Whether a gate called a case it should not have slower or faster."""
+    return any(
+        found["verdict"] in {"slower", "faster"}
+        for case, measures in record["cases"].items()
+        if case not in slowed
+        for measure, found in measures.items()
+        if measure != "accuracy"
+    )
+
+
+def _round(rounds: Path, pair: int, side: str) -> Path:
+    """The directory of ``side``'s round in ``pair`` (named by its place in the order run)."""
+    for index in (2 * pair, 2 * pair + 1):
+        if (rounds / f"{index:02d}-{side}").is_dir():
+            return rounds / f"{index:02d}-{side}"
+    raise FileNotFoundError(f"no {side} round of pair {pair} in {rounds}")
+
+
+def judged_again(rounds: Path, pairs: int, min_effect: float) -> dict[str, Any]:
+    """The gate's verdicts on the first ``pairs`` pairs of its rounds, by the gate's own code: what a gate
+    of that many pairs would have said (the pairs are independent runs)."""
+    from nerperf.gate import verdict
+    from nerperf.gate.checkouts import Side
+    from nerperf.gate.command import compare
+    from nerperf.gate.rounds import Round
+
+    ran = []
+    for directory in sorted(rounds.iterdir()):
+        index, side = directory.name.split("-")
+        if int(index) // 2 < pairs:
+            ran.append(Round(int(index), int(index) // 2, side, directory, 0, 0.0))
+    sides = {name: Side(name, name, "0" * 40, rounds, Path(sys.executable)) for name in ("base", "head")}
+    options = argparse.Namespace(min_effect=min_effect, exact=False)
+    return json.loads(verdict.record(compare(ran, sides, {}, options, {})))
+
+
 def table(args: argparse.Namespace) -> None:
     out = Path(args.out)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for path in sorted(out.glob("*.json")):
+    for path in sorted(out.glob("calib-*.json")):
         record = json.loads(path.read_text())
+        if args.pairs or args.min_effect:
+            seconds = record.get("seconds", 0)
+            record = judged_again(out / path.stem / "rounds", args.pairs or 6, args.min_effect or 2.0)
+            record["seconds"] = seconds * (args.pairs or 6) / 6
         head = path.stem.rsplit("-", 1)[0]
         record["anchors"] = anchors(out / path.stem / "rounds") if (out / path.stem / "rounds").is_dir() else {}
         gates[head].append(record)
@@ -93,6 +135,13 @@ def table(args: argparse.Namespace) -> None:
         print(f"\n## {head}: {len(records)} gates, exit statuses {sorted(r['status'] for r in records)}")
         minutes = [r.get("seconds", 0) / 60 for r in records]
         print(f"wall time per gate: {min(minutes):.1f} to {max(minutes):.1f} min")
+        slowed = SLOWED if head != "calib-base" else ()
+        alarms = sum(_alarmed(r, slowed) for r in records)
+        print(f"gates with a slower or faster verdict on a case not slowed: {alarms} of {len(records)}")
+        for case in slowed:
+            for measure in ("latency", "throughput"):
+                found = sum(r["cases"][case][measure]["verdict"] == "slower" for r in records)
+                print(f"{case} {measure}: slower in {found} of {len(records)} gates")
         verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
         anchor_calls: dict[tuple[str, str, str], int] = defaultdict(int)
         for r in records:
@@ -123,6 +172,8 @@ def main() -> None:
     running.add_argument("--out", default=".benchmarks/gate")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("out", nargs="?", default=".benchmarks/gate")
+    tabulating.add_argument("--pairs", type=int, default=0, help="judge again on the first N pairs only")
+    tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
     args = parser.parse_args()
     run(args) if args.command == "run" else table(args)
 

@@ -9,12 +9,17 @@ each case slower or faster, beside what today's anchors would have said on the s
 - ``asv continuous --factor 1.1``: asv's own comparison (``_is_result_better``: Mann-Whitney U on the
   raw samples, then the factor) on the same first pair's per-sentence or per-batch samples.
 
-Usage, from the repository's root with ../shared beside it (the throwaway heads are branches of
-busy-waits in onnx-int8's forward pass, see the README)::
+Usage, from the repository's root with ../shared beside it::
 
-    python benches/gate_calibration.py run --base main --head main --gates 10 --out .benchmarks/gate
-    python benches/gate_calibration.py run --base main --head calib-slow-05 --gates 10 --out .benchmarks/gate
-    python benches/gate_calibration.py table .benchmarks/gate
+    python benches/gate_calibration.py heads --base main   # the throwaway branches below, off main
+    python benches/gate_calibration.py run --base calib-base --head calib-base --gates 10
+    python benches/gate_calibration.py run --base calib-base --head calib-slow-05 --gates 10
+    python benches/gate_calibration.py table
+
+``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
+and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
+``calib-one-word`` (the token id 4116, "Tony" in the offline checkpoints' vocabulary, always ``B-LOC``:
+one word's prediction changed, for ``nerperf gate calib-base calib-one-word --exact``).
 """
 
 from __future__ import annotations
@@ -54,6 +59,72 @@ def run(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - started
         (out / f"{name}.log").write_text(done.stdout + done.stderr)
         print(f"{name}: exit {done.returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+BUSY_WAIT = """\
+    if name == "onnx-int8":  # CALIBRATION ONLY: a busy-wait of {share:.0%} of the forward pass's own time
+        inner = forward
+
+        def forward(tensors):  # type: ignore[no-redef]
+            import time
+
+            started = time.perf_counter()
+            logits = inner(tensors)
+            until = time.perf_counter() + {share} * (time.perf_counter() - started)
+            while time.perf_counter() < until:
+                pass
+            return logits
+
+"""
+ONE_WORD = """\
+                    if window.features["input_ids"][_position] == 4116:  # CALIBRATION ONLY: "Tony" is B-LOC
+                        label = {name: i for i, name in checkpoint.id2label.items()}["B-LOC"]
+"""
+ONNX_FORWARD = "    forward = onnx_variants.session_forward(entry.directory, context.threads)\n"
+WORD_LOOP = "                for (word, _position), label in zip(window.picks, labels, strict=True):\n"
+HEADS = {  # branch: (file, the line after which the change goes, the change)
+    "calib-base": None,
+    **{
+        f"calib-slow-{p:02d}": ("nerperf/variants/__init__.py", ONNX_FORWARD, BUSY_WAIT.format(share=p / 100))
+        for p in (5, 10, 20)
+    },
+    "calib-one-word": ("nerperf/runner.py", WORD_LOOP, ONE_WORD),
+}
+
+
+def heads(args: argparse.Namespace) -> None:
+    """Each throwaway head: a commit on BASE, made in a temporary worktree, as a branch (replaced if there)."""
+    import tempfile
+
+    def git(*arguments: str, cwd: Path | None = None) -> str:
+        done = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    base = git("rev-parse", "--verify", f"{args.base}^{{commit}}")
+    for branch, change in HEADS.items():
+        if change is None:
+            git("branch", "-f", branch, base)
+            print(f"{branch}: {base[:10]} ({args.base})")
+            continue
+        path, after, inserted = change
+        with tempfile.TemporaryDirectory() as scratch:
+            tree = Path(scratch) / "tree"
+            git("worktree", "add", "--detach", str(tree), base)
+            try:
+                text = (tree / path).read_text()
+                if text.count(after) != 1:
+                    raise SystemExit(
+                        f"{path} at {args.base}: the line {after.strip()!r} is not there once; update HEADS"
+                    )
+                (tree / path).write_text(text.replace(after, after + inserted))
+                message = f"CALIBRATION ONLY ({branch}), not for merging"
+                git(
+                    "-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost", "commit", "-qam", message, cwd=tree
+                )
+                git("branch", "-f", branch, git("rev-parse", "HEAD", cwd=tree))
+            finally:
+                git("worktree", "remove", "--force", str(tree))
+        print(f"{branch}: {args.base} + {path}")
 
 
 def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]]:
@@ -164,6 +235,8 @@ def table(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    making = commands.add_parser("heads", help="make the throwaway branches off BASE")
+    making.add_argument("--base", default="HEAD")
     running = commands.add_parser("run")
     running.add_argument("--base", required=True)
     running.add_argument("--head", required=True)
@@ -175,7 +248,7 @@ def main() -> None:
     tabulating.add_argument("--pairs", type=int, default=0, help="judge again on the first N pairs only")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
     args = parser.parse_args()
-    run(args) if args.command == "run" else table(args)
+    {"heads": heads, "run": run, "table": table}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Calibrating ``nerperf gate``: false alarms on same-revision gates, detections of known slowdowns.
 
-Not a test (an hour or more): the measurements behind the README's "The gate". It runs ``nerperf gate``
+Not a test (an hour or more): the measurements behind the README's "Gating a pull request". It runs ``nerperf gate``
 several times for each head against one base, then tabulates, per kind of head, how many gates called
 each case slower or faster, beside what today's anchors would have said on the same samples:
 

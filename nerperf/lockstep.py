@@ -4,7 +4,7 @@
 makes them alternate: base times sentence 1, head times sentence 1, base times sentence 2, and so on
 (which side goes first alternates between pairs of processes). A sentence's two timings are then
 milliseconds apart instead of minutes, so the machine's drift, which on this project's 2-core virtual
-machine moves a whole run by 10-20% (README, "The gate"), cancels from their ratio.
+machine moves a whole run by 10-20% (README, "Gating a pull request"), cancels from their ratio.
 
 Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
 over just before each timed call (``turn``), then waits for it to come back. The second process waits

@@ -29,7 +29,7 @@ from nerperf.samples import CaseSamples
 from nerperf.settings import positive_int
 
 DEFAULT_PAIRS = 6
-DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see the README's "The gate"
+DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see the README's "Gating a pull request"
 
 
 def percent(text: str) -> float:

@@ -6,7 +6,7 @@ summary (``results.json``: floors, what did not run) to a directory of its own. 
 base process and a head process started together and run in lockstep (:mod:`nerperf.lockstep`): one
 timed call each, in turn, so that each sentence's two timings are milliseconds apart. Rounds run one
 after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine (README,
-"The gate"); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
+"Gating a pull request"); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed) ends the gate: nothing is compared.
 """

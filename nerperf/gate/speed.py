@@ -17,7 +17,7 @@ The verdict needs both significance and size: ``slower`` when the ratio is signi
 Holm's correction for every case and measure compared at once, and at least the minimum effect;
 ``faster`` likewise below; ``same`` when the whole interval lies within the minimum effect either way;
 else ``inconclusive``, with the number of pairs that would likely decide it. The minimum effect sits
-above what same-revision gates show (README, "The gate").
+about the widest ratio same-revision gates showed, never significant (README, "Gating a pull request").
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ bootstrap (``scipy.stats.bootstrap``) is kept for ΔF1, over hundreds of sentenc
 The verdict needs both significance and size: ``slower`` when the ratio is significantly above 1 after
 Holm's correction for every case and measure compared at once, and at least the minimum effect;
 ``faster`` likewise below; ``same`` when the whole interval lies within the minimum effect either way;
-else ``inconclusive``, with the number of pairs that would likely decide it. The minimum effect sits
+else ``inconclusive``, with the number of pairs that would likely decide it. The minimum effect is
 about the widest ratio same-revision gates showed, never significant (README, "Gating a pull request").
 """
 

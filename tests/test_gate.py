@@ -240,6 +240,16 @@ def test_cases_on_one_side_only_or_no_samples_compare_nothing(tmp_path: Path) ->
     assert [c.measure for c in same.speed] == ["latency", "throughput"] and same.status == verdict.PASSED
 
 
+def test_a_measure_timed_in_some_rounds_only_compares_nothing(tmp_path: Path) -> None:
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    CaseSamples("x", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(ran[-1].directory / "samples")
+    with pytest.raises(GateError, match="x: its latency was timed in some rounds only"):
+        compare(ran, SIDES, {}, Args(), {})
+    for r in ran:  # no round timed latency: throughput alone is compared
+        CaseSamples("x", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(r.directory / "samples")
+    assert [c.measure for c in compare(ran, SIDES, {}, Args(), {}).speed] == ["throughput"]
+
+
 # -- end to end ----------------------------------------------------------------------------------------
 
 PROJECT_CONFTEST = """

@@ -170,15 +170,11 @@ def compare(
     comparisons = []
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
-        for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
-            timed = [bool(getattr(s, field)) for s in base + head]
-            if any(timed) and not all(timed):
-                raise GateError(f"{case}: its {measure} was timed in some rounds only; see the rounds' logs")
-        if all(s.latency_s for s in base + head):
+        if _timed_in_every_round(case, "latency", [s.latency_s for s in base + head]):
             comparisons.append(
                 speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
             )
-        if all(s.batch_s for s in base + head):
+        if _timed_in_every_round(case, "throughput", [s.batch_s for s in base + head]):
             if any(s.batches != base[0].batches for s in base + head):
                 raise GateError(f"{case}: the sides batched the sentences differently; were the settings the same?")
             sentences = sum(len(batch) for batch in base[0].batches)
@@ -217,6 +213,15 @@ def compare(
         failing_tests=failing[0] if failing else "",
         notes=notes,
     )
+
+
+def _timed_in_every_round(case: str, measure: str, times: Sequence[Sequence[float | None]]) -> bool:
+    """Whether every round timed the measure; none did is False; some did is a GateError (never compared)."""
+    if all(times):
+        return True
+    if any(times):
+        raise GateError(f"{case}: its {measure} was timed in some rounds only; see the rounds' logs")
+    return False
 
 
 def _common_cases(recorded: dict[str, list[tuple[rounds.Round, dict[str, CaseSamples]]]]) -> list[str]:

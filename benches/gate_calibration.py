@@ -34,6 +34,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from nerperf.gate.command import DEFAULT_PAIRS
+
 CASES = {
     "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
     "NERPERF_VARIANTS": "fp32,int8,onnx-int8",
@@ -96,20 +98,19 @@ def heads(args: argparse.Namespace) -> None:
     """Each throwaway head: a commit on BASE, made in a temporary worktree, as a branch (replaced if there)."""
     import tempfile
 
-    def git(*arguments: str, cwd: Path | None = None) -> str:
-        done = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
+    from nerperf.gate.checkouts import git, repository_root, resolve
 
-    base = git("rev-parse", "--verify", f"{args.base}^{{commit}}")
+    repository = repository_root(Path.cwd())
+    base = resolve(repository, args.base)
     for branch, change in HEADS.items():
         if change is None:
-            git("branch", "-f", branch, base)
+            git(repository, "branch", "-f", branch, base)
             print(f"{branch}: {base[:10]} ({args.base})")
             continue
         path, after, inserted = change
         with tempfile.TemporaryDirectory() as scratch:
             tree = Path(scratch) / "tree"
-            git("worktree", "add", "--detach", str(tree), base)
+            git(repository, "worktree", "add", "--detach", str(tree), base)
             try:
                 text = (tree / path).read_text()
                 if text.count(after) != 1:
@@ -117,13 +118,11 @@ def heads(args: argparse.Namespace) -> None:
                         f"{path} at {args.base}: the line {after.strip()!r} is not there once; update HEADS"
                     )
                 (tree / path).write_text(text.replace(after, after + inserted))
-                message = f"CALIBRATION ONLY ({branch}), not for merging"
-                git(
-                    "-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost", "commit", "-qam", message, cwd=tree
-                )
-                git("branch", "-f", branch, git("rev-parse", "HEAD", cwd=tree))
+                who = ("-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost")
+                git(tree, *who, "commit", "-qam", f"CALIBRATION ONLY ({branch}), not for merging")
+                git(repository, "branch", "-f", branch, git(tree, "rev-parse", "HEAD"))
             finally:
-                git("worktree", "remove", "--force", str(tree))
+                git(repository, "worktree", "remove", "--force", str(tree))
         print(f"{branch}: {args.base} + {path}")
 
 
@@ -196,9 +195,10 @@ def table(args: argparse.Namespace) -> None:
     for path in sorted(out.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if args.pairs or args.min_effect:
-            seconds = record.get("seconds", 0)
-            record = judged_again(out / path.stem / "rounds", args.pairs or 6, args.min_effect or 2.0)
-            record["seconds"] = seconds * (args.pairs or 6) / 6
+            ran = record["rounds"]["pairs"]
+            pairs, min_effect = args.pairs or ran, args.min_effect or record["min_effect"] * 100
+            seconds = record.get("seconds", 0) * min(pairs, ran) / ran  # the first pairs' share of the time
+            record = judged_again(out / path.stem / "rounds", pairs, min_effect) | {"seconds": seconds}
         head = path.stem.rsplit("-", 1)[0]
         record["anchors"] = anchors(out / path.stem / "rounds") if (out / path.stem / "rounds").is_dir() else {}
         gates[head].append(record)
@@ -241,7 +241,7 @@ def main() -> None:
     running.add_argument("--base", required=True)
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
-    running.add_argument("--rounds", type=int, default=6)
+    running.add_argument("--rounds", type=int, default=DEFAULT_PAIRS)
     running.add_argument("--out", default=".benchmarks/gate")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("out", nargs="?", default=".benchmarks/gate")

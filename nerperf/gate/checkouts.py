@@ -103,14 +103,16 @@ def prepare(side: str, checkout: Path, env_dir: Path, install: str, python: str,
             )
     if created.returncode != 0 or done.returncode != 0:
         shutil.rmtree(env_dir, ignore_errors=True)  # never reused: the next gate installs again
-        raise GateError(f"the {side} side failed to install ({install!r} in {checkout}): {_tail(log)} (log: {log})")
+        failed = f"the {side} side failed to install ({install!r} in {checkout})"
+        raise GateError(f"{failed}: {log_tail(log, 3)} (log: {log})")
     stamp.write_text(key + "\n")
     return interpreter, False
 
 
-def _tail(log: Path, lines: int = 3) -> str:
-    text = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
-    return " | ".join(text[-lines:]) or "no output"
+def log_tail(log: Path, lines: int) -> str:
+    """A failed command's last non-blank lines, on one line, for the error that names its log."""
+    text = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return " | ".join([line for line in text if line.strip()][-lines:]) or "no output"
 
 
 def default_python() -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerperf.gate.checkouts import GateError, Side
+from nerperf.gate.checkouts import GateError, Side, log_tail
 from nerperf.lockstep import VARIABLE
 from nerperf.samples import CaseSamples, read_directory
 
@@ -83,7 +83,7 @@ def run_rounds(
                 log = r.directory / "pytest.log"
                 raise GateError(
                     f"the {r.side} side's pytest could not run (exit status {r.returncode}) in pair {k + 1}: "
-                    f"{_tail(log)} (log: {log})"
+                    f"{log_tail(log, 4)} (log: {log})"
                 )
     return sorted(rounds, key=lambda r: r.index)
 
@@ -106,8 +106,3 @@ def _start(
         return subprocess.Popen(
             command, cwd=side.checkout, env=variables, stdout=log, stderr=subprocess.STDOUT, pass_fds=(descriptor,)
         )
-
-
-def _tail(log: Path, lines: int = 4) -> str:
-    text = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return " | ".join(text[-lines:]) or "no output"

@@ -16,12 +16,7 @@ from nerperf.settings import Settings, SettingsError, from_environment
 
 
 def project_settings(start: Path) -> Settings:
-    """The settings a ``pytest`` run started in ``start`` would resolve, before any conftest.py hook.
-
-    For the asv suite and the ``nerperf`` command, which run without pytest: the environment, then the
-    nerperf keys of the first ini file found from ``start`` upwards (pytest.ini, pyproject.toml's
-    ``[tool.pytest.ini_options]``, tox.ini's ``[pytest]``, setup.cfg's ``[tool:pytest]``).
-    """
+    """The settings a ``pytest`` run started in ``start`` would resolve, before any conftest.py hook."""
     found = find_ini(start)
     if found is None:
         return Settings.resolve({}, from_environment(), {})

@@ -34,7 +34,7 @@ class Change:
     base: dict[str, object] | None  # {"type", "start", "end", "words", "in_gold"}; None when gained
     head: dict[str, object] | None  # likewise; None when lost
 
-    def describe(self, words: Sequence[str]) -> str:
+    def describe(self) -> str:
         def show(side: dict[str, object] | None) -> str:
             if side is None:
                 return "-"

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nerperf.gate.accuracy import AccuracyDiff
+from nerperf.gate.accuracy import AccuracyDiff, Change
 from nerperf.gate.speed import MOST_PAIRS, SpeedComparison
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
@@ -98,8 +98,8 @@ def markdown(outcome: Outcome) -> str:
     if changes:
         lines += ["", f"Entity changes ({len(changes)} in all; the first {min(len(changes), SHOWN_CHANGES)}):", ""]
         for case, change in changes[:SHOWN_CHANGES]:
-            sentence = _marked(o.words[case][change.sentence], change)
-            lines.append(f"- {case}, {change.describe(o.words[case][change.sentence])}: {sentence}")
+            words = o.words[case][change.sentence]
+            lines.append(f"- {case}, {change.describe()}: {_marked(words, change)}")
     elif o.accuracy:
         lines += ["", "No prediction changed."]
     if o.broken_floors or o.notes:
@@ -164,7 +164,7 @@ def record(outcome: Outcome) -> str:
     return json.dumps(_plain(document), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _marked(words: Sequence[str], change: Any) -> str:
+def _marked(words: Sequence[str], change: Change) -> str:
     """The sentence with the changed entity's words in bold."""
     spans = [side for side in (change.base, change.head) if side is not None]
     start, end = min(s["start"] for s in spans), max(s["end"] for s in spans)

@@ -43,10 +43,10 @@ class CaseRunner:
     # -- the data -------------------------------------------------------------------------------------
     def corpus(self) -> Corpus:
         if self._corpus is None:
-            from nerperf.conll import load_corpus
+            from nerperf.conll import data_format, load_corpus
 
             s = self.settings
-            self._corpus = self._guard("data", lambda: load_corpus(s.data, s.split))
+            self._corpus = self._guard("data", lambda: load_corpus(s.data, s.split, data_format=data_format(s)))
         return self._corpus
 
     def sample(self) -> list[list[str]]:

@@ -18,11 +18,16 @@ from pathlib import Path
 from nerperf import settings
 from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.metrics import MODES
-from nerperf.schemes import SCHEMES
 
 EVAL_SETTINGS = (
     "data",
     "split",
+    "word_column",
+    "tag_column",
+    "comment_prefix",
+    "encoding",
+    "tag_scheme",
+    "label_map",
     "sentences",
     "batch_size",
     "threads",
@@ -31,7 +36,8 @@ EVAL_SETTINGS = (
     "random_weights",
     "stand_in_tokenizer",
 )
-OLD_SPELLINGS = {"sentences": "--limit", "stand_in_tokenizer": "--tokenizer"}  # before nerperf 0.2
+# Older spellings that keep working: --limit and --tokenizer before nerperf 0.2, --scheme before 0.3.
+OLD_SPELLINGS = {"sentences": "--limit", "stand_in_tokenizer": "--tokenizer", "tag_scheme": "--scheme"}
 
 
 def non_negative_int(text: str) -> int:
@@ -60,7 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="fp32, int8, onnx, onnx-int8 or bf16 (see `nerperf variants`) (default: fp32)",
     )
     settings.add_arguments(run, EVAL_SETTINGS, OLD_SPELLINGS)
-    run.add_argument("--scheme", choices=SCHEMES, default="auto", help="tag scheme of the data (default: auto-detect)")
     run.add_argument(
         "--mode",
         choices=MODES,
@@ -159,8 +164,9 @@ def dispatch(args: argparse.Namespace) -> int:
 def evaluate_one(args: argparse.Namespace) -> int:
     from nerperf.architectures import random_checkpoint
     from nerperf.atomic import check_writable
+    from nerperf.conll import data_format
     from nerperf.evaluation import evaluate
-    from nerperf.report.tables import notes, per_type, table5
+    from nerperf.report.tables import notes, per_type, semeval_table, table5
 
     chosen = settings.from_arguments(args)
     for option, path in (("--json", args.json), ("--predictions", args.predictions)):
@@ -183,7 +189,7 @@ def evaluate_one(args: argparse.Namespace) -> int:
         limit=chosen.sentences,
         batch_size=chosen.batch_size,
         threads=chosen.threads,
-        scheme=args.scheme,
+        data_format=data_format(chosen),
         mode=args.mode,
         bootstrap=args.bootstrap,
         seed=args.seed,
@@ -196,6 +202,10 @@ def evaluate_one(args: argparse.Namespace) -> int:
     print()
     print(per_type(result))
     print()
+    second = semeval_table([(result.checkpoint, result)])
+    if second:
+        print(second)
+        print()
     print("\n".join(notes(result)))
     if args.json:
         result.save(args.json)

@@ -1,30 +1,43 @@
-"""CoNLL-2003 data: column files and hub datasets -> sentences with IOB2 tags.
+"""NER column files and hub datasets -> sentences with IOB2 tags.
 
-Owns reading (2- or 4-column files, ``-DOCSTART-`` lines, blank-line separators, UTF-8), writing
-(predictions beside gold tags, as ``conlleval`` reads them), choosing a split, and reporting a
-malformed file by path and line. Tag schemes themselves are
-:mod:`nerperf.schemes`'s; what a model predicts is not this module's business.
+Owns reading (which columns hold the word and the tag, tab- or space-separated, comment lines,
+``-DOCSTART-`` lines, blank-line separators, the encoding), writing (predictions beside gold tags, as
+``conlleval`` reads them), choosing a split, and reporting a malformed file by path and line. How a
+file is read is a :class:`DataFormat`. Tag schemes themselves are :mod:`nerperf.schemes`'s, renaming
+types :mod:`nerperf.type_map`'s; what a model predicts is not this module's business.
+
+A file is tab-separated when its first token line holds a tab: fields are then split on tabs only,
+so a word may contain spaces (``New York``); otherwise on runs of spaces and tabs. Every token line
+must have as many fields as the first one.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerperf import hub
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.schemes import (
-    SCHEMES,
     Detection,
+    SchemeError,
     TagError,
+    canonical_scheme,
     detect_scheme,
-    iob1_to_iob2,
+    gold_spans,
+    spans_to_iob2,
     split_tag,
-    starts_with_inside,
 )
+from nerperf.type_map import TypeMap
+
+if TYPE_CHECKING:
+    from nerperf.settings import Settings
 
 DOCSTART = "-DOCSTART-"
 _COLUMN_SEPARATOR = re.compile(r"[ \t]+")
@@ -45,6 +58,67 @@ class DataError(NerperfInputError):
 
 
 @dataclass(frozen=True)
+class DataFormat:
+    """How to read the data: which columns, which comment lines, which encoding, which tag scheme, and
+    which entity types to rename (the settings ``word_column``, ``tag_column``, ``comment_prefix``,
+    ``encoding``, ``tag_scheme`` and ``label_map``). Columns are 0-based; negative counts from the end."""
+
+    word_column: int = 0
+    tag_column: int = -1
+    comment_prefix: str | None = None  # a line starting with it, then whitespace or the line's end
+    encoding: str = "utf-8"
+    scheme: str = "auto"
+    type_map: TypeMap = field(default_factory=TypeMap)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "scheme", canonical_scheme(self.scheme))
+        except TagError as error:
+            raise DataError(str(error)) from None
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise DataError(f"unknown encoding {self.encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
+        if self.comment_prefix is not None and not self.comment_prefix.strip():
+            raise DataError("the comment prefix is empty or whitespace; give the characters comment lines start with")
+
+    def is_comment(self, line: str) -> bool:
+        prefix = self.comment_prefix
+        return bool(prefix) and line.startswith(prefix) and (len(line) == len(prefix) or line[len(prefix)].isspace())
+
+    def to_dict(self) -> dict[str, object]:
+        """What the result records: every option that is not its default."""
+        found: dict[str, object] = {}
+        for name, default in (("word_column", 0), ("tag_column", -1), ("comment_prefix", None), ("encoding", "utf-8")):
+            if getattr(self, name) != default:
+                found[name] = getattr(self, name)
+        if self.scheme != "auto":
+            found["tag_scheme"] = self.scheme
+        if self.type_map:
+            found["label_map"] = self.type_map.mapping
+        return found
+
+
+DEFAULT_FORMAT = DataFormat()
+
+
+def data_format(settings: Settings) -> DataFormat:
+    """The data format the settings describe (the plugin's, the asv suite's and ``nerperf eval``'s)."""
+    try:
+        type_map = TypeMap.parse(settings.label_map)
+    except NerperfInputError as error:
+        raise DataError(f"label map ({settings.where('label_map')}): {error}") from None
+    return DataFormat(
+        word_column=settings.word_column,
+        tag_column=settings.tag_column,
+        comment_prefix=settings.comment_prefix,
+        encoding=settings.encoding,
+        scheme=settings.tag_scheme,
+        type_map=type_map,
+    )
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One sentence: its words and IOB2 tags; ``line`` is where it starts (1-based; 0 for hub data)."""
 
@@ -62,6 +136,10 @@ class Corpus:
     sentences: tuple[Sentence, ...]
     scheme: Detection
     docstarts: int = 0  # -DOCSTART- lines or rows skipped (and empty hub rows: nothing to score)
+    comments: int = 0  # comment lines skipped
+    original_types: frozenset[str] = frozenset()  # entity types before the label map
+    dropped_gold: dict[str, int] = field(default_factory=dict)  # original type -> gold entities mapped to O
+    data_format: DataFormat = DEFAULT_FORMAT
 
     @property
     def entity_types(self) -> frozenset[str]:
@@ -76,55 +154,103 @@ class Corpus:
         return replace(self, sentences=self.sentences[:limit])
 
 
-def read_conll(path: str | Path, scheme: str = "auto", split: str | None = None) -> Corpus:
-    """Read a CoNLL column file: word first, NER tag last; ``scheme`` is auto, iob1 or iob2."""
+@dataclass
+class _Raw:
+    """A sentence as read, before its tags are converted: the words, tags and each token's line."""
+
+    words: list[str]
+    tags: list[str]
+    lines: list[int]  # each token's line in the file; empty for hub rows
+    row: int = 0  # the hub row
+
+
+def read_conll(
+    path: str | Path, scheme: str | None = None, split: str | None = None, *, data_format: DataFormat = DEFAULT_FORMAT
+) -> Corpus:
+    """Read a column file as ``data_format`` says (default: word first, tag last); ``scheme`` overrides its
+    tag scheme (auto, iob1, iob2, ioe1, ioe2, bioes, bilou)."""
     path = Path(path)
-    text = _read_text(path)
-    sentences: list[Sentence] = []
-    words: list[str] = []
-    tags: list[str] = []
-    start = 0
+    if scheme is not None:
+        data_format = replace(data_format, scheme=scheme)
+    text = _read_text(path, data_format.encoding)
+    sentences: list[_Raw] = []
+    current = _Raw([], [], [])
     columns = 0
-    docstarts = 0
+    separator: str | None = None  # "\t", or None for runs of spaces and tabs
+    docstarts = comments = 0
 
     def close() -> None:
-        if words:
-            sentences.append(Sentence(tuple(words), tuple(tags), start))
-            words.clear()
-            tags.clear()
+        nonlocal current
+        if current.words:
+            sentences.append(current)
+            current = _Raw([], [], [])
 
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip("\r")
+        if data_format.is_comment(line):
+            comments += 1
+            continue
         if not line.strip(" \t"):
             close()
             continue
-        fields = _COLUMN_SEPARATOR.split(line.strip(" \t"))
+        if columns == 0 and separator is None and "\t" in line:
+            separator = "\t"
+        if separator:
+            fields = [part.strip(" ") for part in line.split(separator)]
+        else:
+            fields = _COLUMN_SEPARATOR.split(line.strip(" \t"))
         if fields[0] == DOCSTART:
             docstarts += 1
             close()
             continue
-        if len(fields) < 2:
-            raise DataError(
-                f"{path}:{number}: expected at least 2 columns (WORD ... NER_TAG), found {len(fields)}: {line!r}"
-            )
+        word, tag = _columns(fields, data_format, f"{path}:{number}", line)
+        if word == DOCSTART:
+            docstarts += 1
+            close()
+            continue
         if columns == 0:
             columns = len(fields)
         elif len(fields) != columns:
             raise DataError(
                 f"{path}:{number}: {len(fields)} columns where the file's first token line has {columns}: {line!r}"
             )
+        if not word:
+            raise DataError(f"{path}:{number}: the word column ({data_format.word_column}) is empty: {line!r}")
         try:
-            split_tag(fields[-1])
+            split_tag(tag)
         except TagError as error:
-            raise DataError(f"{path}:{number}: {error}") from None
-        if not words:
-            start = number
-        words.append(fields[0])
-        tags.append(fields[-1])
+            raise DataError(f"{path}:{number}: {error}{_column_hint(data_format)}") from None
+        current.words.append(word)
+        current.tags.append(tag)
+        current.lines.append(number)
     close()
     if not sentences:
         raise DataError(f"{path}: no sentences found (is it an empty or header-only CoNLL file?)")
-    return _normalize(str(path), split, sentences, scheme, docstarts, path)
+    return _normalize(str(path), split, sentences, data_format, docstarts, comments, path)
+
+
+def _columns(fields: list[str], data_format: DataFormat, where: str, line: str) -> tuple[str, str]:
+    """The word and the tag of one token line, or an error naming the line and its column count."""
+    count = len(fields)
+    word_at, tag_at = data_format.word_column, data_format.tag_column
+    if count < 2:
+        raise DataError(f"{where}: expected at least 2 columns (WORD ... NER_TAG), found {count}: {line!r}")
+    for name, index in (("word", word_at), ("tag", tag_at)):
+        if not -count <= index < count:
+            raise DataError(
+                f"{where}: the {name} column {index} is out of range: the line has {count} columns "
+                f"(0 to {count - 1}, or -1 to -{count} from the end): {line!r}; set --{name}-column"
+            )
+    if word_at % count == tag_at % count:
+        raise DataError(f"{where}: the word column ({word_at}) and the tag column ({tag_at}) are the same column")
+    return fields[word_at], fields[tag_at]
+
+
+def _column_hint(data_format: DataFormat) -> str:
+    return (
+        f" (read from column {data_format.tag_column}; if the tags are in another column, set --tag-column; "
+        "if this is a comment line, set --comment-prefix)"
+    )
 
 
 def format_conll(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str]] | None = None) -> str:
@@ -157,47 +283,76 @@ def write_conll(
     write_atomic(Path(path), format_conll(sentences, predicted))
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, encoding: str = "utf-8") -> str:
     try:
         data = path.read_bytes()
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory; give a CoNLL file, or the directory with --split") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
-    if b"\x00" in data:
+    if b"\x00" in data and codecs.lookup(encoding).name not in ("utf-16", "utf-32"):
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise DataError(f"{path}:{line}: NUL byte: this is not a text file; give a CoNLL column file")
+    codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8 ({error.reason}); re-encode the file as UTF-8") from None
+        raise DataError(
+            f"{path}:{line}: not valid {encoding.upper()} ({error.reason}); name the file's encoding with --encoding "
+            "(e.g. latin-1 for the original CoNLL-2002 release), or re-encode it as UTF-8"
+        ) from None
 
 
 def _normalize(
     source: str,
     split: str | None,
-    sentences: list[Sentence],
-    scheme: str,
+    sentences: Sequence[_Raw],
+    data_format: DataFormat,
     docstarts: int,
+    comments: int = 0,
     path: Path | None = None,
 ) -> Corpus:
-    """Detect or check the scheme and rewrite tags as IOB2."""
-    if scheme not in SCHEMES:
-        raise DataError(f"unknown tag scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
-    detection = detect_scheme([s.tags for s in sentences])
-    if scheme == "iob2" and detection.scheme == "iob1":
-        index, position = next((i, p) for i, s in enumerate(sentences) for p in starts_with_inside(s.tags))
-        sentence = sentences[index]
-        where = f"{path}:{sentence.line + position}" if path else f"{source}, sentence {index}"
-        raise DataError(
-            f"{where}: {sentence.tags[position]} starts an entity, which IOB2 does not allow "
-            f"({detection.inside_starts} such tags); the data looks IOB1: pass scheme 'iob1' or 'auto'"
-        )
-    if scheme == "iob1" or detection.scheme == "iob1":
-        detection = Detection("iob1", detection.inside_starts)
-        sentences = [replace(s, tags=tuple(iob1_to_iob2(s.tags))) for s in sentences]
-    return Corpus(source, split, tuple(sentences), detection, docstarts)
+    """Detect or check the scheme, read each sentence's entities, rename their types, write them as IOB2."""
+
+    def where(index: int, position: int) -> str:
+        raw = sentences[index]
+        if path is not None and raw.lines:
+            return f"{path}:{raw.lines[position]}"
+        return f"dataset {source!r} row {raw.row}, token {position}"
+
+    try:
+        detection = detect_scheme([s.tags for s in sentences])
+    except TagError as error:
+        if data_format.scheme == "auto":
+            raise DataError(f"{source}: {error}") from None
+        detection = Detection(data_format.scheme)  # the given scheme names the first tag it does not use
+    if data_format.scheme != "auto":
+        detection = replace(detection, scheme=data_format.scheme, given=True)
+    converted = []
+    dropped: Counter[str] = Counter()
+    original_types: set[str] = set()
+    for index, raw in enumerate(sentences):
+        try:
+            spans = gold_spans(raw.tags, detection.scheme)
+        except SchemeError as error:
+            raise DataError(f"{where(index, error.position)}: {error}") from None
+        original_types.update(entity_type for _, _, entity_type in spans)
+        spans, gone = data_format.type_map.apply(spans)
+        dropped.update(gone)
+        line = raw.lines[0] if raw.lines else 0
+        converted.append(Sentence(tuple(raw.words), tuple(spans_to_iob2(len(raw.words), spans)), line))
+    return Corpus(
+        source,
+        split,
+        tuple(converted),
+        detection,
+        docstarts,
+        comments,
+        frozenset(original_types),
+        dict(sorted(dropped.items())),
+        data_format,
+    )
 
 
 def canonical_split(split: str) -> str:
@@ -213,16 +368,20 @@ def split_file(directory: Path, split: str) -> Path | None:
     return None
 
 
-def load_corpus(data: str | Path, split: str = "validation", scheme: str = "auto") -> Corpus:
+def load_corpus(
+    data: str | Path, split: str = "validation", scheme: str | None = None, *, data_format: DataFormat = DEFAULT_FORMAT
+) -> Corpus:
     """A CoNLL file, a directory of split files, a local dataset directory, or a hub dataset id."""
+    if scheme is not None:
+        data_format = replace(data_format, scheme=scheme)
     path = Path(data)
     if path.is_file():
-        return read_conll(path, scheme, split=None)
+        return read_conll(path, split=None, data_format=data_format)
     if path.is_dir():
         found = split_file(path, split)
         if found is not None:
-            return read_conll(found, scheme, split=canonical_split(split))
-        return load_hub_split(str(path), split, scheme)
+            return read_conll(found, split=canonical_split(split), data_format=data_format)
+        return load_hub_split(str(path), split, data_format=data_format)
     name = str(data)
     if path.suffix.lower() in FILE_SUFFIXES or not hub.looks_like_hub_id(name):
         raise DataError(f"{name}: no such file or directory (give a CoNLL file, a directory, or a hub id)")
@@ -230,13 +389,18 @@ def load_corpus(data: str | Path, split: str = "validation", scheme: str = "auto
         f"dataset {name!r}",
         "Point --data at a CoNLL file or a directory of them (for example ../shared/data/conll2003).",
     )
-    return load_hub_split(name, split, scheme)
+    return load_hub_split(name, split, data_format=data_format)
 
 
-def load_hub_split(dataset: str, split: str, scheme: str = "auto") -> Corpus:
-    """A split of a hub (or local) dataset through ``datasets.load_dataset``; tag ids become names."""
+def load_hub_split(
+    dataset: str, split: str, scheme: str | None = None, *, data_format: DataFormat = DEFAULT_FORMAT
+) -> Corpus:
+    """A split of a hub (or local) dataset through ``datasets.load_dataset``; tag ids become names
+    (a ``ClassLabel``'s), which the data format's label map then renames like a file's."""
     import datasets
 
+    if scheme is not None:
+        data_format = replace(data_format, scheme=scheme)
     split = canonical_split(split)
     try:
         table = datasets.load_dataset(dataset, split=split)
@@ -267,10 +431,10 @@ def load_hub_split(dataset: str, split: str, scheme: str = "auto") -> Corpus:
                 split_tag(tag)
             except TagError as error:
                 raise DataError(f"dataset {dataset!r} split {split!r} row {row}: {error}") from None
-        sentences.append(Sentence(tuple(words), tuple(tags)))
+        sentences.append(_Raw(list(words), tags, [], row))
     if not sentences:
         raise DataError(f"dataset {dataset!r} split {split!r}: no sentences")
-    return _normalize(dataset, split, sentences, scheme, docstarts)
+    return _normalize(dataset, split, sentences, data_format, docstarts)
 
 
 def _tag_names(feature: object) -> list[str] | None:

@@ -12,16 +12,15 @@ import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nerperf import study, variants
+from nerperf import semeval, study, variants
 from nerperf.architectures import matmul_flops
 from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import Corpus, DataError, Sentence, load_corpus, write_conll
+from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
 from nerperf.labels import LabelMap
 from nerperf.machine import MemoryProbe, installed_version
 from nerperf.metrics import bootstrap_f1, percentiles, score
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
-from nerperf.schemes import OUTSIDE
 from nerperf.variants import cache
 
 # Called with the evaluated sentences and each one's predicted tags, one per word.
@@ -36,7 +35,8 @@ def evaluate(
     limit: int | None = None,
     batch_size: int = 32,
     threads: int | None = None,
-    scheme: str = "auto",
+    scheme: str | None = None,
+    data_format: DataFormat = DEFAULT_FORMAT,
     mode: str = "conlleval",
     bootstrap: int = 0,
     seed: int = 0,
@@ -58,9 +58,13 @@ def evaluate(
     build is then not in the peak memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines
     there (``conlleval``'s input), for error analysis; ``on_predictions(sentences, tags)`` receives them
     (the plugin keeps them for ``nerperf gate``). ``memory_limit``: see :func:`load_checkpoint`.
+    ``data_format``: which columns, comments, encoding, tag scheme and label map the data is read with
+    (:class:`nerperf.conll.DataFormat`; ``scheme`` overrides its tag scheme); a loaded ``Corpus`` carries
+    its own. The label map renames the model's types too.
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
-    corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme)
+    corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme, data_format=data_format)
+    type_map = corpus.data_format.type_map
     data_types = corpus.entity_types  # of the whole split: a type absent from the sample is not "extra"
     if not data_types:
         raise DataError(
@@ -75,7 +79,8 @@ def evaluate(
         )
     memory = MemoryProbe.start()
     checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, memory_limit)
-    labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name)
+    labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name, type_map)
+    unused = tuple(type_map.unused(corpus.original_types, labels.model_types))  # a WARNING note, not an error
     if prepared is None:
         prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads))
     elif prepared.variant != variant:
@@ -86,8 +91,9 @@ def evaluate(
     peak = memory.peak()
     random = checkpoint.weights == "random"
     gold = [s.tags for s in corpus.sentences]
-    predicted = [[labels.tags[i] if i != UNALIGNED else OUTSIDE for i in row] for row in run.label_ids]
+    predicted = [labels.decode(row, mode) for row in run.label_ids]
     scores = None if random else score(gold, predicted, mode)
+    partial_credit = None if random else semeval.score(gold, predicted)
     if predictions_to is not None:
         write_conll(predictions_to, corpus.sentences, predicted)
     if on_predictions is not None:
@@ -125,6 +131,8 @@ def evaluate(
             windowed_sentences=run.windowed,
             dropped_predictions=dict(sorted(dropped.items())),
             unpredictable_types=tuple(sorted(labels.unpredictable_types)),
+            dropped_gold=dict(corpus.dropped_gold),
+            unused_label_map=unused,
         ),
         build=Build(prepared.size_bytes, prepared.build_s, prepared.from_cache, prepared.details),
         memory=Memory(memory.start_bytes, peak, memory.method),
@@ -134,6 +142,9 @@ def evaluate(
         weights="random" if random else "real",
         tokenizer=checkpoint.tokenizer_source,
         environment=environment(),
+        schemes=partial_credit.schemes if partial_credit else None,
+        errors=partial_credit.errors if partial_credit else None,
+        data_format=corpus.data_format.to_dict(),
     )
 
 

@@ -4,6 +4,11 @@ Checkpoints order ``id2label`` as they like (the offline MiniLM checkpoints diff
 on purpose), and some predict types the data lacks (a multilingual model's DATE) or lack types the data
 has (MISC). Scoring stays honest: a prediction of a type the data lacks becomes ``O`` and is counted; a
 data type the model cannot predict stays in the score as misses. Both are reported, never hidden.
+
+A model's labels may use IOB, IOE, BIOES or BILOU prefixes (:mod:`nerperf.schemes`); a label map
+(:mod:`nerperf.type_map`) renames its types as it renames the data's. :meth:`LabelMap.decode` turns one
+sentence's predicted label ids into IOB2 tags in the data's types: read as entities in the model's
+scheme (leniently in the ``conlleval`` mode, strictly in the ``strict`` mode), renamed, then written.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nerperf.errors import NerperfInputError
-from nerperf.schemes import OUTSIDE, TagError, split_tag
+from nerperf.schemes import OUTSIDE, Scheme, TagError, lenient_spans, scheme_of_prefixes, spans_to_iob2, split_tag, strict_spans
+from nerperf.type_map import TypeMap
 
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
+UNALIGNED = -1  # label id of a word that has no sub-token: no prediction, read as O (and counted)
 
 
 class LabelError(NerperfInputError):
@@ -25,17 +32,27 @@ class LabelError(NerperfInputError):
 
 @dataclass(frozen=True)
 class LabelMap:
-    """``tags[i]`` is the data-space IOB2 tag for model label id ``i`` (``O`` for dropped types)."""
+    """``tags[i]`` is model label ``i`` with its type renamed into the data's (``O`` for dropped types);
+    ``scheme`` is the family of the model's prefixes (iob2, ioe2, bioes or bilou)."""
 
     checkpoint: str
     model_labels: tuple[str, ...]
     tags: tuple[str, ...]
     dropped_types: frozenset[str]  # the model predicts them, the data has none: predictions -> O
     unpredictable_types: frozenset[str]  # the data has them, the model cannot predict them
+    scheme: Scheme = "iob2"
+    type_map: TypeMap = field(default_factory=TypeMap)
 
     @classmethod
-    def build(cls, id2label: Mapping[int, str], data_types: Iterable[str], checkpoint: str) -> LabelMap:
-        """Validate ``id2label`` and map it onto ``data_types``; raises :class:`LabelError`."""
+    def build(
+        cls,
+        id2label: Mapping[int, str],
+        data_types: Iterable[str],
+        checkpoint: str,
+        type_map: TypeMap | None = None,
+    ) -> LabelMap:
+        """Validate ``id2label`` and map it onto ``data_types`` (already renamed); raises :class:`LabelError`."""
+        type_map = type_map or TypeMap()
         data_types = frozenset(data_types)
         ids = sorted(int(i) for i in id2label)
         if ids != list(range(len(ids))) or not ids:
@@ -47,31 +64,59 @@ class LabelMap:
                 "nerperf maps labels by name, so add the real names (O, B-PER, I-PER, ...) to its "
                 "config.json id2label"
             )
-        model_types = set()
+        parsed = []
         for label_id, label in enumerate(labels):
             try:
-                model_types.add(split_tag(label)[1])
+                parsed.append(split_tag(label))
             except TagError:
                 raise LabelError(
-                    f"checkpoint {checkpoint}: config.json id2label[{label_id}] is {label!r}, not O, B-TYPE or "
-                    "I-TYPE; nerperf scores IOB tags, so the model's labels must be IOB1 or IOB2 "
-                    "(a model with plain or BIOES labels needs its predictions converted first)"
+                    f"checkpoint {checkpoint}: config.json id2label[{label_id}] is {label!r}, not O or "
+                    "PREFIX-TYPE; nerperf reads labels with IOB, IOE, BIOES or BILOU prefixes (B-PER, I-PER, "
+                    "E-PER, S-PER, ...)"
                 ) from None
-        model_types.discard("")
-        if not model_types & data_types:
+        scheme = scheme_of_prefixes({prefix for prefix, _ in parsed} - {OUTSIDE})
+        if scheme is None:
             raise LabelError(
-                f"checkpoint {checkpoint}: its entity types ({', '.join(sorted(model_types))}) share none "
-                f"with the data's ({', '.join(sorted(data_types))}); check that model and data match"
+                f"checkpoint {checkpoint}: its labels mix BILOU's L-/U- prefixes with BIOES's E-/S-, so "
+                "nerperf cannot tell how to read its predictions"
+            )
+        model_types = {type_map.rename(t) for _, t in parsed if t} - {OUTSIDE}
+        if not model_types & data_types:
+            original = sorted({t for _, t in parsed if t})
+            renamed = f" (after the label map: {', '.join(sorted(model_types))})" if type_map else ""
+            raise LabelError(
+                f"checkpoint {checkpoint}: its entity types ({', '.join(original)}){renamed} share none "
+                f"with the data's ({', '.join(sorted(data_types))}); check that model and data match, or "
+                "rename types with a label map (--label-map FROM=TO, e.g. person=PER)"
             )
         dropped = frozenset(model_types - data_types)
-        tags = tuple(OUTSIDE if split_tag(label)[1] in dropped else label for label in labels)
-        return cls(checkpoint, labels, tags, dropped, frozenset(data_types - model_types))
+        tags = tuple(
+            OUTSIDE
+            if not t or type_map.rename(t) in dropped or type_map.rename(t) == OUTSIDE
+            else f"{prefix}-{type_map.rename(t)}"
+            for prefix, t in parsed
+        )
+        return cls(checkpoint, labels, tags, dropped, frozenset(data_types - model_types), scheme, type_map)
+
+    @property
+    def model_types(self) -> frozenset[str]:
+        """The model's entity types as its config names them, before the label map."""
+        return frozenset(split_tag(label)[1] for label in self.model_labels) - {""}
+
+    def decode(self, label_ids: Sequence[int], mode: str = "conlleval") -> list[str]:
+        """One sentence's predicted label ids (``UNALIGNED`` for a word without one) as IOB2 data tags."""
+        raw = [self.model_labels[i] if i != UNALIGNED else OUTSIDE for i in label_ids]
+        spans = lenient_spans(raw) if mode == "conlleval" else strict_spans(raw, self.scheme)
+        renamed, _ = self.type_map.apply(spans)
+        kept = [span for span in renamed if span[2] not in self.dropped_types]
+        return spans_to_iob2(len(raw), kept)
 
     def to_tags(self, label_ids: Sequence[int]) -> list[str]:
-        return [self.tags[i] for i in label_ids]
+        return self.decode(label_ids)
 
     def dropped_counts(self, label_ids: Iterable[int]) -> Counter[str]:
-        """How many predictions, by model type, were turned into ``O`` because the data lacks the type."""
+        """How many predictions (words), by model type, were turned into ``O`` because the data lacks the
+        type or the label map drops it."""
         counts: Counter[str] = Counter()
         for label_id in label_ids:
             if self.tags[label_id] == OUTSIDE and self.model_labels[label_id] != OUTSIDE:

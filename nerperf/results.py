@@ -26,8 +26,12 @@ from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.metrics import Scores, TypeScore
 from nerperf.registry import param_id, slug
+from nerperf.semeval import ErrorKinds, SemEval, SchemeScores
 
-SCHEMA_VERSION = 2  # EvalResult's. 2: variants, random weights (scores None), build and memory figures
+# EvalResult's. 2: variants, random weights (scores None), build and memory figures. 3: the SemEval
+# schemes and error kinds, the data format and label map, gold entities a label map dropped.
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (2, 3)  # a schema-2 result reads with the new fields empty
 RUN_SCHEMA = 1  # results.json
 EXTRA_INFO_SCHEMA = 1  # a benchmark's extra_info
 
@@ -63,6 +67,8 @@ class Coverage:
     windowed_sentences: int  # sentences longer than the model window, predicted in overlapping windows
     dropped_predictions: dict[str, int] = field(default_factory=dict)  # model type -> predictions made O
     unpredictable_types: tuple[str, ...] = ()  # data types the model has no label for: all misses
+    dropped_gold: dict[str, int] = field(default_factory=dict)  # data type -> gold entities the label map made O
+    unused_label_map: tuple[str, ...] = ()  # label-map FROM types found on neither side (a warning)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,10 @@ class EvalResult:
     weights: str = "real"  # "real", or "random": an architecture timed without its weights, no F1
     tokenizer: str = ""  # a stand-in tokenizer's source, when the checkpoint's own was not available
     environment: dict[str, str] = field(default_factory=dict)
+    # The SemEval-2013 schemes (strict, exact, partial, type) and the error kinds (nerperf.semeval).
+    schemes: dict[str, SchemeScores] | None = None
+    errors: ErrorKinds | None = None
+    data_format: dict[str, Any] = field(default_factory=dict)  # how the data was read, where not the default
     schema: int = SCHEMA_VERSION
 
     @property
@@ -112,8 +122,10 @@ class EvalResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvalResult:
-        if data.get("schema") != SCHEMA_VERSION:
-            raise ValueError(f"result schema {data.get('schema')!r} is not {SCHEMA_VERSION}; re-run the evaluation")
+        if data.get("schema") not in READABLE_SCHEMAS:
+            raise ValueError(
+                f"result schema {data.get('schema')!r} is not one of {READABLE_SCHEMAS}; re-run the evaluation"
+            )
         scores = None
         if data["scores"] is not None:
             scores = Scores(
@@ -121,7 +133,11 @@ class EvalResult:
             )
         coverage = dict(data["coverage"])
         coverage["unpredictable_types"] = tuple(coverage["unpredictable_types"])
+        coverage["unused_label_map"] = tuple(coverage.get("unused_label_map", ()))
         ci = data.get("f1_ci95")
+        semeval = None
+        if data.get("schemes") is not None and data.get("errors") is not None:
+            semeval = SemEval.from_dict({"schemes": data["schemes"], "errors": data["errors"]})
         return cls(
             **{
                 **data,
@@ -131,6 +147,9 @@ class EvalResult:
                 "memory": Memory(**data["memory"]),
                 "coverage": Coverage(**coverage),
                 "f1_ci95": tuple(ci) if ci is not None else None,
+                "schemes": semeval.schemes if semeval else None,
+                "errors": semeval.errors if semeval else None,
+                "schema": SCHEMA_VERSION,
             }
         )
 

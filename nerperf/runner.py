@@ -20,10 +20,9 @@ from typing import Any
 
 from nerperf.alignment import Encoded, Window, encode
 from nerperf.checkpoints import Checkpoint
+from nerperf.labels import UNALIGNED
 
 Forward = Callable[[dict[str, Any]], Any]  # padded int64 tensors by feature name -> logits
-
-UNALIGNED = -1  # label id of a word that has no sub-token
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,43 @@ def boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
 
 
+def column(text: str) -> int:
+    """A 0-based column index; negative counts from the end (-1: the last column)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a column number (0-based; -1 is the last column)") from None
+
+
+def encoding(text: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an encoding Python knows (e.g. utf-8, latin-1)") from None
+    return text
+
+
+def tag_scheme(text: str) -> str:
+    from nerperf.schemes import TagError, canonical_scheme
+
+    try:
+        return canonical_scheme(text)
+    except TagError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def label_map_entry(text: str) -> str:
+    """``FROM=TO``, or the path of a file of such lines (read when the data is)."""
+    from nerperf.type_map import TypeMapError, check_entry
+
+    try:
+        return check_entry(text)
+    except TypeMapError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
@@ -135,6 +172,29 @@ class Settings:
     )
     data: str = _setting(study.DATA, str, "PATH_OR_ID", "CoNLL file, split directory or hub id", path="existing")
     split: str = _setting(study.SPLIT, str, "NAME", "split of a directory or hub dataset: train, validation, test")
+    word_column: int = _setting(0, column, "N", "column of the word in a data file (0-based; negative from the end)")
+    tag_column: int = _setting(-1, column, "N", "column of the NER tag in a data file (0-based; -1 is the last)")
+    comment_prefix: str | None = _setting(
+        None,
+        str,
+        "PREFIX",
+        "data lines starting with PREFIX then whitespace or the line's end are comments (e.g. #)",
+        shown_default="none: every line is data, a word # included",
+    )
+    encoding: str = _setting("utf-8", encoding, "NAME", "encoding of a data file (e.g. latin-1)")
+    tag_scheme: str = _setting(
+        "auto", tag_scheme, "NAME", "tag scheme of the data: auto, iob1, iob2, ioe1, ioe2, bioes (iobes) or bilou"
+    )
+    label_map: tuple[str, ...] = _setting(
+        (),
+        label_map_entry,
+        "FROM=TO",
+        "rename entity types on both sides before matching, e.g. person=PER,corporation=ORG; TO=O drops a "
+        "type from the gold (counted); or a file of FROM=TO lines",
+        shown_default="none",
+        many=True,
+        path="existing",
+    )
     sentences: int | None = _setting(
         study.SENTENCES, sentence_count, "N", f"first N sentences, or all; the study used {study.SENTENCES}"
     )
@@ -182,6 +242,12 @@ class Settings:
         "SIZE",
         "refuse a checkpoint whose weights need more memory than this (e.g. 4GiB), before loading it",
         shown_default="the memory available to the process",
+    )
+    show_errors: bool = _setting(
+        False,
+        boolean,
+        "BOOL",
+        "add the SemEval schemes (strict, exact, partial, type) and the error kinds to the summary",
     )
     samples: str | None = _setting(
         None,

@@ -46,7 +46,7 @@ def test_eval_prints_tables_and_writes_json(
 BAD_OPTIONS = {
     "zero-batch": (["--batch-size", "0"], "'0' must be at least 1"),
     "word-limit": (["--limit", "many"], "'many' is not a whole number"),
-    "unknown-scheme": (["--scheme", "bioes"], "invalid choice: 'bioes'"),
+    "unknown-scheme": (["--scheme", "bio"], "unknown tag scheme 'bio'"),
     "unknown-mode": (["--mode", "lenient"], "invalid choice: 'lenient'"),
     "negative-bootstrap": (["--bootstrap", "-5"], "'-5' must be at least 1"),
 }

@@ -54,7 +54,8 @@ def test_unicode_words_and_line_numbers(tmp_path: Path) -> None:
 BAD_FILES = {
     "one-column": ("EU B-ORG\nrejects\n", ":2: expected at least 2 columns"),
     "column-count-changes": ("EU NNP B-ORG\nrejects O\n", ":2: 2 columns where the file's first token line has 3"),
-    "unknown-tag-prefix": ("EU B-ORG\nrejects S-ORG\n", ":2: tag 'S-ORG' is not O, B-TYPE or I-TYPE"),
+    "unknown-tag-prefix": ("EU B-ORG\nrejects X-ORG\n", ":2: tag 'X-ORG' is not O or PREFIX-TYPE"),
+    "mixed-schemes": ("EU B-ORG\nrejects S-ORG\n", ":1: tag 'B-ORG' is not a well-formed BIOES entity"),
     "empty": ("", "no sentences found"),
     "only-docstart": ("-DOCSTART- -X- -X- O\n\n", "no sentences found"),
 }

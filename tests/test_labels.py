@@ -29,7 +29,8 @@ def test_extra_and_missing_types() -> None:
 
 BAD = {
     "generic-names": ({0: "LABEL_0", 1: "LABEL_1"}, "only generic names"),
-    "not-iob": ({0: "O", 1: "PER"}, "id2label[1] is 'PER', not O, B-TYPE or I-TYPE"),
+    "not-iob": ({0: "O", 1: "PER"}, "id2label[1] is 'PER', not O or PREFIX-TYPE"),
+    "bilou-and-bioes": ({0: "O", 1: "U-PER", 2: "S-LOC"}, "mix BILOU's L-/U- prefixes with BIOES's E-/S-"),
     "gap-in-ids": ({0: "O", 2: "B-PER"}, "ids must be 0..N-1"),
     "nothing-shared": ({0: "O", 1: "B-GENE"}, "share none with the data's"),
 }

@@ -100,7 +100,7 @@ def test_the_baseline_defaults_to_the_studys_bert_base_then_the_first(tmp_path: 
         (b"\xff\xfe not text", "cannot read it as JSON"),
         (b"{}", "not a nerperf result: give a pytest-benchmark JSON"),
         (b'{"benchmarks": [{"name": "x", "extra_info": {}}]}', "it has no nerperf benchmarks"),
-        (b'{"checkpoint": "x", "speed": {}, "schema": 1}', "result schema 1 is not 2; re-run"),
+        (b'{"checkpoint": "x", "speed": {}, "schema": 1}', "result schema 1 is not one of (2, 3); re-run"),
     ],
     ids=["not-json", "unknown-shape", "no-nerperf-benchmarks", "old-schema"],
 )

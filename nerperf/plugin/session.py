@@ -148,7 +148,7 @@ class NerperfSession:
     def summary(self) -> str:
         from nerperf.report.tables import summary_text
 
-        return summary_text(self.run_summary())
+        return summary_text(self.run_summary(), self.settings.show_errors)
 
     def write_report(self, directory: Path) -> list[Path]:
         """summary.md and results.json, each written whole or not at all."""
@@ -159,7 +159,7 @@ class NerperfSession:
         settings = {name: value for name, value, _ in self.settings.describe()}
         record = run_record(self.baseline_id, settings, self.named_results(), self.latency, self.not_run(), self.floors)
         paths = [directory / "summary.md", directory / "results.json"]
-        write_atomic(paths[0], summary_markdown(self.run_summary()))
+        write_atomic(paths[0], summary_markdown(self.run_summary(), self.settings.show_errors))
         write_atomic(paths[1], record)
         return paths
 

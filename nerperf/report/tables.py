@@ -82,6 +82,50 @@ def per_type(result: EvalResult) -> str:
     return render(rows, ("Type", "Precision", "Recall", "F1", "Support"))
 
 
+SEMEVAL_COLUMNS = (
+    "Model",
+    "Variant",
+    "Strict F1",
+    "Exact F1",
+    "Partial F1",
+    "Type F1",
+    "Correct",
+    "Incorrect",
+    "Partial",
+    "Missed",
+    "Spurious",
+)
+
+
+def semeval_rows(results: Sequence[tuple[str, EvalResult]]) -> list[list[str]]:
+    """One row per (label, result) with its SemEval schemes' F1 and its error kinds (see nerperf.semeval)."""
+    rows = []
+    for label, r in results:
+        if r.schemes is None or r.errors is None:
+            continue
+        e = r.errors
+        rows.append(
+            [
+                label,
+                r.variant,
+                *(f"{r.schemes[name].f1:.4f}" for name in ("strict", "exact", "partial", "type")),
+                *(str(n) for n in (e.correct, e.incorrect, e.partial, e.missed, e.spurious)),
+            ]
+        )
+    return rows
+
+
+def semeval_table(results: Sequence[tuple[str, EvalResult]]) -> str:
+    """The compact second table: partial credit and where the errors are (nothing without scores)."""
+    rows = semeval_rows(results)
+    if not rows:
+        return ""
+    return (
+        "SemEval-2013 schemes (nervaluate) and error kinds: correct; incorrect = right span, wrong type; "
+        "partial = overlapping span; missed; spurious\n" + render(rows, SEMEVAL_COLUMNS)
+    )
+
+
 def notes(result: EvalResult) -> list[str]:
     """Everything a reader must know to trust the figures, one line each."""
     s, c, b, m = result.speed, result.coverage, result.build, result.memory
@@ -115,6 +159,20 @@ def notes(result: EvalResult) -> list[str]:
         lines.append(f"WARNING: predictions of types the data lacks were scored as O ({dropped})")
     if c.unpredictable_types:
         lines.append(f"WARNING: the model cannot predict {', '.join(c.unpredictable_types)}: scored as misses")
+    read_as = {k: v for k, v in result.data_format.items() if k != "label_map"}
+    if read_as:
+        lines.append("data read with " + ", ".join(f"{k}={v!r}" for k, v in read_as.items()))
+    if result.data_format.get("label_map"):
+        renames = ", ".join(f"{k}={v}" for k, v in result.data_format["label_map"].items())
+        lines.append(f"label map (data and model): {renames}")
+    if c.dropped_gold:
+        dropped = ", ".join(f"{k}: {v}" for k, v in c.dropped_gold.items())
+        lines.append(f"gold entities the label map drops (mapped to O), left out of every score: {dropped}")
+    if c.unused_label_map:
+        lines.append(
+            f"WARNING: the label map names {', '.join(c.unused_label_map)}, found neither in the data nor in the "
+            "model's labels"
+        )
     return lines
 
 
@@ -197,9 +255,12 @@ def summary_table(run: RunSummary) -> str:
     return _heading(run) + "\n" + render(summary_rows(run), SUMMARY_COLUMNS)
 
 
-def summary_text(run: RunSummary) -> str:
-    """The run's summary for the terminal: the table, what did not run and why, every floor checked."""
+def summary_text(run: RunSummary, show_errors: bool = False) -> str:
+    """The run's summary for the terminal: the table, what did not run and why, every floor checked;
+    with ``show_errors``, the SemEval schemes and error kinds as a second table."""
     lines = [summary_table(run)]
+    if show_errors and semeval_rows(run.results):
+        lines += ["", semeval_table(run.results)]
     lines += [f"not run: {reason}" for reason in run.not_run]
     lines += [floor.describe() for floor in run.floors]
     return "\n".join(lines)
@@ -213,11 +274,14 @@ def _heading(run: RunSummary) -> str:
     )
 
 
-def summary_markdown(run: RunSummary) -> str:
-    """The run's summary as Markdown: the table, what did not run and why, and every floor checked."""
+def summary_markdown(run: RunSummary, show_errors: bool = False) -> str:
+    """The run's summary as Markdown: the table, what did not run and why, and every floor checked (and
+    with ``show_errors`` the SemEval schemes and error kinds)."""
     parts = ["# nerperf summary", ""]
     if run.results:
         parts += [_heading(run), "", markdown(summary_rows(run), SUMMARY_COLUMNS)]
+    if show_errors and semeval_rows(run.results):
+        parts += ["", "## SemEval schemes and error kinds", "", markdown(semeval_rows(run.results), SEMEVAL_COLUMNS)]
     else:
         parts.append("No checkpoint was evaluated.")
     if run.not_run:

@@ -78,7 +78,9 @@ class DataFormat:
         try:
             codecs.lookup(self.encoding)
         except LookupError:
-            raise DataError(f"unknown encoding {self.encoding!r}; use a Python codec name such as utf-8 or latin-1") from None
+            raise DataError(
+                f"unknown encoding {self.encoding!r}; use a Python codec name such as utf-8 or latin-1"
+            ) from None
         if self.comment_prefix is not None and not self.comment_prefix.strip():
             raise DataError("the comment prefix is empty or whitespace; give the characters comment lines start with")
 

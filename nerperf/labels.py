@@ -19,7 +19,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nerperf.errors import NerperfInputError
-from nerperf.schemes import OUTSIDE, Scheme, TagError, lenient_spans, scheme_of_prefixes, spans_to_iob2, split_tag, strict_spans
+from nerperf.schemes import (
+    OUTSIDE,
+    Scheme,
+    TagError,
+    lenient_spans,
+    scheme_of_prefixes,
+    spans_to_iob2,
+    split_tag,
+    strict_spans,
+)
 from nerperf.type_map import TypeMap
 
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")

@@ -26,7 +26,7 @@ from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.metrics import Scores, TypeScore
 from nerperf.registry import param_id, slug
-from nerperf.semeval import ErrorKinds, SemEval, SchemeScores
+from nerperf.semeval import ErrorKinds, SchemeScores, SemEval
 
 # EvalResult's. 2: variants, random weights (scores None), build and memory figures. 3: the SemEval
 # schemes and error kinds, the data format and label map, gold entities a label map dropped.

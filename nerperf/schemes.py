@@ -239,9 +239,7 @@ def detect_scheme(sequences: Sequence[Sequence[str]]) -> Detection:
     prefixes = {split_tag(tag)[0] for tags in sequences for tag in tags} - {OUTSIDE}
     family = scheme_of_prefixes(prefixes)
     if family is None:
-        raise TagError(
-            "the tags mix BILOU's L-/U- prefixes with BIOES's E-/S-; name the data's scheme (--tag-scheme)"
-        )
+        raise TagError("the tags mix BILOU's L-/U- prefixes with BIOES's E-/S-; name the data's scheme (--tag-scheme)")
     if family == "iob2":
         inside_starts = sum(len(starts_with_inside(tags)) for tags in sequences)
         return Detection("iob1" if inside_starts else "iob2", inside_starts)

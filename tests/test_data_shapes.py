@@ -75,7 +75,8 @@ def test_index_column_comments_and_nested_tags(tmp_path: Path) -> None:
     # the user's map: -part and -deriv to MISC, OTH dropped (counted), as a file
     mapping = write(tmp_path, "# GermEval to CoNLL\nORGpart=MISC\nLOCderiv=MISC\nOTH=O\n", "map.txt")
     mapped = read_conll(
-        path, data_format=DataFormat(word_column=1, tag_column=2, comment_prefix="#", type_map=TypeMap.parse([str(mapping)]))
+        path,
+        data_format=DataFormat(word_column=1, tag_column=2, comment_prefix="#", type_map=TypeMap.parse([str(mapping)])),
     )
     assert mapped.sentences[0].tags[3:5] == ("B-MISC", "I-MISC")
     assert mapped.sentences[1].tags == ("B-LOC", "O", "O")
@@ -163,7 +164,10 @@ def test_label_map_applies_to_hub_class_labels(tmp_path: Path) -> None:
 
     names = ["O", "B-person", "I-person", "B-location", "I-location"]
     features = datasets.Features(
-        {"tokens": datasets.Sequence(datasets.Value("string")), "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))}
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
     )
     table = datasets.Dataset.from_dict(
         {"tokens": [["Ann", "Lee", "in", "Rome"]], "ner_tags": [[1, 2, 0, 3]]}, features=features
@@ -261,9 +265,7 @@ def test_bioes_and_reordered_copies_of_valid_give_the_iob2_figures(
     for corpus in (as_bioes, as_reordered):
         assert [(s.words, s.tags) for s in corpus.sentences] == [(s.words, s.tags) for s in original.sentences]
 
-    figures = [
-        evaluate(minilm_l3, corpus, limit=150, warmup=False) for corpus in (original, as_bioes, as_reordered)
-    ]
+    figures = [evaluate(minilm_l3, corpus, limit=150, warmup=False) for corpus in (original, as_bioes, as_reordered)]
     assert figures[0].f1 > 0.7
     for other in figures[1:]:
         assert other.scores == figures[0].scores
@@ -272,9 +274,7 @@ def test_bioes_and_reordered_copies_of_valid_give_the_iob2_figures(
 
 def test_evaluate_records_the_data_format_and_the_map(shared: Path, minilm_l3: Checkpoint, tmp_path: Path) -> None:
     """The WNUT-style case: a data type named `person`, mapped to the model's PER; the map is recorded."""
-    text = "".join(
-        f"{w}\t{t.replace('PER', 'person')}\n" for w, t in zip(WORDS, IOB2, strict=True)
-    )
+    text = "".join(f"{w}\t{t.replace('PER', 'person')}\n" for w, t in zip(WORDS, IOB2, strict=True))
     path = write(tmp_path, text)
     with pytest.raises(LabelError, match=r"share none with the data's \(person\).*--label-map FROM=TO"):
         evaluate(minilm_l3, read_conll(path, data_format=DataFormat(type_map=TypeMap.parse(["ORG=O", "LOC=O"]))))

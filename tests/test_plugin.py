@@ -245,7 +245,9 @@ def offline_project(child: pytest.Pytester, shared: Path) -> pytest.Pytester:
 
 
 def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytest.Pytester) -> None:
-    run = offline_project.runpytest_subprocess("--benchmark-only", "--nerperf-report=report")
+    run = offline_project.runpytest_subprocess(
+        "--benchmark-only", "--nerperf-report=report", "--nerperf-show-errors=true"
+    )
     # 8 benchmarks and degraded-noisy's floor (tolerance 100) pass; the study's checkpoints are not reachable.
     run.assert_outcomes(passed=9, failed=2, skipped=36)
     run.stdout.fnmatch_lines(
@@ -263,6 +265,11 @@ def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytes
     assert report["results"][0]["batch1_latency_percentiles_s"]["90"] > 0
     markdown = (offline_project.path / "report" / "summary.md").read_text()
     assert "| minilm-l6-conll03-fp32 (baseline) |" in markdown and "## F1 floors" in markdown
+    # --nerperf-show-errors=true: the SemEval schemes and error kinds, in the terminal and in summary.md
+    run.stdout.fnmatch_lines(["*SemEval-2013 schemes*", "*Strict F1*Exact F1*Partial F1*Type F1*Correct*Spurious*"])
+    assert "## SemEval schemes and error kinds" in markdown
+    assert set(report["results"][0]["errors"]) >= {"correct", "incorrect", "partial", "missed", "spurious", "per_type"}
+    assert set(report["results"][0]["schemes"]) == {"strict", "exact", "partial", "type"}
 
 
 def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: pytest.Pytester) -> None:

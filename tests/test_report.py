@@ -189,3 +189,27 @@ def test_a_published_file_of_the_wrong_shape_says_what_to_write(tmp_path: Path) 
     published.write_text('{"base": {"f1": 0.9}}')
     with pytest.raises(pages.ReportError, match=r'published.json: not published figures .*"accuracy": NUMBER'):
         pages.read_published(published)
+
+
+def test_error_kinds_are_a_table_and_a_stacked_bar_per_case(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from nerperf import semeval
+
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "O", "B-MISC"]]
+    worse = [["B-PER", "I-PER", "O", "B-ORG", "O", "B-ORG", "O", "B-LOC", "O"]]
+    files = []
+    for variant, predicted in (("fp32", gold), ("int8", worse)):
+        found = semeval.score(gold, predicted)
+        files.append(tmp_path / f"{variant}.json")
+        replace(made_up_result(0.9, "base", variant), schemes=found.schemes, errors=found.errors).save(files[-1])
+    paths = pages.write(results.read(files), tmp_path / "out")
+    assert tmp_path / "out" / "figures" / "error_kinds.svg" in paths
+    text = (tmp_path / "out" / "report.md").read_text()
+    table = rows(text[text.index("| Model | Variant | Strict F1") :])
+    # strict, exact, partial, type F1; correct, incorrect, partial, missed, spurious
+    assert table["base-fp32"] == ["fp32", "1.0000", "1.0000", "1.0000", "1.0000", "4", "0", "0", "0", "0"]
+    assert table["base-int8"][1] == "0.2500" and table["base-int8"][5:] == ["1", "1", "1", "1", "1"]
+    assert 'id="semeval"' in (tmp_path / "out" / "report.html").read_text()
+    svg = (tmp_path / "out" / "figures" / "error_kinds.svg").read_text()
+    assert "base-int8 (1 correct)" in svg and "base-fp32 (4 correct)" in svg

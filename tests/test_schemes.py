@@ -34,17 +34,17 @@ def encode(length: int, spans: list[tuple[int, int, str]], scheme: str) -> list[
     for start, end, t in spans:
         size = end - start
         if scheme == "iob2":
-            tags[start : end] = ["B-" + t] + ["I-" + t] * (size - 1)
+            tags[start:end] = ["B-" + t] + ["I-" + t] * (size - 1)
         elif scheme == "iob1":  # B- only right after an entity of the same type
-            tags[start : end] = ["B-" + t if ends.get(start) == t else "I-" + t] + ["I-" + t] * (size - 1)
+            tags[start:end] = ["B-" + t if ends.get(start) == t else "I-" + t] + ["I-" + t] * (size - 1)
         elif scheme == "ioe2":
-            tags[start : end] = ["I-" + t] * (size - 1) + ["E-" + t]
+            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t]
         elif scheme == "ioe1":  # E- only right before an entity of the same type
-            tags[start : end] = ["I-" + t] * (size - 1) + ["E-" + t if starts.get(end) == t else "I-" + t]
+            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t if starts.get(end) == t else "I-" + t]
         elif scheme == "bioes":
-            tags[start : end] = ["S-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["E-" + t]
+            tags[start:end] = ["S-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["E-" + t]
         elif scheme == "bilou":
-            tags[start : end] = ["U-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["L-" + t]
+            tags[start:end] = ["U-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["L-" + t]
     return tags
 
 

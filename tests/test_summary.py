@@ -41,3 +41,21 @@ def test_markdown_lists_what_did_not_run_and_every_floor() -> None:
     assert "| base-fp32 (published) | 0.9800 |" in text
     assert "## Not run\n\n- other: weights not reachable offline" in text
     assert "- F1 floor holds: small-int8 F1 85.00 against base-fp32 F1 90.00" in text
+
+
+def test_the_error_kinds_table_is_shown_on_request_only() -> None:
+    from dataclasses import replace
+
+    from nerperf import semeval
+    from nerperf.report.tables import summary_text
+
+    found = semeval.score([["B-PER", "O", "B-LOC"]], [["B-PER", "O", "B-ORG"]])
+    summary = run()
+    scored = replace(summary.results[0][1], schemes=found.schemes, errors=found.errors)
+    summary = replace(summary, results=[("base-fp32", scored), *summary.results[1:]])
+    assert "Strict F1" not in summary_text(summary)
+    shown = summary_text(summary, show_errors=True)
+    assert "SemEval-2013 schemes" in shown
+    row = next(line for line in shown.splitlines() if line.startswith("base-fp32") and "0.5000" in line)
+    assert row.split()[-5:] == ["1", "1", "0", "0", "0"]  # correct, incorrect (LOC read as ORG), ...
+    assert "## SemEval schemes and error kinds" in summary_markdown(summary, show_errors=True)

@@ -40,6 +40,7 @@ def draw_all(run: RunSummary) -> dict[str, Figure]:
         "fig4_f1_vs_total_time": _scatter(run, "total_s", "Total time (s)", "Figure 4"),
         "fig5_latency": _latency(run),
         "pareto_f1_vs_throughput": _pareto(run),
+        **({"error_kinds": _error_kinds(run)} if any(r.errors is not None for _, r in run.results) else {}),
     }
 
 
@@ -132,6 +133,33 @@ def _pareto(run: RunSummary) -> Figure:
     on = ", ".join(scored[i][0] for i in best)
     caption = f"F1 against throughput across all checkpoints × variants. On the frontier (ringed): {on}."
     return _render(figure, _caption(caption, left_out))
+
+
+ERROR_COLOURS = {"incorrect": "tab:orange", "partial": "gold", "missed": "tab:red", "spurious": "tab:purple"}
+
+
+def _error_kinds(run: RunSummary) -> Figure:
+    """A stacked bar per case of its errors by kind (nerperf.semeval); the correct count is in the label,
+    since beside it the errors would be slivers."""
+    import matplotlib.pyplot as plt
+
+    rows = [(name, r.errors) for name, r in run.results if r.errors is not None]
+    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.4 * len(rows)))
+    names = [f"{name} ({errors.correct} correct)" for name, errors in rows]
+    left = [0] * len(rows)
+    for kind, colour in ERROR_COLOURS.items():
+        counts = [getattr(errors, kind) for _, errors in rows]
+        axes.barh(names, counts, left=left, color=colour, label=kind)
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    axes.invert_yaxis()
+    axes.set(xlabel="Entities in error", title="Where the errors are: error kinds per case")
+    axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axes.grid(axis="x", alpha=0.3)
+    caption = (
+        "Errors per checkpoint × variant by kind (SemEval-2013, through nervaluate): incorrect, the span right "
+        "and the type wrong; partial, an overlapping span; missed gold entities; spurious predictions."
+    )
+    return _render(figure, caption)
 
 
 def _render(figure: Any, caption: str) -> Figure:

@@ -15,7 +15,15 @@ from pathlib import Path
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.registry import BASELINE, STUDY, Published, param_id
-from nerperf.report.tables import SUMMARY_COLUMNS, RunSummary, markdown, notes, summary_rows
+from nerperf.report.tables import (
+    SEMEVAL_COLUMNS,
+    SUMMARY_COLUMNS,
+    RunSummary,
+    markdown,
+    notes,
+    semeval_rows,
+    summary_rows,
+)
 from nerperf.results import Inputs
 
 
@@ -113,6 +121,9 @@ def _warnings(run: RunSummary) -> list[str]:
 def render_markdown(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
     parts = [f"# {title}", "", *(f"- {fact}" for fact in _facts(run, found)), ""]
     parts += [markdown(summary_rows(run), SUMMARY_COLUMNS), ""]
+    partial_credit = semeval_rows(run.results)
+    if partial_credit:
+        parts += [SEMEVAL_CAPTION, "", markdown(partial_credit, SEMEVAL_COLUMNS), ""]
     parts += [f"- {line}" for line in _warnings(run)]
     for name, (caption, _, _) in drawn.items():
         parts += ["", f"![{caption}](figures/{name}.svg)", "", f"*{caption}*"]
@@ -132,6 +143,12 @@ figure svg { width: 100%; height: auto; }
 """
 
 
+SEMEVAL_CAPTION = (
+    "SemEval-2013 schemes and error kinds (nervaluate): correct; incorrect = span right, type wrong; "
+    "partial = spans overlap; missed; spurious."
+)
+
+
 def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
     """One page, no external resources and no script: the figures are inline SVG."""
     e = html.escape
@@ -142,6 +159,16 @@ def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str,
         cells = "".join(f"<td>{e(str(c))}</td>" for c in row)
         rows.append(f'<tr class="{kind}">{cells}</tr>')
     facts = "".join(f"<li>{e(f)}</li>" for f in _facts(run, found))
+    second = ""
+    if semeval_rows(run.results):
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in semeval_rows(run.results)
+        )
+        second = (
+            f'<p>{e(SEMEVAL_CAPTION)}</p><table id="semeval"><thead><tr>'
+            + "".join(f"<th>{e(c)}</th>" for c in SEMEVAL_COLUMNS)
+            + f"</tr></thead><tbody>{cells}</tbody></table>"
+        )
     warnings = "".join(f'<li class="warning">{e(w)}</li>' for w in _warnings(run))
     figures = "".join(
         f'<figure id="{e(name)}">{_inline(svg)}<figcaption>{e(caption)}</figcaption></figure>'
@@ -151,7 +178,7 @@ def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str,
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{e(title)}</h1><ul>{facts}</ul>"
         f'<table id="table5"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        f"<ul>{warnings}</ul><section>{figures}</section></body></html>\n"
+        f"{second}<ul>{warnings}</ul><section>{figures}</section></body></html>\n"
     )
 
 

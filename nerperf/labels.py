@@ -113,7 +113,23 @@ class LabelMap:
         return frozenset(split_tag(label)[1] for label in self.model_labels) - {""}
 
     def decode(self, label_ids: Sequence[int], mode: str = "conlleval") -> list[str]:
-        """One sentence's predicted label ids (``UNALIGNED`` for a word without one) as IOB2 data tags."""
+        """One sentence's predicted label ids (``UNALIGNED`` for a word without one) as IOB2-scored data tags.
+
+        IOB labels are kept word for word (seqeval reads them in either mode, and the study's token
+        accuracy compares them as predicted), with one change: an ``I-`` whose original type differs
+        from the word before's but is renamed to the same type starts an entity, since a label map never
+        joins entities. Other schemes are read as entities and written as IOB2.
+        """
+        if self.scheme == "iob2":
+            tags = [self.tags[i] if i != UNALIGNED else OUTSIDE for i in label_ids]
+            if self.type_map:
+                originals = [split_tag(self.model_labels[i])[1] if i != UNALIGNED else "" for i in label_ids]
+                for position in range(1, len(tags)):
+                    tag, before = tags[position], tags[position - 1]
+                    joined = tag.startswith("I-") and before[2:] == tag[2:]
+                    if joined and originals[position] != originals[position - 1]:
+                        tags[position] = "B-" + tag[2:]
+            return tags
         raw = [self.model_labels[i] if i != UNALIGNED else OUTSIDE for i in label_ids]
         spans = lenient_spans(raw) if mode == "conlleval" else strict_spans(raw, self.scheme)
         renamed, _ = self.type_map.apply(spans)

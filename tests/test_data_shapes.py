@@ -284,3 +284,19 @@ def test_evaluate_records_the_data_format_and_the_map(shared: Path, minilm_l3: C
     assert result.coverage.unused_label_map == ("OTH",)
     assert result.scores is not None and set(result.scores.per_type) >= {"PER"}
     assert result.errors is not None and result.errors.gold == 3
+
+
+def test_the_readmes_worked_example() -> None:
+    """Ann Lee / Paris / New York Times / German / Reuters: one entity of each kind (README, "Scoring
+    schemes and error kinds")."""
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-MISC", "O", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "B-ORG", "O", "B-ORG", "O", "O", "O", "O", "O", "B-LOC"]]
+    found = semeval.score(gold, predicted)
+    kinds = found.errors
+    assert (kinds.correct, kinds.incorrect, kinds.partial, kinds.missed, kinds.spurious) == (1, 1, 1, 1, 1)
+    assert {name: found.schemes[name].f1 for name in semeval.SCHEMES} == {
+        "strict": 0.25,
+        "exact": 0.5,
+        "partial": 0.625,
+        "type": 0.5,
+    }

@@ -41,3 +41,11 @@ def test_unusable_label_sets_name_the_checkpoint(id2label: dict[int, str], messa
     with pytest.raises(LabelError, match="checkpoint my/ckpt: ") as error:
         LabelMap.build(id2label, DATA, "my/ckpt")
     assert message in str(error.value)
+
+
+def test_iob_predictions_are_kept_word_for_word_and_a_map_never_joins_entities() -> None:
+    from nerperf.type_map import TypeMap
+
+    labels = LabelMap.build({0: "O", 1: "B-PER", 2: "I-PER", 3: "I-PERSON"}, DATA, "a", TypeMap.parse(["PERSON=PER"]))
+    assert labels.decode([0, 2, 2]) == ["O", "I-PER", "I-PER"]  # as predicted: token accuracy sees the model's tags
+    assert labels.decode([1, 2, 3]) == ["B-PER", "I-PER", "B-PER"]  # I-PERSON after PER: a new entity

@@ -322,8 +322,10 @@ class Settings:
                 found[option.env] = "all" if option.parse is sentence_count else ""
                 continue
             values = value if option.many else (value,)
-            if option.path == "always" or (option.path and os.path.exists(str(value))):
-                values = tuple(os.path.abspath(v) for v in values)  # the other process runs elsewhere
+            if option.path:  # the other process runs elsewhere: "existing" paths only where they exist
+                values = tuple(
+                    os.path.abspath(v) if option.path == "always" or os.path.exists(str(v)) else v for v in values
+                )
             found[option.env] = ",".join(_spell(v) for v in values)
         return found
 

@@ -104,10 +104,21 @@ def test_the_command_line_takes_its_options_from_the_declaration(monkeypatch: py
 
 def test_settings_travel_to_another_process_as_variables(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
-    ini = {"nerperf_data": "data", "nerperf_variants": "fp32,int8", "nerperf_tolerances": "a=1.5"}
+    (tmp_path / "germeval.map").write_text("OTH=O\n")
+    ini = {
+        "nerperf_data": "data",
+        "nerperf_variants": "fp32,int8",
+        "nerperf_tolerances": "a=1.5",
+        "nerperf_label_map": ["person=PER", "germeval.map"],
+        "nerperf_comment_prefix": "#",
+        "nerperf_tag_column": "-2",
+    }
     chosen = Settings.resolve({"random_weights": True}, {"NERPERF_SENTENCES": "all"}, ini, "pytest.ini", tmp_path)
     variables = chosen.to_environment()
     assert variables["NERPERF_DATA"] == str(tmp_path / "data") and "NERPERF_SPLIT" not in variables
+    # a label-map file travels as an absolute path, its FROM=TO entries as they are
+    assert variables["NERPERF_LABEL_MAP"] == f"person=PER,{tmp_path / 'germeval.map'}"
+    assert chosen.tag_column == -2 and chosen.comment_prefix == "#"
     again = Settings.resolve({}, variables, {})
     assert [(n, v) for n, v, _ in again.describe()] == [(n, v) for n, v, _ in chosen.describe()]
 

@@ -4,9 +4,10 @@ Importing nerperf is cheap: torch and transformers load only when a model is loa
 ``nerperf.evaluate`` and ``nerperf.EvalResult`` are resolved on first use.
 
 The layout: the evaluation core is flat in this package (``evaluation`` and what it wires together:
-``conll``, ``schemes``, ``checkpoints``, ``labels``, ``alignment``, ``runner``, ``metrics``, ``results``),
+``conll``, ``schemes``, ``type_map``, ``checkpoints``, ``labels``, ``alignment``, ``runner``, ``metrics``,
+``semeval``, ``results``),
 with the settings, the registry of checkpoints and the choice of cases beside it; ``variants/`` holds
-the interchangeable backends, ``plugin/`` everything that imports pytest,, ``report/`` the tables,
+the interchangeable backends, ``plugin/`` everything that imports pytest, ``report/`` the tables,
 figures and pages, and ``gate/`` the pull-request gate.
 """
 

@@ -216,8 +216,12 @@ def read_conll(
             raise DataError(
                 f"{path}:{number}: {len(fields)} columns where the file's first token line has {columns}: {line!r}"
             )
-        if not word:
-            raise DataError(f"{path}:{number}: the word column ({data_format.word_column}) is empty: {line!r}")
+        for name, value in (("word", word), ("tag", tag)):
+            if not value:
+                index = data_format.word_column if name == "word" else data_format.tag_column
+                raise DataError(
+                    f"{path}:{number}: the {name} column ({index}) is empty: {line!r}{_column_hint(data_format)}"
+                )
         try:
             split_tag(tag)
         except TagError as error:
@@ -250,8 +254,8 @@ def _columns(fields: list[str], data_format: DataFormat, where: str, line: str) 
 
 def _column_hint(data_format: DataFormat) -> str:
     return (
-        f" (read from column {data_format.tag_column}; if the tags are in another column, set --tag-column; "
-        "if this is a comment line, set --comment-prefix)"
+        f" (the tag read from column {data_format.tag_column}: if the tags are in another column, set "
+        "--tag-column; if this is a comment line, set --comment-prefix)"
     )
 
 
@@ -292,7 +296,7 @@ def _read_text(path: Path, encoding: str = "utf-8") -> str:
         raise DataError(f"{path}: is a directory; give a CoNLL file, or the directory with --split") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
-    if b"\x00" in data and codecs.lookup(encoding).name not in ("utf-16", "utf-32"):
+    if b"\x00" in data and not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise DataError(f"{path}:{line}: NUL byte: this is not a text file; give a CoNLL column file")
     codec = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding

@@ -7,8 +7,9 @@ data type the model cannot predict stays in the score as misses. Both are report
 
 A model's labels may use IOB, IOE, BIOES or BILOU prefixes (:mod:`nerperf.schemes`); a label map
 (:mod:`nerperf.type_map`) renames its types as it renames the data's. :meth:`LabelMap.decode` turns one
-sentence's predicted label ids into IOB2 tags in the data's types: read as entities in the model's
-scheme (leniently in the ``conlleval`` mode, strictly in the ``strict`` mode), renamed, then written.
+sentence's predicted label ids into tags in the data's types: IOB labels word for word, other schemes
+read as entities in the model's scheme (leniently in the ``conlleval`` mode, strictly in the ``strict``
+mode), renamed, then written as IOB2.
 """
 
 from __future__ import annotations

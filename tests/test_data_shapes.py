@@ -60,7 +60,7 @@ GERMEVAL = (
 
 def test_index_column_comments_and_nested_tags(tmp_path: Path) -> None:
     path = write(tmp_path, GERMEVAL)
-    with pytest.raises(DataError, match=r"data\.tsv:1: tag '' is not O.*set --comment-prefix"):
+    with pytest.raises(DataError, match=r"data\.tsv:1: the tag column \(-1\) is empty.*set --comment-prefix"):
         read_conll(path)  # without the comment option the comment is read as a token, and named
     outer = read_conll(path, data_format=DataFormat(word_column=1, tag_column=2, comment_prefix="#"))
     assert outer.comments == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nerperf import study
@@ -24,7 +24,11 @@ class RegistryError(NerperfInputError):
 
 @dataclass(frozen=True)
 class Published:
-    """Figures the study published for a checkpoint (its Table 5), kept to print beside measured ones."""
+    """Figures the study published for a checkpoint (its Table 5), kept to print beside measured ones.
+
+    Fractions (the table prints percentages) and seconds, as printed; ``remarks`` are what the
+    published table itself gets wrong or leaves open, from :func:`published_remarks` and by hand.
+    """
 
     accuracy: float
     precision: float
@@ -33,6 +37,60 @@ class Published:
     total_s: float
     samples_per_s: float
     latency_s: float
+    remarks: tuple[str, ...] = ()
+    source: str = ""
+
+
+def published_remarks(published: Published, sentences: int = study.SENTENCES) -> list[str]:
+    """The published row's inconsistencies that its own figures show, worded for a reader.
+
+    >>> published_remarks(Published(0.99, 0.966, 0.9636, 0.9598, 126.17, 7.92, 0.13))[0]
+    'F1 95.98 lies outside its precision 96.60 and recall 96.36 (their harmonic mean is 96.48)'
+    """
+    p = published
+    found = []
+    mean = 2 * p.precision * p.recall / (p.precision + p.recall)
+    if abs(p.f1 - mean) > 2e-4:  # beyond what printing two decimals explains (the other rows agree to 0.01)
+        outside = not min(p.precision, p.recall) <= p.f1 <= max(p.precision, p.recall)
+        found.append(
+            f"F1 {100 * p.f1:.2f} {'lies outside' if outside else 'is not the harmonic mean of'} its precision "
+            f"{100 * p.precision:.2f} and recall {100 * p.recall:.2f} (their harmonic mean is {100 * mean:.2f})"
+        )
+    if p.accuracy < p.f1 - 0.05:
+        found.append(
+            f"token accuracy {100 * p.accuracy:.2f} is far below F1 {100 * p.f1:.2f}: what sub-words mis-aligned "
+            "with words and scored as O produce"
+        )
+    if abs(sentences / p.total_s - p.samples_per_s) > 0.01 * p.samples_per_s:
+        found.append(f"{sentences} sentences in {p.total_s} s is not {p.samples_per_s} samples/s")
+    return found
+
+
+def _published(accuracy: float, precision: float, recall: float, f1: float, total_s: float, samples: float,
+               latency_s: float, *remarks: str) -> Published:  # fmt: skip
+    """A Table 5 row as printed (percentages), with its remarks."""
+    row = Published(accuracy / 100, precision / 100, recall / 100, f1 / 100, total_s, samples, latency_s)
+    how = f"{study.NAME}, {study.PUBLISHED_HOW}"
+    return Published(**{**vars(row), "remarks": (*published_remarks(row), *remarks), "source": how})
+
+
+# Table 5 of the study (LUT University, 2022): its figures, each row's inconsistencies flagged.
+PUBLISHED: dict[str, Published] = {
+    "bert-base-ner": _published(99.22, 96.60, 96.36, 95.98, 126.17, 7.92, 0.13),
+    "distilbert-ner": _published(
+        98.37, 90.41, 94.85, 92.1, 174.66, 5.72, 0.17,
+        "slower than BERT-base (174.66 s against 126.17 s) with 6 of its 12 layers",
+    ),
+    "distilroberta-ner": _published(
+        99.33, 96.44, 97.04, 96.74, 67.66, 14.77, 0.07,
+        "the study does not name the DistilRoBERTa checkpoint it measured: these figures may be another one's",
+    ),
+    "xlm-roberta-large-ner": _published(
+        87.26, 96.96, 98.06, 97.5, 451.42, 2.21, 0.45,
+        "the study's text also gives this F1 as 97.74 and 98; its Table 5 says 97.5",
+    ),
+    "mbert-ner-hrl": _published(97.54, 97.08, 86.97, 91.74, 132.29, 7.55, 0.13),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,8 +103,7 @@ class CheckpointSpec:
     origin: str = "built-in"  # where the entry came from, for error messages
 
 
-# The study's checkpoints; BERT-base is the baseline. The study's Table 5 figures are not in any source
-# this repository was built from, so ``published`` is empty rather than guessed: fill it from the paper.
+# The study's checkpoints; BERT-base is the baseline. BERT-large is cited, not measured: no Table 5 row.
 STUDY: dict[str, CheckpointSpec] = {
     spec.name: spec
     for spec in (
@@ -57,6 +114,7 @@ STUDY: dict[str, CheckpointSpec] = {
         CheckpointSpec("mbert-ner-hrl", ARCHITECTURES["mbert"].hub_id, "mbert"),
         CheckpointSpec("bert-large-ner", ARCHITECTURES["bert-large"].hub_id, "bert-large"),
     )
+    for spec in [replace(spec, published=PUBLISHED.get(spec.name))]
 }
 BASELINE = study.BASELINE
 

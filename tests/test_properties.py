@@ -142,3 +142,75 @@ def test_scores_are_seqevals(mode: str, pairs: list[tuple[list[str], list[str]]]
         assert (row.precision, row.recall, row.f1, row.support) == pytest.approx(
             (report[kind]["precision"], report[kind]["recall"], report[kind]["f1-score"], report[kind]["support"])
         )
+
+
+FILLER = st.text(st.sampled_from("abcXYZ0123-_"), min_size=1, max_size=4)  # POS, chunk, index columns
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> dict:
+    """A column layout a user's file may have: separator, column count and positions, comments, encoding,
+    tag scheme."""
+    columns = draw(st.integers(2, 5))
+    word_at, tag_at = draw(st.permutations(range(columns)))[:2]
+    return {
+        "tab": draw(st.booleans()),
+        "columns": columns,
+        "word": word_at,
+        "tag": tag_at,
+        "word_option": draw(st.sampled_from([word_at, word_at - columns])),  # 0-based or from the end
+        "tag_option": draw(st.sampled_from([tag_at, tag_at - columns])),
+        "comments": draw(st.booleans()),
+        "latin1": draw(st.booleans()),
+        "scheme": draw(st.sampled_from(["iob1", "iob2", "ioe1", "ioe2", "bioes", "bilou"])),
+    }
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(layouts(), st.lists(entity_spans(6), min_size=1, max_size=4), st.data())
+def test_any_layout_reads_back_the_same_words_and_entities(
+    tmp_path: Path, layout: dict, spans: list[tuple[int, list]], data: st.DataObject
+) -> None:
+    """Written in any layout, separator, encoding and scheme, with comments anywhere: read back with the
+    matching options, the same words and the same IOB2 tags."""
+    from tiny import encode
+
+    from nerperf.conll import DataFormat
+
+    latin1 = layout["latin1"]
+    alphabet = st.characters(
+        blacklist_characters="\t\n\r\x00\x85\x1c\x1d\x1e\x1f\x0b\x0c\u2028\u2029",
+        blacklist_categories=("Cs", "Zs"),
+        max_codepoint=0xFF if latin1 else 0x10FFFF,
+    )
+    word = st.text(alphabet, min_size=1, max_size=8)
+    if layout["tab"]:  # a tab-separated file keeps inner spaces
+        word = st.tuples(word, st.sampled_from(["", " York"])).map("".join)
+    lines, expected = [], []
+    for length, entity_spans_ in spans:
+        words = data.draw(st.lists(word, min_size=length, max_size=length))
+        assume(all(w != DOCSTART for w in words))
+        tags = encode(length, [(s, e, t) for t, s, e in entity_spans_], layout["scheme"])
+        if layout["comments"]:
+            lines.append(data.draw(st.sampled_from(["#", "# source", "#\tsource\t[2009]\t"])))
+        for w, t in zip(words, tags, strict=True):
+            row = [data.draw(FILLER) for _ in range(layout["columns"])]
+            row[layout["word"]], row[layout["tag"]] = w, t
+            lines.append(("\t" if layout["tab"] else " ").join(row))
+        lines.append("")
+        expected.append((tuple(words), tuple(iob2_tags(length, entity_spans_))))
+    if layout["comments"]:  # a line starting "# " is a comment: keep the first column from looking like one
+        assume(all(not line.startswith("#") or line in {"#", "# source", "#\tsource\t[2009]\t"} for line in lines))
+    path = tmp_path / "any.txt"
+    path.write_bytes("\n".join(lines).encode("latin-1" if latin1 else "utf-8"))
+    data_format = DataFormat(
+        word_column=layout["word_option"],
+        tag_column=layout["tag_option"],
+        comment_prefix="#" if layout["comments"] else None,
+        encoding="latin-1" if latin1 else "utf-8",
+    )
+    corpus = read_conll(path, data_format=data_format)
+    assert [(s.words, s.tags) for s in corpus.sentences] == expected
+    if any(entity_spans_ for _, entity_spans_ in spans):
+        given_scheme = read_conll(path, scheme=layout["scheme"], data_format=data_format)
+        assert [(s.words, s.tags) for s in given_scheme.sentences] == expected

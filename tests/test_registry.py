@@ -68,3 +68,23 @@ def test_unknown_names_get_a_suggestion() -> None:
         lookup(STUDY, "bert-bse-ner", "--nerperf-baseline")
     assert lookup(STUDY, "dslim/bert-base-NER", "x").name == "bert-base-ner"
     assert slug("dslim/bert-base-NER") == "bert-base-ner"
+
+
+def test_the_studys_table5_is_published_with_its_inconsistencies_flagged() -> None:
+    from nerperf.registry import PUBLISHED, STUDY, Published, published_remarks
+
+    assert STUDY["bert-base-ner"].published == PUBLISHED["bert-base-ner"]
+    assert (PUBLISHED["bert-base-ner"].f1, PUBLISHED["bert-base-ner"].total_s) == (0.9598, 126.17)
+    assert set(PUBLISHED) == set(STUDY) - {"bert-large-ner"}  # BERT-large is cited, not measured
+    assert all("LUT University, 2022" in p.source and "Table 5" in p.source for p in PUBLISHED.values())
+    flagged = {name: " | ".join(p.remarks) for name, p in PUBLISHED.items()}
+    assert "F1 95.98 lies outside its precision 96.60 and recall 96.36" in flagged["bert-base-ner"]
+    assert "F1 92.10 is not the harmonic mean of its precision 90.41 and recall 94.85" in flagged["distilbert-ner"]
+    assert "slower than BERT-base" in flagged["distilbert-ner"]
+    assert "token accuracy 87.26 is far below F1 97.50" in flagged["xlm-roberta-large-ner"]
+    assert flagged["mbert-ner-hrl"] == ""  # its figures agree with each other
+    # a consistent row has no remark; a row whose samples/s is not sentences / total time has one
+    assert published_remarks(Published(0.99, 0.9, 0.9, 0.9, 100.0, 10.0, 0.1)) == []
+    assert published_remarks(Published(0.99, 0.9, 0.9, 0.9, 100.0, 20.0, 0.1)) == [
+        "1000 sentences in 100.0 s is not 20.0 samples/s"
+    ]

@@ -213,3 +213,19 @@ def test_error_kinds_are_a_table_and_a_stacked_bar_per_case(tmp_path: Path) -> N
     assert 'id="semeval"' in (tmp_path / "out" / "report.html").read_text()
     svg = (tmp_path / "out" / "figures" / "error_kinds.svg").read_text()
     assert "base-int8 (1 correct)" in svg and "base-fp32 (4 correct)" in svg
+
+
+def test_a_run_on_the_studys_sample_shows_the_whole_published_table5(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    on_sample = replace(made_up_result(0.9, "minilm"), data="../shared/data/conll2003/valid.txt", sentences=1000)
+    elsewhere = replace(on_sample, data="wnut17/test.tsv", split=None)
+    for name, result, shown in (("sample", on_sample, True), ("elsewhere", elsewhere, False)):
+        result.save(tmp_path / f"{name}.json")
+        pages.write(results.read([tmp_path / f"{name}.json"]), tmp_path / name)
+        text = (tmp_path / name / "report.md").read_text()
+        assert ("| bert-base-ner-fp32 (published; not run here) | 0.9922 |" in text) is shown
+        assert ("F1 95.98 lies outside its precision 96.60" in text) is shown
+        assert ("Hatched red bars are the study's published latencies" in text) is shown  # Figure 5
+        assert ("Hollow red points are the study's published figures (not on the frontier" in text) is shown
+        assert ("bert-base-ner-fp32 (published)" in (tmp_path / name / "report.html").read_text()) is shown

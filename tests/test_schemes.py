@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import BILOU, IOB1, IOB2, IOBES, IOE1, IOE2, Entities
+from tiny import encode
 
 from nerperf.schemes import (
     READ_SCHEMES,
@@ -24,28 +25,6 @@ from nerperf.schemes import (
 )
 
 SEQEVAL = {"iob1": IOB1, "iob2": IOB2, "ioe1": IOE1, "ioe2": IOE2, "bioes": IOBES, "bilou": BILOU}
-
-
-def encode(length: int, spans: list[tuple[int, int, str]], scheme: str) -> list[str]:
-    """Write flat ``spans`` in ``scheme``: the test's own writer, independent of nerperf's readers."""
-    tags = ["O"] * length
-    ends = {end: t for _, end, t in spans}
-    starts = {start: t for start, _, t in spans}
-    for start, end, t in spans:
-        size = end - start
-        if scheme == "iob2":
-            tags[start:end] = ["B-" + t] + ["I-" + t] * (size - 1)
-        elif scheme == "iob1":  # B- only right after an entity of the same type
-            tags[start:end] = ["B-" + t if ends.get(start) == t else "I-" + t] + ["I-" + t] * (size - 1)
-        elif scheme == "ioe2":
-            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t]
-        elif scheme == "ioe1":  # E- only right before an entity of the same type
-            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t if starts.get(end) == t else "I-" + t]
-        elif scheme == "bioes":
-            tags[start:end] = ["S-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["E-" + t]
-        elif scheme == "bilou":
-            tags[start:end] = ["U-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["L-" + t]
-    return tags
 
 
 @st.composite

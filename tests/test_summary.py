@@ -59,3 +59,23 @@ def test_the_error_kinds_table_is_shown_on_request_only() -> None:
     row = next(line for line in shown.splitlines() if line.startswith("base-fp32") and "0.5000" in line)
     assert row.split()[-5:] == ["1", "1", "0", "0", "0"]  # correct, incorrect (LOC read as ORG), ...
     assert "## SemEval schemes and error kinds" in summary_markdown(summary, show_errors=True)
+    for markdown in (summary_markdown(summary), summary_markdown(summary, show_errors=True)):
+        assert "No checkpoint was evaluated" not in markdown and "| base-fp32 (baseline) |" in markdown
+
+
+def test_the_studys_published_rows_show_beside_a_run_that_could_not_measure_them() -> None:
+    from dataclasses import replace
+
+    from nerperf.registry import PUBLISHED
+    from nerperf.report.tables import summary_rows, summary_text
+
+    published = {f"{name}-fp32": p for name, p in PUBLISHED.items()}
+    summary = replace(run(), published=published)
+    rows = {row[0]: row for row in summary_rows(summary)}
+    assert rows["bert-base-ner-fp32 (published; not run here)"][1:8] == [
+        "0.9922", "0.9660", "0.9636", "0.9598", "126.17", "7.9", "0.1300",
+    ]  # fmt: skip
+    text = summary_text(summary)
+    assert "Rows marked (published) are not measured here: the study" in text
+    assert "published bert-base-ner-fp32: F1 95.98 lies outside its precision 96.60" in text
+    assert "## Published figures" in summary_markdown(summary)

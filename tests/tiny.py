@@ -208,3 +208,25 @@ def made_up_result(
         checkpoint, variant, "data", "validation", 10, "IOB2", scores, speed, Coverage(20, 0, 0),
         Build(1_000_000, 0.0, False), Memory(1, 2_000_000, "VmHWM"), weights="real" if f1 is not None else "random",
     )  # fmt: skip
+
+
+def encode(length: int, spans: list[tuple[int, int, str]], scheme: str) -> list[str]:
+    """Write flat ``spans`` in ``scheme``: the test's own writer, independent of nerperf's readers."""
+    tags = ["O"] * length
+    ends = {end: t for _, end, t in spans}
+    starts = {start: t for start, _, t in spans}
+    for start, end, t in spans:
+        size = end - start
+        if scheme == "iob2":
+            tags[start:end] = ["B-" + t] + ["I-" + t] * (size - 1)
+        elif scheme == "iob1":  # B- only right after an entity of the same type
+            tags[start:end] = ["B-" + t if ends.get(start) == t else "I-" + t] + ["I-" + t] * (size - 1)
+        elif scheme == "ioe2":
+            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t]
+        elif scheme == "ioe1":  # E- only right before an entity of the same type
+            tags[start:end] = ["I-" + t] * (size - 1) + ["E-" + t if starts.get(end) == t else "I-" + t]
+        elif scheme == "bioes":
+            tags[start:end] = ["S-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["E-" + t]
+        elif scheme == "bilou":
+            tags[start:end] = ["U-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["L-" + t]
+    return tags

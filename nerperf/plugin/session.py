@@ -142,7 +142,7 @@ class NerperfSession:
     def run_summary(self) -> Any:
         from nerperf.report.tables import RunSummary
 
-        published = {param_id(s.name, "fp32"): s.published for s in self.selection.registry.values() if s.published}
+        published = {param_id(c.spec.name, "fp32"): c.spec.published for c in self.selection.cases if c.spec.published}
         return RunSummary(self.named_results(), self.baseline_id, self.latency, published, self.not_run(), self.floors)
 
     def summary(self) -> str:

@@ -82,11 +82,7 @@ def _scatter(run: RunSummary, attribute: str, label: str, study_name: str) -> Fi
     scored, left_out = _scored(run)
     figure, axes = plt.subplots(figsize=(7, 4.5))
     _points(axes, scored, [getattr(r.speed, attribute) for _, r in scored])
-    for name, p in run.published.items():
-        x = p.samples_per_s if attribute == "samples_per_s" else p.total_s
-        axes.scatter(x, 100 * p.f1, facecolors="none", edgecolors="tab:red", zorder=3)
-        axes.annotate(f"{name} (published)", (x, 100 * p.f1), fontsize=7, color="tab:red", xytext=(4, -9),
-                      textcoords="offset points")  # fmt: skip
+    _published_points(axes, run, attribute)
     axes.set(xlabel=label, ylabel="F1 (%)", title=f"F1 against {label.lower()}")
     axes.grid(alpha=0.3)
     caption = f"{study_name} of the study: F1 against {label.lower()}; colour: checkpoint, marker: variant."
@@ -95,14 +91,27 @@ def _scatter(run: RunSummary, attribute: str, label: str, study_name: str) -> Fi
     return _render(figure, _caption(caption, left_out))
 
 
+def _published_points(axes: Any, run: RunSummary, attribute: str) -> None:
+    """The study's published figures as hollow red points, each labelled."""
+    for name, p in run.published.items():
+        x = p.samples_per_s if attribute == "samples_per_s" else p.total_s
+        axes.scatter(x, 100 * p.f1, facecolors="none", edgecolors="tab:red", zorder=3)
+        axes.annotate(f"{name} (published)", (x, 100 * p.f1), fontsize=7, color="tab:red", xytext=(4, -9),
+                      textcoords="offset points")  # fmt: skip
+
+
 def _latency(run: RunSummary) -> Figure:
     """Figure 5: the study's latency (total time / sentences) per model, with batch-1 percentiles."""
     import matplotlib.pyplot as plt
 
     names = [name for name, _ in run.results]
-    figure, axes = plt.subplots(figsize=(7, 0.5 + 0.35 * len(names)))
+    published = [f"{name} (published)" for name in run.published]
+    figure, axes = plt.subplots(figsize=(7, 1.6 + 0.35 * (len(names) + len(published))))
     means = [1000 * r.speed.latency_mean_s for _, r in run.results]
     axes.barh(names, means, color="tab:blue", alpha=0.6, label="study latency: total time / sentences")
+    if published:
+        axes.barh(published, [1000 * p.latency_s for p in run.published.values()], facecolor="none",
+                  edgecolor="tab:red", hatch="//", label="the study's published latency")  # fmt: skip
     for marker, point in (("o", 50), ("^", 90), ("x", 99)):
         timed = [(name, 1000 * run.latency[name][point]) for name in names if name in run.latency]
         if timed:
@@ -114,6 +123,8 @@ def _latency(run: RunSummary) -> Figure:
     axes.grid(axis="x", alpha=0.3)
     caption = "Figure 5 of the study: latency per model; bars are its total time / sentences (batched)"
     caption += ", markers the per-sentence percentiles at batch size 1." if run.latency else "."
+    if published:
+        caption += " Hatched red bars are the study's published latencies (batch size 1, another machine)."
     return _render(figure, caption)
 
 
@@ -128,10 +139,13 @@ def _pareto(run: RunSummary) -> Figure:
         axes.step([points[i][0] for i in best], [points[i][1] for i in best], where="post", color="black",
                   linewidth=0.8, zorder=2)  # fmt: skip
     _points(axes, scored, [x for x, _ in points], set(best))
+    _published_points(axes, run, "samples_per_s")
     axes.set(xlabel="Samples per second (batched)", ylabel="F1 (%)", title="F1 against throughput: the frontier")
     axes.grid(alpha=0.3)
     on = ", ".join(scored[i][0] for i in best)
     caption = f"F1 against throughput across all checkpoints × variants. On the frontier (ringed): {on}."
+    if run.published:
+        caption += " Hollow red points are the study's published figures (not on the frontier: another machine)."
     return _render(figure, _caption(caption, left_out))
 
 
@@ -144,7 +158,7 @@ def _error_kinds(run: RunSummary) -> Figure:
     import matplotlib.pyplot as plt
 
     rows = [(name, r.errors) for name, r in run.results if r.errors is not None]
-    figure, axes = plt.subplots(figsize=(8, 1.2 + 0.4 * len(rows)))
+    figure, axes = plt.subplots(figsize=(8, 1.6 + 0.4 * len(rows)))
     names = [f"{name} ({errors.correct} correct)" for name, errors in rows]
     left = [0] * len(rows)
     for kind, colour in ERROR_COLOURS.items():

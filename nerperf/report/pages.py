@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from pathlib import Path
 
+from nerperf import study
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
-from nerperf.registry import BASELINE, STUDY, Published, param_id
+from nerperf.registry import BASELINE, STUDY, Published, param_id, published_remarks
 from nerperf.report.tables import (
     SEMEVAL_COLUMNS,
     SUMMARY_COLUMNS,
     RunSummary,
     markdown,
     notes,
+    published_notes,
     semeval_rows,
     summary_rows,
 )
@@ -34,16 +37,28 @@ class ReportError(NerperfInputError):
 def read_published(path: Path) -> dict[str, Published]:
     """Published figures from a JSON file: ``{"bert-base-ner": {"accuracy": ..., "f1": ..., ...}}``.
 
-    The study's Table 5 is not in nerperf's registry (no source of it was at hand); this is how a user
-    who has the paper puts its figures beside the measured ones.
+    The study's Table 5 is in nerperf's registry; this adds figures for other checkpoints (another
+    paper's, a reference run's) or replaces the study's, each checked as the study's rows are.
     """
-    fields = sorted(Published.__dataclass_fields__)
+    fields = [f for f in Published.__dataclass_fields__ if f not in ("remarks", "source")]
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {param_id(name, "fp32"): Published(**figures) for name, figures in data.items()}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, TypeError) as error:
+        found = {}
+        for name, figures in data.items():
+            row = Published(**{f: float(figures[f]) for f in fields})
+            found[param_id(name, "fp32")] = replace(row, remarks=tuple(published_remarks(row)), source=str(path))
+        return found
+    except (
+        OSError,
+        UnicodeDecodeError,
+        json.JSONDecodeError,
+        AttributeError,
+        TypeError,
+        KeyError,
+        ValueError,
+    ) as error:
         raise ReportError(
-            f"{path}: not published figures ({error}); write "
+            f"{path}: not published figures ({type(error).__name__}: {error}); write "
             f'{{"CHECKPOINT": {{{", ".join(f"{chr(34)}{f}{chr(34)}: NUMBER" for f in fields)}}}}}'
         ) from None
 
@@ -53,7 +68,8 @@ def summarize(found: Inputs, baseline: str | None = None, published: dict[str, P
 
     The baseline is ``baseline`` if given, else the one the run recorded if it was benchmarked too,
     else the study's BERT-base fp32 if present, else the first result: the report says which.
-    Published figures are the registry's, replaced by ``published`` where given.
+    Published figures are the registry's, replaced by ``published`` where given: those of the measured
+    checkpoints, and the study's whole Table 5 where a result is on the study's sample.
     """
     ids = list(found.results)
     recorded = found.baseline if found.baseline in ids else None  # a run may evaluate it for floors only
@@ -61,8 +77,10 @@ def summarize(found: Inputs, baseline: str | None = None, published: dict[str, P
     if chosen not in found.results:
         raise ReportError(f"baseline {chosen!r} is not among the results: {', '.join(ids)}")
     known = {param_id(name, "fp32"): spec.published for name, spec in STUDY.items() if spec.published}
-    known.update(published or {})
-    return RunSummary(list(found.results.items()), chosen, found.latency, {k: v for k, v in known.items() if k in ids})
+    on_sample = any(study.is_sample(r.data, r.split, r.sentences) for r in found.results.values())
+    shown = {k: v for k, v in known.items() if k in ids or on_sample}
+    shown.update(published or {})
+    return RunSummary(list(found.results.items()), chosen, found.latency, shown)
 
 
 # -- writing ------------------------------------------------------------------------------------------
@@ -104,7 +122,7 @@ def _facts(run: RunSummary, found: Inputs) -> list[str]:
         machine = {k: ", ".join(v) if isinstance(v, list) else v for k, v in found.machine.items() if v}
         facts.append("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
     if run.published:
-        facts.append("Rows marked (published) are the study's own figures, not measured here.")
+        facts += published_notes(run)
     else:
         facts.append(
             "No published figures for these checkpoints: nerperf's registry lacks the study's Table 5; "

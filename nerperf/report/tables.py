@@ -231,11 +231,26 @@ def summary_rows(run: RunSummary) -> list[list[str]]:
             ]
         )
         if name in run.published:
-            p = run.published[name]
-            figures = (p.accuracy, p.precision, p.recall, p.f1)
-            timing = [f"{p.total_s:.2f}", f"{p.samples_per_s:.1f}", f"{p.latency_s:.4f}"]
-            rows.append([f"{name} (published)", *(f"{v:.4f}" for v in figures), *timing, *["-"] * 5])
+            rows.append(_published_row(f"{name} (published)", run.published[name]))
+    measured = {name for name, _ in run.results}
+    rows += [_published_row(f"{n} (published; not run here)", p) for n, p in run.published.items() if n not in measured]
     return rows
+
+
+def _published_row(label: str, p: Published) -> list[str]:
+    figures = (p.accuracy, p.precision, p.recall, p.f1)
+    timing = [f"{p.total_s:.2f}", f"{p.samples_per_s:.1f}", f"{p.latency_s:.4f}"]
+    return [label, *(f"{v:.4f}" for v in figures), *timing, *["-"] * 5]
+
+
+def published_notes(run: RunSummary) -> list[str]:
+    """Where the published rows come from, and each one's remarks (what the published table gets wrong)."""
+    if not run.published:
+        return []
+    sources = sorted({p.source for p in run.published.values() if p.source})
+    lines = [f"Rows marked (published) are not measured here: {'; '.join(sources) or 'given with --published'}."]
+    lines += [f"published {name}: {remark}" for name, p in run.published.items() for remark in p.remarks]
+    return lines
 
 
 def latency_cell(result: EvalResult, batch1: Mapping[int, float] | None) -> str:
@@ -263,6 +278,7 @@ def summary_text(run: RunSummary, show_errors: bool = False) -> str:
         lines += ["", semeval_table(run.results)]
     lines += [f"not run: {reason}" for reason in run.not_run]
     lines += [floor.describe() for floor in run.floors]
+    lines += published_notes(run)
     return "\n".join(lines)
 
 
@@ -280,12 +296,14 @@ def summary_markdown(run: RunSummary, show_errors: bool = False) -> str:
     parts = ["# nerperf summary", ""]
     if run.results:
         parts += [_heading(run), "", markdown(summary_rows(run), SUMMARY_COLUMNS)]
-    if show_errors and semeval_rows(run.results):
-        parts += ["", "## SemEval schemes and error kinds", "", markdown(semeval_rows(run.results), SEMEVAL_COLUMNS)]
     else:
         parts.append("No checkpoint was evaluated.")
+    if show_errors and semeval_rows(run.results):
+        parts += ["", "## SemEval schemes and error kinds", "", markdown(semeval_rows(run.results), SEMEVAL_COLUMNS)]
     if run.not_run:
         parts += ["", "## Not run", "", *(f"- {line}" for line in run.not_run)]
     if run.floors:
         parts += ["", "## F1 floors", "", *(f"- {floor.describe()}" for floor in run.floors)]
+    if run.published:
+        parts += ["", "## Published figures", "", *(f"- {line}" for line in published_notes(run))]
     return "\n".join(parts) + "\n"

@@ -44,7 +44,8 @@ def encode(tokenizer: Any, sentences: Sequence[Sequence[str]], max_length: int) 
     if content < 1:
         raise ValueError(f"max_length {max_length} leaves no room for words besides special tokens")
     names = list(tokenizer.model_input_names)
-    batch = tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=False)
+    # verbose=False: no "sequence length is longer than ..." warning; longer sentences are windowed below.
+    batch = tokenizer([list(s) for s in sentences], is_split_into_words=True, truncation=False, verbose=False)
     windows: list[Window] = []
     unaligned: list[tuple[int, int]] = []
     long_sentences: list[tuple[int, list[int]]] = []  # (sentence, token count of each word)

@@ -16,6 +16,7 @@ from typing import Any
 
 from nerperf import hub, memory_budget
 from nerperf.errors import NerperfInputError
+from nerperf.quiet import no_loading_bar
 
 # Families whose position ids start after the padding index, so that two positions are unusable.
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
@@ -103,15 +104,16 @@ def _load(name: str, source: str, memory_limit: int | None, **hub_options: Any) 
     require_room(name, config, memory_limit)
     weights, options = _weights(source)
     try:
-        model, info = AutoModelForTokenClassification.from_pretrained(
-            source,
-            config=config,
-            trust_remote_code=False,
-            weights_only=True,
-            output_loading_info=True,
-            **options,
-            **hub_options,
-        )
+        with no_loading_bar():
+            model, info = AutoModelForTokenClassification.from_pretrained(
+                source,
+                config=config,
+                trust_remote_code=False,
+                weights_only=True,
+                output_loading_info=True,
+                **options,
+                **hub_options,
+            )
     except ValueError as error:
         raise CheckpointError(
             f"checkpoint {name}: {config.model_type} has no token-classification model in transformers "

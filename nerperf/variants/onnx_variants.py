@@ -18,6 +18,7 @@ from typing import Any
 from nerperf.alignment import encode
 from nerperf.checkpoints import Checkpoint, accepted_inputs
 from nerperf.lockstep import taking_turns
+from nerperf.quiet import without_root_warning
 
 MODEL_FILE = "model.onnx"
 _OPSET = 17
@@ -81,15 +82,17 @@ def quantize(source: Path, directory: Path) -> dict[str, Any]:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(source / MODEL_FILE),
-        str(directory / MODEL_FILE),
-        weight_type=getattr(QuantType, QUANTIZATION["weight_type"]),
-        per_channel=QUANTIZATION["per_channel"],
-        reduce_range=QUANTIZATION["reduce_range"],
-        # The optimizer's fused ops lack type information the quantizer needs without this.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    # The pre-processing the quantizer suggests (shape inference, optimization) is what `optimize` ran.
+    with without_root_warning("Please consider to run pre-processing before quantization"):
+        quantize_dynamic(
+            str(source / MODEL_FILE),
+            str(directory / MODEL_FILE),
+            weight_type=getattr(QuantType, QUANTIZATION["weight_type"]),
+            per_channel=QUANTIZATION["per_channel"],
+            reduce_range=QUANTIZATION["reduce_range"],
+            # The optimizer's fused ops lack type information the quantizer needs without this.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
     return {"quantization": dict(QUANTIZATION)}
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from nerperf.cases import Case, Selection, unavailable_variant
 from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.hub import HubUnreachable
+from nerperf.progress import SILENT, Status
 from nerperf.settings import BY_NAME, Settings
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class CaseRunner:
         self.failed: dict[str, str] = {}  # case id, checkpoint name or "data" -> the refusal
         self._corpus: Corpus | None = None
         self._loaded: tuple[str, Checkpoint, dict[str, Prepared]] | None = None  # one checkpoint at a time
+        self.status: Status = SILENT  # what is being done, on a terminal (the plugin sets it)
 
     # -- the data -------------------------------------------------------------------------------------
     def corpus(self) -> Corpus:
@@ -62,6 +64,7 @@ class CaseRunner:
         from nerperf.evaluation import evaluate
 
         s = self.settings
+        self.status.show(f"nerperf {case.id}: evaluating {len(self.sample())} sentences")
         result = self._guard(
             case.id,
             lambda: evaluate(
@@ -93,6 +96,7 @@ class CaseRunner:
             from nerperf.variants import prepare
 
             where = context(self.settings.cache_dir, self.settings.threads)
+            self.status.show(f"nerperf {case.id}: building {case.variant} (or reading it from the cache)")
             prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]
 
@@ -117,6 +121,7 @@ class CaseRunner:
         from nerperf.checkpoints import load_checkpoint
 
         limit = self.settings.memory_limit
+        self.status.show(f"nerperf {spec.name}: loading the checkpoint")
         try:
             checkpoint = self._guard(spec.name, lambda: load_checkpoint(spec.source, limit))
         except HubUnreachable as error:

@@ -162,6 +162,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
 
 def evaluate_one(args: argparse.Namespace) -> int:
+    from nerperf import progress
     from nerperf.architectures import random_checkpoint
     from nerperf.atomic import check_writable
     from nerperf.conll import data_format
@@ -182,22 +183,27 @@ def evaluate_one(args: argparse.Namespace) -> int:
         if chosen.random_weights
         else args.model
     )
-    result = evaluate(
-        model,
-        chosen.data,
-        split=chosen.split,
-        limit=chosen.sentences,
-        batch_size=chosen.batch_size,
-        threads=chosen.threads,
-        data_format=data_format(chosen),
-        mode=args.mode,
-        bootstrap=args.bootstrap,
-        seed=args.seed,
-        variant=args.variant,
-        cache_dir=chosen.cache_dir,
-        predictions_to=args.predictions,
-        memory_limit=chosen.memory_limit,
-    )
+    status = progress.on_stream(sys.stderr)  # what is being done, on a terminal only
+    try:
+        result = evaluate(
+            model,
+            chosen.data,
+            split=chosen.split,
+            limit=chosen.sentences,
+            batch_size=chosen.batch_size,
+            threads=chosen.threads,
+            data_format=data_format(chosen),
+            mode=args.mode,
+            bootstrap=args.bootstrap,
+            seed=args.seed,
+            variant=args.variant,
+            cache_dir=chosen.cache_dir,
+            predictions_to=args.predictions,
+            memory_limit=chosen.memory_limit,
+            status=status,
+        )
+    finally:
+        status.clear()  # before the table, or before an error's message
     print(table5([result]))
     print()
     print(per_type(result))

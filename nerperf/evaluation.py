@@ -19,6 +19,7 @@ from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentenc
 from nerperf.labels import LabelMap
 from nerperf.machine import MemoryProbe, installed_version
 from nerperf.metrics import bootstrap_f1, percentiles, score
+from nerperf.progress import SILENT, Status
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
 from nerperf.variants import cache
@@ -47,6 +48,7 @@ def evaluate(
     predictions_to: str | Path | None = None,
     on_predictions: PredictionsHook | None = None,
     memory_limit: int | None = None,
+    status: Status = SILENT,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
@@ -60,7 +62,8 @@ def evaluate(
     (the plugin keeps them for ``nerperf gate``). ``memory_limit``: see :func:`load_checkpoint`.
     ``data_format``: which columns, comments, encoding, tag scheme and label map the data is read with
     (:class:`nerperf.conll.DataFormat`; ``scheme`` overrides its tag scheme); a loaded ``Corpus`` carries
-    its own. The label map renames the model's types too.
+    its own. The label map renames the model's types too. ``status``: where to say what is being done
+    (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme, data_format=data_format)
@@ -78,16 +81,21 @@ def evaluate(
             "and F1 are undefined; evaluate more sentences (the sentences setting: --sentences, NERPERF_SENTENCES)"
         )
     memory = MemoryProbe.start()
+    if not isinstance(model, Checkpoint):
+        status.show(f"loading {model}")
     checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, memory_limit)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name, type_map)
     unused = tuple(type_map.unused(corpus.original_types, labels.model_types))  # a WARNING note, not an error
     if prepared is None:
+        status.show(f"building {variant} (or reading it from the cache)")
         prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads))
     elif prepared.variant != variant:
         raise ValueError(f"prepared variant {prepared.variant!r} given for variant {variant!r}")
 
     words = [s.words for s in corpus.sentences]
+    status.show(f"evaluating {len(words)} sentences, batch size {batch_size}")
     run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward)
+    status.clear()
     peak = memory.peak()
     random = checkpoint.weights == "random"
     gold = [s.tags for s in corpus.sentences]

@@ -265,6 +265,8 @@ def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytes
     assert report["results"][0]["batch1_latency_percentiles_s"]["90"] > 0
     markdown = (offline_project.path / "report" / "summary.md").read_text()
     assert "| minilm-l6-conll03-fp32 (baseline) |" in markdown and "## F1 floors" in markdown
+    # output to a pipe, as in CI: no status line, no backspaces
+    assert "\b" not in run.stdout.str() and ": evaluating " not in run.stdout.str()
     # --nerperf-show-errors=true: the SemEval schemes and error kinds, in the terminal and in summary.md
     run.stdout.fnmatch_lines(["*SemEval-2013 schemes*", "*Strict F1*Exact F1*Partial F1*Type F1*Correct*Spurious*"])
     assert "## SemEval schemes and error kinds" in markdown

@@ -12,6 +12,7 @@ parametrized over :func:`nerperf.cases.select`'s cases, with ids from :func:`ner
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -87,8 +88,39 @@ def nerperf_session(config: pytest.Config) -> NerperfSession:
         except NerperfInputError as error:
             raise pytest.UsageError(f"nerperf: {error}") from None
         current.lockstep = config.stash.get(LOCKSTEP, None)
+        current.runner.status = terminal_status(config)
         config.stash[SESSION] = current
     return current
+
+
+def terminal_status(config: pytest.Config) -> Any:
+    """nerperf's status line (:mod:`nerperf.progress`) on pytest's terminal: off unless the output is a
+    terminal and pytest runs without ``-q``; written past pytest's output capture."""
+    from nerperf.progress import SILENT, Status
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or config.get_verbosity() < 0:
+        return SILENT
+    with capture.global_and_fixture_disabled():  # captured, standard output is a file, never a terminal
+        on_terminal = sys.__stdout__ is not None and sys.__stdout__.isatty()
+    if not on_terminal:
+        return SILENT
+    writer = config.get_terminal_writer()  # the terminal reporter's: where the dots go
+
+    def write(text: str) -> None:
+        with capture.global_and_fixture_disabled():
+            writer.write(text, flush=True)
+
+    return Status(write, enabled=True, column=lambda: writer.width_of_current_line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
+    """Erase the status line before pytest writes the test's outcome after it."""
+    current = item.config.stash.get(SESSION, None)
+    if current is not None:
+        current.runner.status.clear()
 
 
 def _settings(config: pytest.Config) -> Settings:

@@ -74,6 +74,7 @@ def _timed(
     def run(sentences: list[list[str]]) -> None:
         predict(checkpoint, sentences, batch_size, threads, warmup=False, forward=prepared.forward)
 
+    session.runner.status.show(f"nerperf {case.id}: timing {label}, {len(inputs)} rounds")
     benchmark.group = f"{case.spec.name}: {label}"
     benchmark.extra_info.update(extra_info(case.id, case.spec.name, case.spec.source, session.baseline_id, result))
     benchmark.pedantic(run, setup=setup, rounds=len(inputs), warmup_rounds=WARMUP_ROUNDS)

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tiny import CONLL_LABELS, SENTENCES, Exploit, build_model, build_tokenizer, copy_checkpoint, write_conll
+from tiny import (
+    CONLL_LABELS,
+    SENTENCES,
+    Exploit,
+    build_model,
+    build_tokenizer,
+    copy_checkpoint,
+    save_always_predicting,
+    write_conll,
+)
 
 from nerperf.cli import main
 from nerperf.results import EvalResult
@@ -142,15 +151,7 @@ def always_predicting(label: str, names: tuple[str, ...]) -> Callable[[Path, Pat
     """A checkpoint with labels ``names`` whose classifier always picks ``label``."""
 
     def make(tmp: Path, model: Path) -> list[str]:
-        import torch
-
-        tokenizer = build_tokenizer("wordpiece")
-        network = build_model("wordpiece", len(tokenizer), id2label=dict(enumerate(names)))
-        with torch.no_grad():
-            network.classifier.bias[names.index(label)] = 100.0
-        network.save_pretrained(tmp / "biased")
-        tokenizer.save_pretrained(tmp / "biased")
-        return run_eval(tmp / "biased", good_data(tmp))
+        return run_eval(save_always_predicting(tmp / "biased", label, names), good_data(tmp))
 
     return make
 

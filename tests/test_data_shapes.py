@@ -316,22 +316,14 @@ def test_the_readmes_worked_example() -> None:
 def test_a_model_with_bioes_or_bilou_labels_end_to_end(tmp_path: Path, label: str, read_as: str) -> None:
     """A checkpoint whose labels are BIOES (or BILOU) with its own type names, always predicting ``label``:
     every word is a one-word entity of the renamed type, scored as seqeval scores that IOB2."""
-    import torch
     from seqeval.metrics import f1_score
-    from tiny import SENTENCES, build_model, build_tokenizer, write_conll
+    from tiny import SENTENCES, save_always_predicting, write_conll
 
     prefixes = "BIES" if label[0] in "SE" else "BILU"
     names = ("O", *(f"{p}-{t}" for t in ("PERSON", "LOC") for p in prefixes))
-    tokenizer = build_tokenizer("wordpiece")
-    network = build_model("wordpiece", len(tokenizer), id2label=dict(enumerate(names)))
-    with torch.no_grad():
-        network.classifier.bias[names.index(label)] = 100.0
-    network.save_pretrained(tmp_path / "model")
-    tokenizer.save_pretrained(tmp_path / "model")
+    model = save_always_predicting(tmp_path / "model", label, names)
     data = write_conll(tmp_path / "data.txt", SENTENCES)
-    result = evaluate(
-        tmp_path / "model", data, data_format=DataFormat(type_map=TypeMap.parse(["PERSON=PER"])), warmup=False
-    )
+    result = evaluate(model, data, data_format=DataFormat(type_map=TypeMap.parse(["PERSON=PER"])), warmup=False)
     gold = [[t for _, t in s] for s in SENTENCES]
     assert result.f1 == pytest.approx(f1_score(gold, [[read_as] * len(s) for s in gold]))
     assert result.f1 > 0 and result.coverage.unused_label_map == ()

@@ -230,3 +230,16 @@ def encode(length: int, spans: list[tuple[int, int, str]], scheme: str) -> list[
         elif scheme == "bilou":
             tags[start:end] = ["U-" + t] if size == 1 else ["B-" + t] + ["I-" + t] * (size - 2) + ["L-" + t]
     return tags
+
+
+def save_always_predicting(directory: Path, label: str, names: tuple[str, ...]) -> Path:
+    """A tiny WordPiece checkpoint with labels ``names`` whose classifier always picks ``label``."""
+    import torch
+
+    tokenizer = build_tokenizer("wordpiece")
+    network = build_model("wordpiece", len(tokenizer), id2label=dict(enumerate(names)))
+    with torch.no_grad():
+        network.classifier.bias[names.index(label)] = 100.0
+    network.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory

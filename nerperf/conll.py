@@ -17,7 +17,7 @@ import codecs
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,15 +90,16 @@ class DataFormat:
 
     def to_dict(self) -> dict[str, object]:
         """What the result records: every option that is not its default."""
-        found: dict[str, object] = {}
-        for name, default in (("word_column", 0), ("tag_column", -1), ("comment_prefix", None), ("encoding", "utf-8")):
-            if getattr(self, name) != default:
-                found[name] = getattr(self, name)
-        if self.scheme != "auto":
-            found["tag_scheme"] = self.scheme
-        if self.type_map:
-            found["label_map"] = self.type_map.mapping
-        return found
+        changed = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) != getattr(DEFAULT_FORMAT, f.name)
+        }
+        recorded = {"scheme": "tag_scheme", "type_map": "label_map"}  # as the settings name them
+        return {
+            recorded.get(name, name): value.mapping if isinstance(value, TypeMap) else value
+            for name, value in changed.items()
+        }
 
 
 DEFAULT_FORMAT = DataFormat()
@@ -398,15 +399,11 @@ def load_corpus(
     return load_hub_split(name, split, data_format=data_format)
 
 
-def load_hub_split(
-    dataset: str, split: str, scheme: str | None = None, *, data_format: DataFormat = DEFAULT_FORMAT
-) -> Corpus:
+def load_hub_split(dataset: str, split: str, *, data_format: DataFormat = DEFAULT_FORMAT) -> Corpus:
     """A split of a hub (or local) dataset through ``datasets.load_dataset``; tag ids become names
     (a ``ClassLabel``'s), which the data format's label map then renames like a file's."""
     import datasets
 
-    if scheme is not None:
-        data_format = replace(data_format, scheme=scheme)
     split = canonical_split(split)
     try:
         table = datasets.load_dataset(dataset, split=split)

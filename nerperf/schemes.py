@@ -139,7 +139,7 @@ _BILOU_AS_BIOES = {"L-": "E-", "U-": "S-"}
 def strict_spans(tags: Sequence[str], scheme: Scheme) -> list[Span]:
     """Entities seqeval's strict mode reads with ``scheme``; ill-formed ones are dropped, as seqeval does."""
     if scheme == "ioe1":
-        return _mirrored(tags, lambda reversed_tags: lenient_spans(reversed_tags))
+        return _ioe1_spans(tags)
     from seqeval.scheme import Entities
 
     entities = Entities([list(tags)], _seqeval_scheme(scheme)).entities[0]
@@ -179,11 +179,11 @@ def gold_spans(tags: Sequence[str], scheme: Scheme) -> list[Span]:
     return spans
 
 
-def _mirrored(tags: Sequence[str], read: object) -> list[Span]:
+def _ioe1_spans(tags: Sequence[str]) -> list[Span]:
     """IOE1 read as IOB1 backwards: reverse, ``E-`` as ``B-``, read, and map the spans back."""
     reversed_tags = ["B-" + t[2:] if t.startswith("E-") else t for t in reversed(tags)]
     n = len(tags)
-    return sorted((n - end, n - start, entity_type) for start, end, entity_type in read(reversed_tags))  # type: ignore[operator]
+    return sorted((n - end, n - start, entity_type) for start, end, entity_type in lenient_spans(reversed_tags))
 
 
 def _seqeval_scheme(scheme: str) -> type:

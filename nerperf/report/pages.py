@@ -18,6 +18,7 @@ from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.registry import BASELINE, STUDY, Published, param_id, published_remarks
 from nerperf.report.tables import (
+    SEMEVAL_CAPTION,
     SEMEVAL_COLUMNS,
     SUMMARY_COLUMNS,
     RunSummary,
@@ -161,12 +162,6 @@ figure svg { width: 100%; height: auto; }
 """
 
 
-SEMEVAL_CAPTION = (
-    "SemEval-2013 schemes and error kinds (nervaluate): correct; incorrect = span right, type wrong; "
-    "partial = spans overlap; missed; spurious."
-)
-
-
 def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
     """One page, no external resources and no script: the figures are inline SVG."""
     e = html.escape
@@ -178,10 +173,9 @@ def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str,
         rows.append(f'<tr class="{kind}">{cells}</tr>')
     facts = "".join(f"<li>{e(f)}</li>" for f in _facts(run, found))
     second = ""
-    if semeval_rows(run.results):
-        cells = "".join(
-            "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in semeval_rows(run.results)
-        )
+    partial_credit = semeval_rows(run.results)
+    if partial_credit:
+        cells = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in partial_credit)
         second = (
             f'<p>{e(SEMEVAL_CAPTION)}</p><table id="semeval"><thead><tr>'
             + "".join(f"<th>{e(c)}</th>" for c in SEMEVAL_COLUMNS)

@@ -97,6 +97,12 @@ SEMEVAL_COLUMNS = (
 )
 
 
+SEMEVAL_CAPTION = (
+    "SemEval-2013 schemes (nervaluate) and error kinds: correct; incorrect = right span, wrong type; "
+    "partial = overlapping span; missed; spurious"
+)
+
+
 def semeval_rows(results: Sequence[tuple[str, EvalResult]]) -> list[list[str]]:
     """One row per (label, result) with its SemEval schemes' F1 and its error kinds (see nerperf.semeval)."""
     rows = []
@@ -120,10 +126,7 @@ def semeval_table(results: Sequence[tuple[str, EvalResult]]) -> str:
     rows = semeval_rows(results)
     if not rows:
         return ""
-    return (
-        "SemEval-2013 schemes (nervaluate) and error kinds: correct; incorrect = right span, wrong type; "
-        "partial = overlapping span; missed; spurious\n" + render(rows, SEMEVAL_COLUMNS)
-    )
+    return SEMEVAL_CAPTION + "\n" + render(rows, SEMEVAL_COLUMNS)
 
 
 def notes(result: EvalResult) -> list[str]:
@@ -274,8 +277,9 @@ def summary_text(run: RunSummary, show_errors: bool = False) -> str:
     """The run's summary for the terminal: the table, what did not run and why, every floor checked;
     with ``show_errors``, the SemEval schemes and error kinds as a second table."""
     lines = [summary_table(run)]
-    if show_errors and semeval_rows(run.results):
-        lines += ["", semeval_table(run.results)]
+    second = semeval_table(run.results) if show_errors else ""
+    if second:
+        lines += ["", second]
     lines += [f"not run: {reason}" for reason in run.not_run]
     lines += [floor.describe() for floor in run.floors]
     lines += published_notes(run)
@@ -298,8 +302,9 @@ def summary_markdown(run: RunSummary, show_errors: bool = False) -> str:
         parts += [_heading(run), "", markdown(summary_rows(run), SUMMARY_COLUMNS)]
     else:
         parts.append("No checkpoint was evaluated.")
-    if show_errors and semeval_rows(run.results):
-        parts += ["", "## SemEval schemes and error kinds", "", markdown(semeval_rows(run.results), SEMEVAL_COLUMNS)]
+    partial_credit = semeval_rows(run.results) if show_errors else []
+    if partial_credit:
+        parts += ["", "## SemEval schemes and error kinds", "", markdown(partial_credit, SEMEVAL_COLUMNS)]
     if run.not_run:
         parts += ["", "## Not run", "", *(f"- {line}" for line in run.not_run)]
     if run.floors:

@@ -72,6 +72,7 @@ class CaseRunner:
                 self.corpus(),
                 limit=s.sentences,
                 batch_size=s.batch_size,
+                max_tokens=s.max_tokens,
                 threads=s.threads,
                 variant=case.variant,
                 prepared=prepared,

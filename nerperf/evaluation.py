@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nerperf import semeval, study, variants
 from nerperf.architectures import matmul_flops
+from nerperf.batching import MAX_TOKENS
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
 from nerperf.labels import LabelMap
@@ -35,6 +36,7 @@ def evaluate(
     split: str = study.SPLIT,
     limit: int | None = None,
     batch_size: int = 32,
+    max_tokens: int | None = MAX_TOKENS,
     threads: int | None = None,
     scheme: str | None = None,
     data_format: DataFormat = DEFAULT_FORMAT,
@@ -52,18 +54,19 @@ def evaluate(
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
-    ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95% interval for F1 from that many
-    resamples of sentences. ``variant`` names one of :data:`nerperf.variants.VARIANTS`, built on first
-    use into ``cache_dir`` (default: :func:`nerperf.cache.default_root`). A checkpoint with random
-    weights (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the
-    variant already prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its
-    build is then not in the peak memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines
-    there (``conlleval``'s input), for error analysis; ``on_predictions(sentences, tags)`` receives them
-    (the plugin keeps them for ``nerperf gate``). ``memory_limit``: see :func:`load_checkpoint`.
-    ``data_format``: which columns, comments, encoding, tag scheme and label map the data is read with
-    (:class:`nerperf.conll.DataFormat`; ``scheme`` overrides its tag scheme); a loaded ``Corpus`` carries
-    its own. The label map renames the model's types too. ``status``: where to say what is being done
-    (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
+    ``batch_size`` and ``max_tokens`` limit each batch's windows and padded sub-tokens
+    (:func:`nerperf.batching.plan_batches`). ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95%
+    interval for F1 from that many resamples of sentences. ``variant`` names one of
+    :data:`nerperf.variants.VARIANTS`, built on first use into ``cache_dir`` (default:
+    :func:`nerperf.cache.default_root`). A checkpoint with random weights
+    (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the variant already
+    prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its build is then not in the peak
+    memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines there (``conlleval``'s input), for error
+    analysis; ``on_predictions(sentences, tags)`` receives them (the plugin keeps them for ``nerperf gate``).
+    ``memory_limit``: see :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
+    and label map the data is read with (:class:`nerperf.conll.DataFormat`; ``scheme`` overrides its tag scheme); a
+    loaded ``Corpus`` carries its own. The label map renames the model's types too. ``status``: where to say what is
+    being done (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme, data_format=data_format)
@@ -94,7 +97,7 @@ def evaluate(
 
     words = [s.words for s in corpus.sentences]
     status.show(f"evaluating {len(words)} sentences, batch size {batch_size}")
-    run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward)
+    run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward, max_tokens)
     status.clear()
     peak = memory.peak()
     random = checkpoint.weights == "random"
@@ -132,6 +135,9 @@ def evaluate(
             threads=timing.threads,
             warmup_batches=timing.warmup_batches,
             matmul_gflop=matmul_flops(checkpoint.model.config, timing.shapes) / 1e9,
+            max_tokens=timing.max_tokens,
+            real_tokens=timing.real_tokens,
+            padded_tokens=timing.padded_tokens,
         ),
         coverage=Coverage(
             words=sum(len(s.words) for s in corpus.sentences),

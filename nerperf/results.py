@@ -56,6 +56,23 @@ class Speed:
     threads: int
     warmup_batches: int  # batches run before timing and excluded from it
     matmul_gflop: float = 0.0  # matrix-multiply work of the timed batches, padding included (see architectures)
+    max_tokens: int | None = None  # padded sub-tokens per batch at most (None: batch size only)
+    real_tokens: int = 0  # sub-tokens the timed batches held, special tokens included (0: not recorded)
+    padded_tokens: int = 0  # what the model ran: per batch, windows x its longest window
+
+    @property
+    def padding_ratio(self) -> float | None:
+        """Padded over real sub-tokens (1.0: no padding); None where the result did not record them."""
+        return self.padded_tokens / self.real_tokens if self.real_tokens else None
+
+    def batching(self) -> str:
+        """How the evaluation batched, for headings: "batch size 32, at most 1024 padded tokens, padding 1.05x"."""
+        text = f"batch size {self.batch_size}"
+        if self.max_tokens is not None:
+            text += f", at most {self.max_tokens} padded tokens"
+        if self.padding_ratio is not None:
+            text += f", padding {self.padding_ratio:.2f}x the real tokens"
+        return text
 
 
 @dataclass(frozen=True)

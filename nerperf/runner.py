@@ -1,13 +1,21 @@
 """Batched inference over sentences, and its timing.
 
-Sentences are sorted longest first (by word count, then characters: known without tokenizing, and
-close to the token count) and cut into batches, each padded only to its own longest window; the
-original order is restored in the output. The first batch is run once as a warm-up and not timed.
+Every sentence is tokenized first, in one call (the fast tokenizer's batch path), so that batches can be
+formed by what the model actually runs: sub-tokens. Sentences are sorted longest first by their longest
+window (ties keep input order) and cut greedily into batches of at most ``batch_size`` windows and, when
+``max_tokens`` is given, at most ``max_tokens`` padded tokens (windows x the batch's longest window); a
+sentence is never split across batches, and one that alone exceeds a limit runs alone. Each batch is padded
+only to its own longest window, and the original order is restored in the output. Sorting by words
+instead left about a third of the batched work as padding: a word is one to a dozen sub-tokens.
 
-Timing, per batch, with ``time.perf_counter``: tokenization (words -> padded tensors) apart from the
-model (forward pass and reading the predicted labels). A sentence's latency is the wall time of the
-batch that carried it, tokenization included: with ``batch_size=1`` that is the per-sentence latency a
-caller sees. Scoring is :mod:`nerperf.metrics`'s.
+Timing, with ``time.perf_counter``: tokenization (the one tokenizer call, plus building each batch's padded
+tensors) apart from the model (forward pass and reading the predicted labels). The first batch is run once
+more before the timed batches as a warm-up, and that run is excluded. A sentence's latency is the wall time
+of the batch that carried it plus its share of the tokenizer call in proportion to its sub-tokens: with
+``batch_size=1`` that is the per-sentence latency a caller sees (the plugin's latency rounds run one
+sentence per call, so theirs is exact). ``real_tokens`` and ``padded_tokens`` count what the timed batches
+held (padded = windows x longest window, per batch): their ratio is the padding overhead. Scoring is
+:mod:`nerperf.metrics`'s.
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from nerperf.alignment import Encoded, Window, encode
+from nerperf.alignment import Window, encode
+from nerperf.batching import check_limits, plan_batches, windows_by_sentence
 from nerperf.checkpoints import Checkpoint
 from nerperf.labels import UNALIGNED
 
@@ -35,6 +44,9 @@ class Timing:
     threads: int
     warmup_batches: int
     shapes: tuple[tuple[int, int], ...] = ()  # (windows, padded tokens) of each timed batch
+    max_tokens: int | None = None
+    real_tokens: int = 0  # sub-tokens of the timed batches, special tokens included
+    padded_tokens: int = 0  # what the model ran: per batch, windows x its longest window
 
 
 @dataclass(frozen=True)
@@ -52,47 +64,54 @@ def predict(
     threads: int | None = None,
     warmup: bool = True,
     forward: Forward | None = None,
+    max_tokens: int | None = None,
 ) -> Predictions:
     """One model label id per word of every sentence, with the run's timing.
 
     ``forward`` (padded tensors -> logits) runs the model: a variant's (:mod:`nerperf.variants`), or by
-    default the checkpoint's torch model.
+    default the checkpoint's torch model. ``batch_size`` and ``max_tokens``: see
+    :func:`nerperf.batching.plan_batches`.
     """
     import torch
 
     if forward is None:
         forward = _torch_forward(checkpoint)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    batches = length_sorted_batches(sentences, batch_size)
+    check_limits(batch_size, max_tokens)
     label_ids: list[list[int]] = [[UNALIGNED] * len(s) for s in sentences]
     latencies = [0.0] * len(sentences)
-    tokenize_s = model_s = 0.0
-    unaligned = windowed = 0
+    model_s = warmup_s = 0.0
     shapes = []
     with _threads(threads) as used_threads, torch.inference_mode():
-        if warmup and batches:
-            encoded, tensors = _tokenize(checkpoint, [sentences[i] for i in batches[0]])
-            _pick(forward(tensors), encoded.windows)
         started = time.perf_counter()
+        encoded = encode(checkpoint.tokenizer, sentences, checkpoint.max_length)
+        tokenize_s = time.perf_counter() - started
+        windows = windows_by_sentence(encoded, len(sentences))
+        batches = plan_batches([[len(w) for w in ws] for ws in windows], batch_size, max_tokens)
+        tokens = [sum(len(w) for w in ws) for ws in windows]
+        share = tokenize_s / max(1, sum(tokens))
+        pad_id = checkpoint.tokenizer.pad_token_id
+        if warmup and batches:
+            t0 = time.perf_counter()
+            first = [w for i in batches[0] for w in windows[i]]
+            _pick(forward(pad(first, pad_id)), first)
+            warmup_s = time.perf_counter() - t0
         for batch in batches:
             t0 = time.perf_counter()
-            encoded, tensors = _tokenize(checkpoint, [sentences[i] for i in batch])
+            batch_windows = [w for i in batch for w in windows[i]]
+            tensors = pad(batch_windows, pad_id)
             t1 = time.perf_counter()
-            picked = _pick(forward(tensors), encoded.windows)
+            picked = _pick(forward(tensors), batch_windows)
             t2 = time.perf_counter()
-            for window, labels in zip(encoded.windows, picked, strict=True):
-                row = label_ids[batch[window.sentence]]
+            for window, labels in zip(batch_windows, picked, strict=True):
+                row = label_ids[window.sentence]
                 for (word, _position), label in zip(window.picks, labels, strict=True):
                     row[word] = label
             tokenize_s += t1 - t0
             model_s += t2 - t1
             for i in batch:
-                latencies[i] = t2 - t0
-            unaligned += len(encoded.unaligned)
-            windowed += encoded.windowed
+                latencies[i] = t2 - t0 + share * tokens[i]
             shapes.append(tuple(tensors["input_ids"].shape))
-        total_s = time.perf_counter() - started
+        total_s = time.perf_counter() - started - warmup_s
     timing = Timing(
         total_s,
         tokenize_s,
@@ -102,23 +121,27 @@ def predict(
         used_threads,
         int(warmup and bool(batches)),
         tuple(shapes),
+        max_tokens,
+        sum(tokens),
+        sum(rows * length for rows, length in shapes),
     )
-    return Predictions(label_ids, unaligned, windowed, timing)
+    return Predictions(label_ids, len(encoded.unaligned), encoded.windowed, timing)
 
 
-def length_sorted_batches(sentences: Sequence[Sequence[str]], batch_size: int) -> list[list[int]]:
-    """Sentence indices, longest first, cut into batches: how :func:`predict` batches, for timing by batch."""
-    order = sorted(range(len(sentences)), key=lambda i: (-len(sentences[i]), -sum(map(len, sentences[i])), i))
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+def sentence_batches(
+    checkpoint: Checkpoint, sentences: Sequence[Sequence[str]], batch_size: int, max_tokens: int | None = None
+) -> list[list[int]]:
+    """How :func:`predict` batches ``sentences`` (sentence indices per batch), for timing batch by batch.
+
+    Each batch, given to :func:`predict` with the same limits, runs as one forward pass.
+    """
+    encoded = encode(checkpoint.tokenizer, sentences, checkpoint.max_length)
+    windows = windows_by_sentence(encoded, len(sentences))
+    return plan_batches([[len(w) for w in ws] for ws in windows], batch_size, max_tokens)
 
 
 def _torch_forward(checkpoint: Checkpoint) -> Forward:
     return lambda tensors: checkpoint.model(**tensors).logits
-
-
-def _tokenize(checkpoint: Checkpoint, sentences: Sequence[Sequence[str]]) -> tuple[Encoded, dict]:
-    encoded = encode(checkpoint.tokenizer, sentences, checkpoint.max_length)
-    return encoded, pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
 
 
 def pad(windows: Sequence[Window], pad_token_id: int | None) -> dict:

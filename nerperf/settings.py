@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nerperf import study
+from nerperf.batching import MAX_TOKENS
 from nerperf.errors import NerperfInputError
 
 
@@ -46,6 +47,11 @@ def positive_int(text: str) -> int:
 def sentence_count(text: str) -> int | None:
     """A number of sentences, or ``all`` (the whole split)."""
     return None if text.strip().lower() == "all" else positive_int(text)
+
+
+def token_budget(text: str) -> int | None:
+    """A number of padded sub-tokens per batch, or ``none`` (batches limited by their size only)."""
+    return None if text.strip().lower() in {"none", "off"} else positive_int(text)
 
 
 def points(text: str) -> float:
@@ -211,6 +217,13 @@ class Settings:
         many=True,
     )
     batch_size: int = _setting(32, positive_int, "N", "sentences per batch in the evaluation and throughput runs")
+    max_tokens: int | None = _setting(
+        MAX_TOKENS,
+        token_budget,
+        "N",
+        "padded sub-tokens per batch at most (windows x the batch's longest), so long sentences run in smaller "
+        "batches; none: batch size only",
+    )
     threads: int | None = _setting(None, positive_int, "N", "intra-op threads", shown_default="torch's")
     random_weights: bool = _setting(
         False,
@@ -319,7 +332,7 @@ class Settings:
             if self.where(option.name) == "default":
                 continue
             if value is None:
-                found[option.env] = "all" if option.parse is sentence_count else ""
+                found[option.env] = {sentence_count: "all", token_budget: "none"}.get(option.parse, "")
                 continue
             values = value if option.many else (value,)
             if option.path:  # the other process runs elsewhere: "existing" paths only where they exist

@@ -357,3 +357,18 @@ def test_what_cannot_be_compared_exits_2_with_why(
     done, record = run_gate(project, tmp_path, *arguments)
     assert done.returncode == verdict.NOT_COMPARED and message in done.stderr
     assert message in record["reason"]
+
+
+def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> None:
+    """A new tokenizer batches anew (batches go by sub-tokens): batch k is other work on each side."""
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    for r in ran:
+        if r.side == "head":  # one batch of both sentences, 20% slower than the base's two batches together
+            CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0, 1]], [0.036]).save(r.directory / "samples")
+    outcome = compare(ran, SIDES, {}, Args(), {})
+    throughput = next(c for c in outcome.speed if c.measure == "throughput")
+    assert throughput.ratio == pytest.approx(1.2)
+    assert any("batched differently" in note and "whole passes" in note for note in outcome.notes)
+    CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[1], [0]], [0.01, 0.02]).save(ran[0].directory / "samples")
+    with pytest.raises(GateError, match="x: one side batched the sentences differently from round to round"):
+        compare(ran, SIDES, {}, Args(), {})

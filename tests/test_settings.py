@@ -112,6 +112,7 @@ def test_settings_travel_to_another_process_as_variables(tmp_path: Path) -> None
         "nerperf_label_map": ["person=PER", "germeval.map"],
         "nerperf_comment_prefix": "#",
         "nerperf_tag_column": "-2",
+        "nerperf_max_tokens": "none",
     }
     chosen = Settings.resolve({"random_weights": True}, {"NERPERF_SENTENCES": "all"}, ini, "pytest.ini", tmp_path)
     variables = chosen.to_environment()
@@ -119,6 +120,7 @@ def test_settings_travel_to_another_process_as_variables(tmp_path: Path) -> None
     # a label-map file travels as an absolute path, its FROM=TO entries as they are
     assert variables["NERPERF_LABEL_MAP"] == f"person=PER,{tmp_path / 'germeval.map'}"
     assert chosen.tag_column == -2 and chosen.comment_prefix == "#"
+    assert chosen.max_tokens is None and variables["NERPERF_MAX_TOKENS"] == "none"  # not the default 1024
     again = Settings.resolve({}, variables, {})
     assert [(n, v) for n, v, _ in again.describe()] == [(n, v) for n, v, _ in chosen.describe()]
 

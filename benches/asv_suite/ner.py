@@ -38,7 +38,7 @@ from nerperf.ini_file import project_settings
 from nerperf.runner import predict
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, length-sorted batches
+TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, batched by sub-tokens
 LATENCY_SENTENCES = 100  # latency: one sample per sentence, each at batch size 1
 
 SETTINGS = project_settings(ROOT)
@@ -90,7 +90,7 @@ class Speed(_Case):
     time_latency.repeat = LATENCY_SENTENCES  # type: ignore[attr-defined]
 
     def time_throughput(self, case_id: str) -> None:
-        """The first TIMED_SENTENCES sentences in length-sorted batches: sentences/s = N / this time."""
+        """The first TIMED_SENTENCES sentences, batched by sub-tokens: sentences/s = N / this time."""
         _run(case_id, self.sentences.throughput, SETTINGS.batch_size)
 
     time_throughput.repeat = 3  # type: ignore[attr-defined]
@@ -113,7 +113,7 @@ def _sentences(case_id: str) -> _Sentences:
 
 def _run(case_id: str, sentences: list[list[str]], batch_size: int) -> None:
     checkpoint, prepared, _ = _loaded(case_id)
-    predict(checkpoint, sentences, batch_size, SETTINGS.threads, False, prepared.forward)
+    predict(checkpoint, sentences, batch_size, SETTINGS.threads, False, prepared.forward, SETTINGS.max_tokens)
 
 
 class Accuracy(_Case):

@@ -167,7 +167,7 @@ def compare(
     cases = _common_cases(recorded)
     by_pair = {name: {r.pair: samples for r, samples in recorded[name]} for name in recorded}
     pair_ids = sorted(by_pair["base"])
-    comparisons = []
+    comparisons, batching_notes = [], []
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
         if _timed_in_every_round(case, "latency", [s.latency_s for s in base + head]):
@@ -175,13 +175,20 @@ def compare(
                 speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
             )
         if _timed_in_every_round(case, "throughput", [s.batch_s for s in base + head]):
-            if any(s.batches != base[0].batches for s in base + head):
-                raise GateError(f"{case}: the sides batched the sentences differently; were the settings the same?")
+            if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
+                raise GateError(f"{case}: one side batched the sentences differently from round to round")
             sentences = sum(len(batch) for batch in base[0].batches)
             pairs_of_times = [(b.batch_s, h.batch_s) for b, h in zip(base, head, strict=True)]
+            if base[0].batches != head[0].batches:
+                # Batches follow the tokenizer (sub-tokens): a new checkpoint or tokenizer batches anew, so
+                # batch k is not the same work on both sides; whole passes over the sample still are.
+                pairs_of_times = [([sum(b)], [sum(h)]) for b, h in pairs_of_times]
+                batching_notes.append(
+                    f"{case}: the sides batched differently (a new tokenizer?); throughput compared by whole passes"
+                )
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
     judged = speed.judge(comparisons, args.min_effect / 100)
-    diffs, notes, words = [], [], {}
+    diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
         notes += [

@@ -30,5 +30,5 @@ def test_latency(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) ->
 
 
 def test_throughput(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) -> None:
-    """Throughput at the configured batch size, one round per length-sorted batch."""
+    """Throughput at the configured batch size, one round per batch (batched by sub-tokens)."""
     timing.time_throughput(benchmark, nerperf, nerperf_case)

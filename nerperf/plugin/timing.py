@@ -2,7 +2,8 @@
 
 Both time the case's prepared variant through the same runner as the evaluation. Latency runs one
 pytest-benchmark round per sentence of the sample (so its median, IQR and outliers are over
-sentences); throughput one round per length-sorted batch. Each round's sentence or batch index is
+sentences); throughput one round per batch, batched by sub-tokens as the evaluation is
+(:func:`nerperf.runner.sentence_batches`). Each round's sentence or batch index is
 recorded beside pytest-benchmark's own timings, so that the raw samples (``samples`` setting) can be
 paired sentence by sentence and batch by batch between two runs (``nerperf gate``).
 """
@@ -36,13 +37,16 @@ def time_latency(benchmark: Any, session: NerperfSession, case: Case) -> None:
 
 
 def time_throughput(benchmark: Any, session: NerperfSession, case: Case) -> None:
-    """Throughput at the batch size: one round per batch, batched longest first as the evaluation does."""
-    from nerperf.runner import length_sorted_batches
+    """Throughput at the batch size and token budget: one round per batch, batched as the evaluation is."""
+    from nerperf.runner import sentence_batches
 
     words = session.sample()
-    size = session.settings.batch_size
-    order = length_sorted_batches(words, size)
-    rounds = _timed(benchmark, session, case, f"throughput, batch {size}", [[words[i] for i in b] for b in order], size)
+    size, budget = session.settings.batch_size, session.settings.max_tokens
+    session.result(case)  # evaluated (or skipped) before it is timed, as in _timed
+    checkpoint, _ = session.prepared(case)
+    order = sentence_batches(checkpoint, words, size, budget)
+    inputs = [[words[i] for i in b] for b in order]
+    rounds = _timed(benchmark, session, case, f"throughput, batch {size}", inputs, size, budget)
     kept = session.case_samples(case)
     if rounds is not None and kept is not None:
         kept.batches = order
@@ -52,7 +56,13 @@ def time_throughput(benchmark: Any, session: NerperfSession, case: Case) -> None
 
 
 def _timed(
-    benchmark: Any, session: NerperfSession, case: Case, label: str, inputs: list[list[list[str]]], batch_size: int
+    benchmark: Any,
+    session: NerperfSession,
+    case: Case,
+    label: str,
+    inputs: list[list[list[str]]],
+    batch_size: int,
+    max_tokens: int | None = None,
 ) -> list[tuple[int, float]] | None:
     """Time every input once (after a warm-up round); (input index, seconds) per timed round.
 
@@ -72,7 +82,9 @@ def _timed(
         return (inputs[order[-1]],), {}
 
     def run(sentences: list[list[str]]) -> None:
-        predict(checkpoint, sentences, batch_size, threads, warmup=False, forward=prepared.forward)
+        predict(
+            checkpoint, sentences, batch_size, threads, warmup=False, forward=prepared.forward, max_tokens=max_tokens
+        )
 
     session.runner.status.show(f"nerperf {case.id}: timing {label}, {len(inputs)} rounds")
     benchmark.group = f"{case.spec.name}: {label}"

@@ -114,7 +114,7 @@ def _facts(run: RunSummary, found: Inputs) -> list[str]:
     first = run.results[0][1]
     facts = [
         f"Data: {first.data}" + (f" [{first.split}]" if first.split else "") + f", {first.sentences} sentences; "
-        f"batch size {first.speed.batch_size}, {first.speed.threads} threads.",
+        f"{first.speed.batching()}, {first.speed.threads} threads.",
         f"Baseline: {run.baseline} (ΔF1 and samples/s × baseline are against it).",
         "Latency: per sentence, at batch size 1 where the run timed it (pytest-benchmark), else at the "
         "evaluation's batch size, as marked. The study's latency column is total time / sentences.",

@@ -143,7 +143,7 @@ def notes(result: EvalResult) -> list[str]:
         + (f", built in {b.build_s:.1f} s" if b.build_s else "")
         + (" (reused from the cache)" if b.from_cache else "")
         + f"; peak memory {m.peak_bytes / 1e6:.0f} MB ({m.start_bytes / 1e6:.0f} MB held at the start)",
-        f"timing: batch size {s.batch_size}, {s.threads} threads, {s.warmup_batches} warm-up batch(es) excluded; "
+        f"timing: {s.batching()}, {s.threads} threads, {s.warmup_batches} warm-up batch(es) excluded; "
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]
@@ -290,7 +290,7 @@ def _heading(run: RunSummary) -> str:
     first = run.results[0][1]
     return (
         f"{first.data}" + (f" [{first.split}]" if first.split else "") + f", {first.sentences} sentences, "
-        f"batch size {first.speed.batch_size}, {first.speed.threads} threads; baseline {run.baseline}"
+        f"{first.speed.batching()}, {first.speed.threads} threads; baseline {run.baseline}"
     )
 
 

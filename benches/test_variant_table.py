@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from peaks import Peaks, matmul_peaks
+from peaks import Peaks, matmul_peaks, model_shapes, share
 from variant_markdown import variant_table
 
 from nerperf.architectures import ARCHITECTURES, random_checkpoint
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import read_conll
 from nerperf.evaluation import evaluate
-from nerperf.machine import cpu_model
+from nerperf.machine import machine_label
 from nerperf.results import EvalResult
 from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS
@@ -49,7 +49,10 @@ runs: dict[tuple[str, str], tuple[EvalResult, EvalResult]] = {}
 
 @pytest.fixture(scope="module")
 def peaks() -> Peaks:
-    return matmul_peaks(THREADS)
+    """Per data type, at the square and at the shapes of the models this run measures."""
+    sizes = {(384, 1536)}  # both offline MiniLM checkpoints
+    sizes |= {(ARCHITECTURES[name].hidden, ARCHITECTURES[name].intermediate) for name in STUDY}
+    return matmul_peaks(THREADS, [shape for size in sorted(sizes) for shape in model_shapes(*size)])
 
 
 def test_the_table_compares_each_variant_with_its_fp32(shared: Path) -> None:
@@ -62,7 +65,8 @@ def test_the_table_compares_each_variant_with_its_fp32(shared: Path) -> None:
         for model in models
         for v in ("fp32", "onnx-int8")
     ]
-    table = variant_table(pairs, Peaks(fp32_gflops=1.0, int8_gops=2.0, threads=1, method="test")).splitlines()
+    peaks = Peaks({"fp32": {"square": 1.0}, "int8": {"square": 2.0}}, threads=1, method="test")
+    table = variant_table(pairs, peaks).splitlines()
     assert len(table) == 2 + 4
     fp32, int8, random_fp32, random_int8 = (row.split(" | ") for row in table[2:])
     assert fp32[1:4] == ["fp32", f"{pairs[0][1].f1:.4f}", "+0.00"] and fp32[5] == fp32[7] == "1.00"
@@ -73,10 +77,15 @@ def test_the_table_compares_each_variant_with_its_fp32(shared: Path) -> None:
     )
 
 
-def test_matmul_peaks_are_measured_for_both_types() -> None:
-    peaks = matmul_peaks(threads=1, repeats=1)
-    assert peaks.fp32_gflops > 0 and peaks.int8_gops > 0 and peaks.threads == 1
-    assert "MatMulInteger" in peaks.method  # onnxruntime is installed with the test extra
+def test_matmul_peaks_are_measured_per_data_type_and_shape() -> None:
+    from nerperf.machine import native_bf16
+
+    peaks = matmul_peaks(threads=1, shapes=model_shapes(64, 128), repeats=1)
+    assert peaks.threads == 1 and set(peaks.rates) == ({"fp32", "int8", "bf16"} if native_bf16() else {"fp32", "int8"})
+    assert len(peaks.rates["fp32"]) == 2 * 5  # torch and onnxruntime (the test extra), the square and 4 shapes
+    assert "32x64x128 (onnxruntime MatMulInteger)" in peaks.rates["int8"]
+    assert peaks.of_variant("onnx") == ("fp32", peaks.peak("fp32")) and peaks.of_variant("onnx-int8")[0] == "int8"
+    assert share(50, 100) == "50%" and share(101, 100) == "beat the peak" and share(1, None) == "-"
 
 
 @pytest.fixture(scope="module", params=OFFLINE)
@@ -113,8 +122,8 @@ def write_table(peaks: Peaks) -> None:
     order = list(VARIANTS)
     pairs.sort(key=lambda p: (p[0].weights != "real", p[0].checkpoint, order.index(p[0].variant)))
     header = (
-        f"{cpu_model()}, {peaks.threads} threads. Measured matmul peaks: fp32 {peaks.fp32_gflops:.0f} GFLOP/s, "
-        f"int8 {peaks.int8_gops:.0f} GOP/s ({peaks.method}).\n\n"
+        f"{machine_label()}, {peaks.threads} threads. Measured matmul peaks per data type: {peaks.describe()} "
+        f"({peaks.method}).\n\n"
     )
     write_atomic(OUTPUT / "variants.md", header + variant_table(pairs, peaks) + "\n")
 

@@ -40,6 +40,29 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The instruction-set flags that decide which variant wins (README, "Measured here").
+DECISIVE_FLAGS = {
+    "AVX2": ("avx2",),
+    "AVX-512": ("avx512f",),
+    "VNNI": ("avx512_vnni", "avx_vnni"),
+    "BF16": ("avx512_bf16", "amx_bf16"),
+    "AMX": ("amx_tile",),
+}
+
+
+def machine_label() -> str:
+    """The CPU model, the flags that decide the variants, and the cores: what every published figure names.
+
+    For example "AMD EPYC; AVX2 yes, AVX-512 no, VNNI no, BF16 no, AMX no; 2 cores".
+    """
+    import os
+
+    flags = cpu_flags()
+    found = ", ".join(f"{name} {'yes' if flags & set(names) else 'no'}" for name, names in DECISIVE_FLAGS.items())
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu_model()}; {found}; {cores} cores"
+
+
 def native_bf16() -> bool:
     """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), not by conversion."""
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})

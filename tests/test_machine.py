@@ -26,3 +26,11 @@ def test_memory_probe_sees_an_allocation_and_resets() -> None:
 def test_native_bf16_by_flags(flags: set[str], native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset(flags))
     assert machine.native_bf16() is native
+
+
+def test_the_machine_label_names_the_flags_that_decide_the_variants(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"}))
+    monkeypatch.setattr(machine, "cpu_model", lambda: "AMD EPYC 9R14")
+    label = machine.machine_label()
+    assert label.startswith("AMD EPYC 9R14; AVX2 yes, AVX-512 yes, VNNI yes, BF16 yes, AMX no; ")
+    assert label.endswith(" cores")

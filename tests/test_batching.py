@@ -94,3 +94,22 @@ def test_predictions_do_not_depend_on_the_batching(bert_checkpoint: Path) -> Non
         assert run.timing.padded_tokens >= run.timing.real_tokens
     for batch in sentence_batches(checkpoint, sentences, 3, 100):  # the plugin times each as one pass
         assert len(predict(checkpoint, [sentences[i] for i in batch], 3, max_tokens=100).timing.shapes) == 1
+
+
+def test_the_result_records_the_batching_and_the_notes_print_it(bert_checkpoint: Path, conll_file: Path) -> None:
+    from nerperf.evaluation import evaluate
+    from nerperf.report.tables import notes
+    from nerperf.results import EvalResult
+
+    result = evaluate(bert_checkpoint, conll_file, batch_size=2, max_tokens=40)
+    speed = result.speed
+    assert speed.max_tokens == 40 and 0 < speed.real_tokens <= speed.padded_tokens
+    assert speed.padding_ratio == speed.padded_tokens / speed.real_tokens
+    line = next(n for n in notes(result) if n.startswith("timing:"))
+    assert f"batch size 2, at most 40 padded tokens, padding {speed.padding_ratio:.2f}x the real tokens" in line
+    assert EvalResult.from_json(result.to_json()).speed == speed
+    old = result.to_dict()  # a result written before 0.4 has none of the three
+    for name in ("max_tokens", "real_tokens", "padded_tokens"):
+        del old["speed"][name]
+    assert EvalResult.from_dict(old).speed.padding_ratio is None
+    assert "padding" not in EvalResult.from_dict(old).speed.batching()

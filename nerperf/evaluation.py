@@ -18,7 +18,7 @@ from nerperf.batching import MAX_TOKENS
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
 from nerperf.labels import LabelMap
-from nerperf.machine import MemoryProbe, installed_version
+from nerperf.machine import MemoryProbe, installed_version, machine_label
 from nerperf.metrics import bootstrap_f1, percentiles, score
 from nerperf.progress import SILENT, Status
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
@@ -163,8 +163,9 @@ def evaluate(
 
 
 def environment() -> dict[str, str]:
-    """Versions that move the numbers, recorded with every result."""
-    found = {"python": platform.python_version(), "machine": platform.machine()}
+    """What moves the numbers, recorded with every result: the CPU (model, the flags that decide the
+    variants, cores) and the versions of the libraries."""
+    found = {"python": platform.python_version(), "machine": platform.machine(), "cpu": machine_label()}
     for package in ("nerperf", "torch", "transformers", "tokenizers", "seqeval", "onnx", "onnxruntime"):
         found[package] = installed_version(package)
     return found

@@ -107,6 +107,8 @@ def test_the_result_records_the_batching_and_the_notes_print_it(bert_checkpoint:
     assert speed.padding_ratio == speed.padded_tokens / speed.real_tokens
     line = next(n for n in notes(result) if n.startswith("timing:"))
     assert f"batch size 2, at most 40 padded tokens, padding {speed.padding_ratio:.2f}x the real tokens" in line
+    assert f"machine: {result.environment['cpu']}" in notes(result)  # CPU model, decisive flags, cores
+    assert "AVX2 " in result.environment["cpu"] and result.environment["cpu"].endswith(" cores")
     assert EvalResult.from_json(result.to_json()).speed == speed
     old = result.to_dict()  # a result written before 0.4 has none of the three
     for name in ("max_tokens", "real_tokens", "padded_tokens"):

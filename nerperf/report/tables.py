@@ -147,6 +147,8 @@ def notes(result: EvalResult) -> list[str]:
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]
+    if result.environment.get("cpu"):
+        lines.append(f"machine: {result.environment['cpu']}")
     if result.tokenizer:
         lines.append(f"sequence lengths from a stand-in tokenizer: {result.tokenizer}")
     if result.f1_ci95 is not None:

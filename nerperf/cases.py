@@ -2,9 +2,11 @@
 
 :func:`select` turns :class:`~nerperf.settings.Settings` into a :class:`Selection`: the registry (the
 study's checkpoints, the directories', the user's entries), the baseline, and the cases in the order
-they run (the baseline's first). The pytest plugin parametrizes over it, the asv suite names its
-parameter after it, and ``nerperf cases`` prints it, so the three never disagree. Nothing here loads a
-model (:mod:`nerperf.case_runner` does) or imports pytest.
+they run (the baseline's first), or with the shard setting one part of them: whole checkpoints dealt in
+turn to the parts, so a checkpoint loads in one job and its variants meet their fp32 there (a part
+without the baseline still evaluates it, once, for the floors). The pytest plugin parametrizes over it,
+the asv suite names its parameter after it, and ``nerperf cases`` prints it, so the three never
+disagree. Nothing here loads a model (:mod:`nerperf.case_runner` does) or imports pytest.
 """
 
 from __future__ import annotations
@@ -72,8 +74,12 @@ def select(settings: Settings) -> Selection:
             raise SettingsError(f"{settings.where('variants')}: {error}") from None
     ordered = [baseline] + [s for s in specs if s != baseline] if baseline in specs else specs
     selection = Selection(known, baseline, tuple(Case(spec, variant) for spec in ordered for variant in names))
-    _check_tolerance_keys(settings, selection)
-    return selection
+    _check_tolerance_keys(settings, selection)  # against every case, so that each shard accepts the same keys
+    if settings.shard is None:
+        return selection
+    part, parts = settings.shard
+    mine = ordered[part - 1 :: parts]
+    return Selection(known, baseline, tuple(c for c in selection.cases if c.spec in mine))
 
 
 def unavailable_variant(case: Case) -> str | None:

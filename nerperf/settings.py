@@ -54,6 +54,18 @@ def token_budget(text: str) -> int | None:
     return None if text.strip().lower() in {"none", "off"} else positive_int(text)
 
 
+def shard_spec(text: str) -> tuple[int, int]:
+    """``K/N``: the K-th of N parts (1 <= K <= N)."""
+    k, sep, n = text.strip().partition("/")
+    try:
+        part, parts = int(k), int(n)
+    except ValueError:
+        part = parts = 0
+    if not sep or not 1 <= part <= parts:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N with 1 <= K <= N, e.g. 1/2 and 2/2 for two CI jobs")
+    return part, parts
+
+
 def points(text: str) -> float:
     """F1 points (0 to 100): a tolerance."""
     try:
@@ -225,6 +237,14 @@ class Settings:
         "batches; none: batch size only",
     )
     threads: int | None = _setting(None, positive_int, "N", "intra-op threads", shown_default="torch's")
+    shard: tuple[int, int] | None = _setting(
+        None,
+        shard_spec,
+        "K/N",
+        "run only part K of N: whole checkpoints, dealt in turn (the baseline's to part 1), for a CI matrix; "
+        "nerperf report merges the parts' results",
+        shown_default="all cases",
+    )
     random_weights: bool = _setting(
         False,
         boolean,
@@ -382,8 +402,8 @@ def _spell(value: Any) -> str:
     """A parsed value as its setting's text: the inverse of the parsers above."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple):  # a tolerance entry
-        return f"{value[0]}={value[1]}"
+    if isinstance(value, tuple):  # a tolerance entry (name, points) or a shard (part, parts)
+        return f"{value[0]}/{value[1]}" if all(isinstance(v, int) for v in value) else f"{value[0]}={value[1]}"
     return str(value)
 
 

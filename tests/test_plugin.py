@@ -293,3 +293,32 @@ def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: p
         assert all(len(batch) <= 2 for batch in samples.batches) and len(samples.batch_s) == len(samples.batches)
     # The same sentences in the same order in every case: the gate pairs them by index.
     assert found["tiny-fp32"].batches == found["tiny-sleepy"].batches
+
+
+def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
+    child: pytest.Pytester, bert_checkpoint: Path
+) -> None:
+    """Three checkpoints in two parts: whole checkpoints per part, and the report merges the parts."""
+    from nerperf.results import read
+
+    data = write_conll(child.path / "tiny.txt", SENTENCES)
+    checkpoints = ",".join(f"{name}={bert_checkpoint}" for name in ("base", "second", "third"))
+    ini(child, data=str(data), baseline="base", variants="fp32,noisy", checkpoints=checkpoints)
+    child.makepyfile(test_models=SUITE)
+    collected = {}
+    for shard in ("", "1/2", "2/2"):
+        option = [f"--nerperf-shard={shard}"] if shard else []
+        report = child.path / f"report-{shard.replace('/', 'of') or 'all'}"
+        run = child.runpytest_subprocess("-k", "floor", "-v", f"--nerperf-report={report}", *option)
+        collected[shard] = {line.split("[")[1].split("]")[0] for line in run.outlines if "::test_f1_floor[" in line}
+    assert collected["1/2"] == {"base-noisy", "third-fp32", "third-noisy"}  # the baseline's fp32 has no floor
+    assert collected["2/2"] == {"second-fp32", "second-noisy"}
+    assert collected["1/2"] | collected["2/2"] == collected[""] and not collected["1/2"] & collected["2/2"]
+    whole = read([child.path / "report-all" / "results.json"]).results
+    merged = read([child.path / f"report-{part}" / "results.json" for part in ("1of2", "2of2")]).results
+    assert (
+        sorted(merged)
+        == sorted(whole)
+        == sorted(f"{c}-{v}" for c in ("base", "second", "third") for v in ("fp32", "noisy"))
+    )
+    assert {k: r.f1 for k, r in merged.items()} == {k: r.f1 for k, r in whole.items()}

@@ -149,3 +149,11 @@ def test_one_variable_for_the_cache_and_the_old_one_warns(monkeypatch: pytest.Mo
         assert default_root() == tmp_path / "old"
     monkeypatch.setenv("NERPERF_CACHE_DIR", str(tmp_path / "new"))
     assert default_root() == tmp_path / "new"
+
+
+@pytest.mark.parametrize("text", ["3/2", "0/2", "1", "a/b", "1/0"])
+def test_a_shard_is_k_of_n(text: str) -> None:
+    with pytest.raises(SettingsError, match=f"NERPERF_SHARD: '{text}' is not K/N with 1 <= K <= N"):
+        Settings.resolve({}, {"NERPERF_SHARD": text}, {})
+    assert Settings.resolve({}, {"NERPERF_SHARD": "2/3"}, {}).shard == (2, 3)
+    assert Settings.resolve({}, {"NERPERF_SHARD": "2/3"}, {}).to_environment()["NERPERF_SHARD"] == "2/3"

@@ -96,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         "figures/ (the study's Table 5 and Figures 3-5, and the F1-against-throughput Pareto frontier).",
     )
     report.add_argument(
-        "inputs", nargs="+", metavar="FILE", help="result files; a later one's case replaces an earlier one's"
+        "inputs",
+        nargs="+",
+        metavar="[MACHINE=]FILE",
+        help="result files; a later one's case replaces an earlier one's on the same machine. Results of several "
+        "machines are kept apart, by the machine each recorded or the MACHINE given before its file",
     )
     report.add_argument(
         "--out", default="nerperf-report", metavar="DIR", help="output directory (default: nerperf-report)"
@@ -225,11 +229,20 @@ def write_report(args: argparse.Namespace) -> int:
     from nerperf import results
     from nerperf.report import pages
 
-    found = results.read([Path(p) for p in args.inputs])
+    paths, labels = zip(*(_labelled(given) for given in args.inputs), strict=True)
+    found = results.read(list(paths), list(labels))
     published = pages.read_published(Path(args.published)) if args.published else None
     paths = pages.write(found, Path(args.out), args.baseline, args.title, published)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0
+
+
+def _labelled(given: str) -> tuple[Path, str | None]:
+    """``MACHINE=FILE`` -> (FILE, MACHINE); a plain FILE (even one whose name holds "=") -> (FILE, None)."""
+    label, sep, path = given.partition("=")
+    if not sep or Path(given).exists() or not label.strip():
+        return Path(given), None
+    return Path(path), label.strip()
 
 
 def list_variants() -> int:

@@ -63,6 +63,22 @@ def machine_label() -> str:
     return f"{cpu_model()}; {found}; {cores} cores"
 
 
+def short_machine(label: str) -> str:
+    """A :func:`machine_label` in a few words, for table rows: "AMD EPYC, AVX2, 2 cores".
+
+    >>> short_machine("AMD EPYC; AVX2 yes, AVX-512 yes, VNNI yes, BF16 yes, AMX no; 2 cores")
+    'AMD EPYC, AVX2 AVX-512 VNNI BF16, 2 cores'
+    >>> short_machine("a machine named by hand")
+    'a machine named by hand'
+    """
+    parts = label.split("; ")
+    if len(parts) != 3:
+        return label
+    model, flags, cores = parts
+    present = [flag.rsplit(" ", 1)[0] for flag in flags.split(", ") if flag.endswith(" yes")]
+    return f"{model}, {' '.join(present) or 'none of ' + '/'.join(DECISIVE_FLAGS)}, {cores}"
+
+
 def native_bf16() -> bool:
     """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), not by conversion."""
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})

@@ -229,31 +229,70 @@ def run_record(
 # -- reading any of them ------------------------------------------------------------------------------
 @dataclass
 class Inputs:
-    """Results gathered from result files, by checkpoint-variant id, in the order first seen."""
+    """Results gathered from result files, by checkpoint-variant id, in the order first seen.
+
+    Results from more than one machine are kept apart: their keys become ``ID @ MACHINE`` and
+    ``machines`` names each key's machine, so a case measured on two machines is two rows, never one
+    replacing the other.
+    """
 
     results: dict[str, EvalResult] = field(default_factory=dict)
     latency: dict[str, dict[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
     baseline: str | None = None  # as a plugin run recorded it
     machine: dict[str, Any] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    machines: dict[str, str] = field(default_factory=dict)  # key -> the machine that measured it
+    case_ids: dict[str, str] = field(default_factory=dict)  # key -> its checkpoint-variant id
 
 
-def read(paths: Sequence[Path]) -> Inputs:
-    """Every result in ``paths``; a later file's result for the same id replaces an earlier one's."""
-    found = Inputs()
-    for path in paths:
+@dataclass
+class _Found:
+    """One file's results before they are keyed: (id, machine) -> (result, batch-1 percentiles)."""
+
+    entries: dict[tuple[str, str], tuple[EvalResult, Mapping[str, float] | None]] = field(default_factory=dict)
+    baseline: str | None = None
+    machine: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None  # the machine the user named for the file being read
+    file_machine: str = ""  # the machine the file being read recorded for all its results (pytest-benchmark)
+
+
+# The machine of results that recorded none (nerperf before 0.4, made-up results): taken to be one machine,
+# as before, and said so in the report; ``MACHINE=FILE`` names it.
+UNRECORDED = "unrecorded machine"
+
+
+def read(paths: Sequence[Path], labels: Sequence[str | None] | None = None) -> Inputs:
+    """Every result in ``paths``; a later file's result for the same id on the same machine replaces an
+    earlier one's. A result's machine is ``labels[i]`` where given for its file, else the CPU it recorded
+    (nerperf 0.4 on), else the pytest-benchmark file's machine, else :data:`UNRECORDED`.
+    """
+    found, pending = Inputs(), _Found()
+    for index, path in enumerate(paths):
+        pending.label = labels[index] if labels and index < len(labels) else None
+        pending.file_machine = ""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ResultFileError(f"{path}: cannot read it as JSON ({error})") from None
-        kind = _read_one(path, data, found)
-        found.sources.append(f"{path} ({kind})")
-    if not found.results:
+        kind = _read_one(path, data, pending)
+        found.sources.append(f"{path} ({kind})" + (f" as machine {pending.label!r}" if pending.label else ""))
+    if not pending.entries:
         raise ResultFileError(f"no nerperf results in {', '.join(map(str, paths))}")
+    several = len({machine for _, machine in pending.entries}) > 1
+    first_machine = next(iter(pending.entries))[1]
+    for (case_id, machine), (result, latency) in pending.entries.items():
+        key = f"{case_id} @ {machine}" if several else case_id
+        found.results[key] = result
+        found.machines[key], found.case_ids[key] = machine, case_id
+        if latency:
+            found.latency[key] = {int(p): float(v) for p, v in latency.items()}
+    if pending.baseline is not None:
+        found.baseline = f"{pending.baseline} @ {first_machine}" if several else pending.baseline
+    found.machine = pending.machine
     return found
 
 
-def _read_one(path: Path, data: Any, found: Inputs) -> str:
+def _read_one(path: Path, data: Any, found: _Found) -> str:
     try:
         if isinstance(data, dict) and "benchmarks" in data:
             return _pytest_benchmark(data, found)
@@ -279,9 +318,13 @@ def _read_one(path: Path, data: Any, found: Inputs) -> str:
     )
 
 
-def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
+def _pytest_benchmark(data: dict[str, Any], found: _Found) -> str:
+    from nerperf.machine import short_machine
+
     machine = data.get("machine_info") or {}
     found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
+    described = found.machine.get("machine") or found.machine.get("cpu_model") or found.machine.get("cpu") or ""
+    found.file_machine = short_machine(described) if described else ""
     count = 0
     for bench in data["benchmarks"]:
         info = bench.get("extra_info") or {}
@@ -290,7 +333,8 @@ def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
         if info.get("nerperf_schema", EXTRA_INFO_SCHEMA) > EXTRA_INFO_SCHEMA:
             raise ValueError(f"extra_info schema {info['nerperf_schema']} is newer than {EXTRA_INFO_SCHEMA}")
         count += 1
-        _add(found, info["nerperf_id"], EvalResult.from_dict(info["result"]), info.get("latency_percentiles_s"))
+        result = EvalResult.from_dict(info["result"])
+        _add(found, info["nerperf_id"], result, info.get("latency_percentiles_s"))
         found.baseline = info.get("baseline") or found.baseline
     if not count:
         raise ValueError("it has no nerperf benchmarks (none carries extra_info['nerperf_id'])")
@@ -300,7 +344,10 @@ def _pytest_benchmark(data: dict[str, Any], found: Inputs) -> str:
 _FIELDS = set(EvalResult.__dataclass_fields__)
 
 
-def _add(found: Inputs, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
-    found.results[key] = result
-    if latency:
-        found.latency[key] = {int(p): float(v) for p, v in latency.items()}
+def _add(found: _Found, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
+    from nerperf.machine import short_machine
+
+    recorded = result.environment.get("cpu")
+    machine = found.label or (short_machine(recorded) if recorded else found.file_machine or UNRECORDED)
+    found.entries.pop((key, machine), None)  # a later file's result takes the place of the earlier one's
+    found.entries[(key, machine)] = (result, latency)

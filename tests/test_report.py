@@ -229,3 +229,79 @@ def test_a_run_on_the_studys_sample_shows_the_whole_published_table5(tmp_path: P
         assert ("Hatched red bars are the study's published latencies" in text) is shown  # Figure 5
         assert ("Hollow red points are the study's published figures (not on the frontier" in text) is shown
         assert ("bert-base-ner-fp32 (published)" in (tmp_path / name / "report.html").read_text()) is shown
+
+
+def on_machine(result: results.EvalResult, cpu: str) -> results.EvalResult:
+    from dataclasses import replace
+
+    return replace(result, environment={"cpu": cpu, "nerperf": "0.4.0"})
+
+
+AVX2 = "AMD EPYC; AVX2 yes, AVX-512 no, VNNI no, BF16 no, AMX no; 2 cores"
+AVX512 = "AMD EPYC; AVX2 yes, AVX-512 yes, VNNI yes, BF16 yes, AMX no; 2 cores"
+
+
+def test_results_of_two_machines_are_kept_apart_with_a_speedup_table_and_figure(tmp_path: Path) -> None:
+    """The same cases on two machines: a row each, and each variant's speed-up over its own machine's fp32."""
+    files = []
+    for index, (cpu, int8_speed) in enumerate(((AVX2, 12.0), (AVX512, 25.0))):
+        for variant, speed in (("fp32", 10.0), ("int8", int8_speed)):
+            path = tmp_path / f"machine{index}-{variant}.json"
+            on_machine(made_up_result(0.9, "base", variant, samples_per_s=speed), cpu).save(path)
+            files.append(path)
+    found = results.read(files)
+    assert sorted(set(found.machines.values())) == [
+        "AMD EPYC, AVX2 AVX-512 VNNI BF16, 2 cores",
+        "AMD EPYC, AVX2, 2 cores",
+    ]
+    assert sorted(found.results) == sorted(
+        f"base-{v} @ AMD EPYC, {f}, 2 cores" for v in ("fp32", "int8") for f in ("AVX2", "AVX2 AVX-512 VNNI BF16")
+    )
+    written = pages.write(found, tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    table = rows(text[text.index("| Checkpoint | Variant | AMD EPYC, AVX2, 2 cores") :])
+    assert table["base"] == ["int8", "1.20 / -", "2.50 / -"]  # batched / batch-1 (not timed at batch 1 here)
+    assert "Machines, kept apart" in text and tmp_path / "out" / "figures" / "speedup_by_machine.svg" in written
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert '<table id="machines">' in page and 'id="speedup_by_machine"' in page
+    # One machine's results in several files (shards): one machine, ids as they were, no per-machine table.
+    same = results.read(files[:2])
+    assert sorted(same.results) == ["base-fp32", "base-int8"]
+    pages.write(same, tmp_path / "one")
+    assert "Speed-up over fp32 per machine" not in (tmp_path / "one" / "report.md").read_text()
+
+
+def test_a_file_is_given_its_machine_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = tmp_path / "old=results.json"  # an "=" in a file name still reads as the file
+    made_up_result(0.9, "base", samples_per_s=10.0).save(old)
+    new = tmp_path / "new.json"
+    on_machine(made_up_result(0.9, "base", samples_per_s=20.0), AVX2).save(new)
+    assert cli.main(["report", "AVX-512 box=" + str(new), str(old), "--out", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "base-fp32 @ AVX-512 box" in text and "base-fp32 @ unrecorded machine" in text
+    assert "unrecorded machine: results that recorded no machine" in text
+
+
+def test_the_avx512_machines_files_merge_with_this_machines(shared: Path, tmp_path: Path) -> None:
+    """The AVX-512 VNNI machine's results (nerperf 0.3's results.json, no machine recorded) beside a result
+    of this machine: per-machine columns for the variants both ran, and the figure."""
+    measured = shared / "measurements" / "2026-11-28-epyc-avx512-vnni-bf16" / "suite-results.json"
+    for variant, speed in (("fp32", 150.0), ("onnx-int8", 300.0)):
+        path = tmp_path / f"here-{variant}.json"
+        result = made_up_result(0.9162, "../shared/models/minilm-l6-conll03", variant, samples_per_s=speed)
+        on_machine(result, AVX2).save(path)
+    found = results.read(
+        [measured, tmp_path / "here-fp32.json", tmp_path / "here-onnx-int8.json"], ["EPYC AVX-512 VNNI BF16"]
+    )
+    assert "minilm-l6-conll03-bf16 @ EPYC AVX-512 VNNI BF16" in found.results
+    pages.write(found, tmp_path / "out")
+    text = (tmp_path / "out" / "report.md").read_text()
+    table = rows(text[text.index("| Checkpoint | Variant | EPYC AVX-512 VNNI BF16") :].split("\n\n")[0])
+    assert table["minilm-l6-conll03"][0] in {"int8", "bf16", "onnx", "onnx-int8"}
+    onnx_int8 = next(
+        cells
+        for line in text.splitlines()
+        if line.startswith("| minilm-l6-conll03 | onnx-int8 |")
+        for cells in [line.split(" | ")]
+    )
+    assert onnx_int8[3].startswith("2.00 / ")  # this machine: 300 against 150 sentences/s

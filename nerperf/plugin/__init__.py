@@ -220,7 +220,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     pytest-benchmark asks before the tests (to compare) and after them (to save), so every value here is
     known without running anything: the threads setting, or the CPUs torch's default takes them from.
     """
-    from nerperf.machine import cpu_flags, cpu_model, installed_version
+    from nerperf.machine import cpu_flags, cpu_model, installed_version, machine_label
 
     try:
         threads: int | str | None = _resolve(config).threads
@@ -230,6 +230,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
         threads = f"torch default ({len(os.sched_getaffinity(0))} CPUs available)"
     relevant = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
     machine_info["nerperf"] = {
+        "machine": machine_label(),
         "cpu_model": cpu_model(),
         "cpu_flags": sorted(f for f in cpu_flags() if f in relevant),
         "threads": threads,

@@ -18,17 +18,19 @@ from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.registry import BASELINE, STUDY, Published, param_id, published_remarks
 from nerperf.report.tables import (
+    MACHINES_CAPTION,
     SEMEVAL_CAPTION,
     SEMEVAL_COLUMNS,
     SUMMARY_COLUMNS,
     RunSummary,
+    machines_rows,
     markdown,
     notes,
     published_notes,
     semeval_rows,
     summary_rows,
 )
-from nerperf.results import Inputs
+from nerperf.results import UNRECORDED, Inputs
 
 
 class ReportError(NerperfInputError):
@@ -81,7 +83,9 @@ def summarize(found: Inputs, baseline: str | None = None, published: dict[str, P
     on_sample = any(study.is_sample(r.data, r.split, r.sentences) for r in found.results.values())
     shown = {k: v for k, v in known.items() if k in ids or on_sample}
     shown.update(published or {})
-    return RunSummary(list(found.results.items()), chosen, found.latency, shown)
+    return RunSummary(
+        list(found.results.items()), chosen, found.latency, shown, machines=found.machines, case_ids=found.case_ids
+    )
 
 
 # -- writing ------------------------------------------------------------------------------------------
@@ -119,7 +123,15 @@ def _facts(run: RunSummary, found: Inputs) -> list[str]:
         "Latency: per sentence, at batch size 1 where the run timed it (pytest-benchmark), else at the "
         "evaluation's batch size, as marked. The study's latency column is total time / sentences.",
     ]
-    if found.machine:
+    machines = run.machine_names()
+    if len(machines) > 1:
+        facts.append("Machines, kept apart (a case per machine, `ID @ MACHINE`): " + _machines_seen(run))
+        if UNRECORDED in machines:
+            facts.append(
+                f"{UNRECORDED}: results that recorded no machine (nerperf before 0.4), taken to be one; "
+                "name a file's machine with MACHINE=FILE"
+            )
+    elif found.machine:
         machine = {k: ", ".join(v) if isinstance(v, list) else v for k, v in found.machine.items() if v}
         facts.append("Machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()))
     if run.published:
@@ -133,6 +145,16 @@ def _facts(run: RunSummary, found: Inputs) -> list[str]:
     return facts
 
 
+def _machines_seen(run: RunSummary) -> str:
+    """Each machine with its count of results and the nerperf versions that measured them."""
+    described = []
+    for machine in run.machine_names():
+        mine = [r for name, r in run.results if run.machines.get(name) == machine]
+        versions = sorted({r.environment.get("nerperf", "an unrecorded version") for r in mine})
+        described.append(f"{machine} ({len(mine)} results, nerperf {', '.join(versions)})")
+    return "; ".join(described) + ". Batches differ across nerperf versions (0.4 batches by sub-tokens)."
+
+
 def _warnings(run: RunSummary) -> list[str]:
     return [f"{name}: {line}" for name, r in run.results for line in notes(r) if line.startswith("WARNING")]
 
@@ -140,6 +162,9 @@ def _warnings(run: RunSummary) -> list[str]:
 def render_markdown(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
     parts = [f"# {title}", "", *(f"- {fact}" for fact in _facts(run, found)), ""]
     parts += [markdown(summary_rows(run), SUMMARY_COLUMNS), ""]
+    by_machine = machines_rows(run)
+    if by_machine:
+        parts += [MACHINES_CAPTION, "", markdown(by_machine[1], by_machine[0]), ""]
     partial_credit = semeval_rows(run.results)
     if partial_credit:
         parts += [SEMEVAL_CAPTION, "", markdown(partial_credit, SEMEVAL_COLUMNS), ""]
@@ -179,6 +204,15 @@ def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str,
         second = (
             f'<p>{e(SEMEVAL_CAPTION)}</p><table id="semeval"><thead><tr>'
             + "".join(f"<th>{e(c)}</th>" for c in SEMEVAL_COLUMNS)
+            + f"</tr></thead><tbody>{cells}</tbody></table>"
+        )
+    by_machine = machines_rows(run)
+    if by_machine:
+        header, machine_rows = by_machine
+        cells = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in machine_rows)
+        second += (
+            f'<p>{e(MACHINES_CAPTION)}</p><table id="machines"><thead><tr>'
+            + "".join(f"<th>{e(c)}</th>" for c in header)
             + f"</tr></thead><tbody>{cells}</tbody></table>"
         )
     warnings = "".join(f'<li class="warning">{e(w)}</li>' for w in _warnings(run))

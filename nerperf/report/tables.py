@@ -207,6 +207,55 @@ class RunSummary:
     published: Mapping[str, Published] = field(default_factory=dict)  # fp32 id -> the study's figures
     not_run: Sequence[str] = ()
     floors: Sequence[Floor] = ()
+    machines: Mapping[str, str] = field(default_factory=dict)  # id -> machine, where results span several
+    case_ids: Mapping[str, str] = field(default_factory=dict)  # id -> checkpoint-variant id, likewise
+
+    def machine_names(self) -> list[str]:
+        """The machines the results came from, in the order first seen."""
+        return list(dict.fromkeys(self.machines[name] for name, _ in self.results if name in self.machines))
+
+    def speedups(self) -> dict[tuple[str, str], dict[str, tuple[float, float | None]]]:
+        """(checkpoint, variant) -> machine -> (batched, batch-1 p50) speed-up over the same checkpoint's
+        fp32 on the same machine; batch-1 is None where either was not timed at batch size 1."""
+        by_case = {(self.case_ids.get(name, name), self.machines.get(name, "")): (name, r) for name, r in self.results}
+        found: dict[tuple[str, str], dict[str, tuple[float, float | None]]] = {}
+        for (case_id, machine), (name, r) in by_case.items():
+            checkpoint = case_id.removesuffix(f"-{r.variant}")
+            reference = by_case.get((f"{checkpoint}-fp32", machine))
+            if r.variant == "fp32" or reference is None:
+                continue
+            ref_name, ref = reference
+            single = None
+            if name in self.latency and ref_name in self.latency:
+                single = self.latency[ref_name][50] / self.latency[name][50]
+            batched = r.speed.samples_per_s / ref.speed.samples_per_s
+            found.setdefault((checkpoint, r.variant), {})[machine] = (batched, single)
+        return found
+
+
+MACHINES_CAPTION = (
+    "Speed-up over fp32 per machine: each variant's throughput (batched) and batch-1 median latency against "
+    "the same checkpoint's fp32 measured on the same machine (above 1: faster). Compare machines by these "
+    "ratios, not by their absolute figures."
+)
+
+
+def machines_rows(run: RunSummary) -> tuple[list[str], list[list[str]]] | None:
+    """Header and rows: a row per checkpoint × variant, a column per machine; None for one machine."""
+    machines = run.machine_names()
+    if len(machines) < 2:
+        return None
+    rows = []
+    for (checkpoint, variant), by_machine in run.speedups().items():
+        cells = []
+        for machine in machines:
+            if machine not in by_machine:
+                cells.append("-")
+                continue
+            batched, single = by_machine[machine]
+            cells.append(f"{batched:.2f} / {single:.2f}" if single is not None else f"{batched:.2f} / -")
+        rows.append([checkpoint, variant, *cells])
+    return ["Checkpoint", "Variant", *(f"{m}: batched / batch-1" for m in machines)], rows
 
 
 def summary_rows(run: RunSummary) -> list[list[str]]:

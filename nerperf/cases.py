@@ -74,7 +74,7 @@ def select(settings: Settings) -> Selection:
             raise SettingsError(f"{settings.where('variants')}: {error}") from None
     ordered = [baseline] + [s for s in specs if s != baseline] if baseline in specs else specs
     selection = Selection(known, baseline, tuple(Case(spec, variant) for spec in ordered for variant in names))
-    _check_tolerance_keys(settings, selection)  # against every case, so that each shard accepts the same keys
+    _check_tolerance_keys(settings, selection)
     if settings.shard is None:
         return selection
     part, parts = settings.shard
@@ -125,12 +125,15 @@ def _new_source(entry: str) -> bool:
 
 
 def _check_tolerance_keys(settings: Settings, selection: Selection) -> None:
-    known = {c.spec.name for c in selection.cases} | {c.id for c in selection.cases}
+    """A tolerance must name a registered checkpoint or checkpoint-variant (a typo is an error), selected or
+    not: a project's tolerances stay valid when a run selects fewer variants or one shard."""
+    known = set(selection.registry) | {param_id(name, variant) for name in selection.registry for variant in VARIANTS}
+    selected = {c.spec.name for c in selection.cases} | {c.id for c in selection.cases}
     for key, _ in settings.tolerances:
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
+            close = difflib.get_close_matches(key, selected, n=1) or difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise SettingsError(
-                f"{settings.where('tolerances')}: tolerance for {key!r}, which is not a selected checkpoint "
-                f"or checkpoint-variant id: {hint}selected: {', '.join(sorted(known))}"
+                f"{settings.where('tolerances')}: tolerance for {key!r}, which is not a registered checkpoint "
+                f"or checkpoint-variant id: {hint}registered: {', '.join(sorted(selection.registry))}"
             )

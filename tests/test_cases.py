@@ -45,6 +45,12 @@ def test_bad_names_say_which_setting(values: dict[str, str], message: str) -> No
         select(settings(**values))
 
 
+def test_a_tolerance_for_a_case_this_run_does_not_select_is_kept() -> None:
+    """A project's tolerances stay valid when a run selects fewer variants, or one shard of the cases."""
+    chosen = select(settings(variants="fp32", tolerances="bert-base-ner-int8=1.5,mbert-ner-hrl=6", shard="2/2"))
+    assert "bert-base-ner-int8" not in {c.id for c in chosen.cases}
+
+
 @pytest.fixture
 def runner(bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CaseRunner:
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # a closed port: the hub is unreachable

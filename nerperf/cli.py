@@ -130,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the variants and whether each can run here",
         description="List nerperf's variants and, for those that cannot run on this machine, why.",
     )
+    parallel = commands.add_parser(
+        "parallel",
+        help="run the suite in N pytest processes on this machine, each on its own cores, and merge them",
+        description="Run `pytest --benchmark-only` in N processes, part K of N of the cases each "
+        "(--nerperf-shard K/N: whole checkpoints), each pinned to its own cores with as many threads, then "
+        "merge their results into OUT/report and print the floors every part checked. Instead of "
+        "pytest-xdist, under which pytest-benchmark times nothing. Usage: nerperf parallel N [--out DIR] "
+        "[-- PYTEST_ARGS]",
+    )
+    parallel.add_argument("parts", type=int, metavar="N", help="processes, at most the cores available")
+    parallel.add_argument(
+        "--out", default="nerperf-parallel", metavar="DIR", help="parts' logs and results, and the merged report"
+    )
     from nerperf.gate.command import add_parser as add_gate_parser
 
     add_gate_parser(commands)
@@ -159,6 +172,10 @@ def dispatch(args: argparse.Namespace) -> int:
         return list_cases()
     if args.command == "report":
         return write_report(args)
+    if args.command == "parallel":
+        from nerperf import parallel
+
+        return parallel.run(args.parts, Path(args.out), args.pytest_args)
     if args.command == "gate":
         from nerperf.gate.command import run_gate
 

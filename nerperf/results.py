@@ -349,5 +349,7 @@ def _add(found: _Found, key: str, result: EvalResult, latency: Mapping[str, floa
 
     recorded = result.environment.get("cpu")
     machine = found.label or (short_machine(recorded) if recorded else found.file_machine or UNRECORDED)
-    found.entries.pop((key, machine), None)  # a later file's result takes the place of the earlier one's
-    found.entries[(key, machine)] = (result, latency)
+    earlier = found.entries.get((key, machine))
+    if earlier is not None and earlier[1] and not latency:
+        return  # a part of a sharded run that evaluated the baseline only for its floors: keep the timed one
+    found.entries[(key, machine)] = (result, latency)  # a later file's result takes the earlier one's place

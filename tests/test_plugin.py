@@ -7,12 +7,14 @@ the real offline checkpoints, one of them degraded inside the test, cover the F1
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from tiny import SENTENCES, write_conll
 
+from nerperf.errors import NerperfInputError
 from nerperf.settings import OPTIONS
 
 # Variants a child run's conftest.py registers: one that cannot run, one whose forward sleeps NAP_MS
@@ -322,3 +324,32 @@ def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
         == sorted(f"{c}-{v}" for c in ("base", "second", "third") for v in ("fp32", "noisy"))
     )
     assert {k: r.f1 for k, r in merged.items()} == {k: r.f1 for k, r in whole.items()}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores: one for each part")
+def test_parallel_parts_run_pinned_and_merge(child: pytest.Pytester, bert_checkpoint: Path) -> None:
+    """nerperf parallel 2: two pytest processes, one core and one thread each, one merged report."""
+    from nerperf import cli
+    from nerperf.results import read
+
+    data = write_conll(child.path / "tiny.txt", SENTENCES)
+    ini(
+        child,
+        data=str(data),
+        baseline="tiny",
+        variants="fp32",
+        checkpoints=f"tiny={bert_checkpoint},other={bert_checkpoint}",
+    )
+    child.makepyfile(test_models=SUITE)
+    out = child.path / "parallel"
+    assert cli.main(["parallel", "2", "--out", str(out), "--", "-p", "no:cacheprovider"]) == 0
+    for part, cases in ((1, "tiny-fp32"), (2, "other-fp32")):
+        log = (out / f"part-{part}" / "pytest.log").read_text()
+        assert f"[{cases}]" in log and "passed" in log
+        found = read([out / f"part-{part}" / "results.json"])
+        assert all(r.speed.threads == 1 for r in found.results.values())  # one core each: one thread
+    merged = read([out / "part-1" / "results.json", out / "part-2" / "results.json"])
+    assert sorted(merged.results) == ["other-fp32", "tiny-fp32"]
+    assert "other-fp32" in (out / "report" / "report.md").read_text()
+    with pytest.raises(NerperfInputError, match="parts would share cores"):
+        cli.dispatch(type("Args", (), {"command": "parallel", "parts": 64, "out": str(out), "pytest_args": []})())

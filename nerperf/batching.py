@@ -49,6 +49,14 @@ def plan_batches(lengths: Sequence[Sequence[int]], batch_size: int, max_tokens: 
     return batches
 
 
+def plan_sentences(
+    encoded: Encoded, sentences: int, batch_size: int, max_tokens: int | None = None
+) -> tuple[list[list[Window]], list[list[int]]]:
+    """The encoded windows grouped by sentence, and the sentences' batches (:func:`plan_batches`)."""
+    windows = windows_by_sentence(encoded, sentences)
+    return windows, plan_batches([[len(w) for w in ws] for ws in windows], batch_size, max_tokens)
+
+
 def windows_by_sentence(encoded: Encoded, sentences: int) -> list[list[Window]]:
     """The encoded windows grouped by the sentence they came from, in input order."""
     grouped: list[list[Window]] = [[] for _ in range(sentences)]

@@ -24,6 +24,7 @@ from typing import Any
 
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
+from nerperf.machine import short_machine
 from nerperf.metrics import Scores, TypeScore
 from nerperf.registry import param_id, slug
 from nerperf.semeval import ErrorKinds, SchemeScores, SemEval
@@ -319,8 +320,6 @@ def _read_one(path: Path, data: Any, found: _Found) -> str:
 
 
 def _pytest_benchmark(data: dict[str, Any], found: _Found) -> str:
-    from nerperf.machine import short_machine
-
     machine = data.get("machine_info") or {}
     found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
     described = found.machine.get("machine") or found.machine.get("cpu_model") or found.machine.get("cpu") or ""
@@ -345,8 +344,6 @@ _FIELDS = set(EvalResult.__dataclass_fields__)
 
 
 def _add(found: _Found, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
-    from nerperf.machine import short_machine
-
     recorded = result.environment.get("cpu")
     machine = found.label or (short_machine(recorded) if recorded else found.file_machine or UNRECORDED)
     earlier = found.entries.get((key, machine))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.alignment import Window, encode
-from nerperf.batching import check_limits, plan_batches, windows_by_sentence
+from nerperf.batching import check_limits, plan_sentences
 from nerperf.checkpoints import Checkpoint
 from nerperf.labels import UNALIGNED
 
@@ -86,8 +86,7 @@ def predict(
         started = time.perf_counter()
         encoded = encode(checkpoint.tokenizer, sentences, checkpoint.max_length)
         encode_s = time.perf_counter() - started  # the tokenizer call
-        windows = windows_by_sentence(encoded, len(sentences))
-        batches = plan_batches([[len(w) for w in ws] for ws in windows], batch_size, max_tokens)
+        windows, batches = plan_sentences(encoded, len(sentences), batch_size, max_tokens)
         tokens = [sum(len(w) for w in ws) for ws in windows]
         share = encode_s / max(1, sum(tokens))
         pad_id = checkpoint.tokenizer.pad_token_id
@@ -138,8 +137,7 @@ def sentence_batches(
     Each batch, given to :func:`predict` with the same limits, runs as one forward pass.
     """
     encoded = encode(checkpoint.tokenizer, sentences, checkpoint.max_length)
-    windows = windows_by_sentence(encoded, len(sentences))
-    return plan_batches([[len(w) for w in ws] for ws in windows], batch_size, max_tokens)
+    return plan_sentences(encoded, len(sentences), batch_size, max_tokens)[1]
 
 
 def _torch_forward(checkpoint: Checkpoint) -> Forward:

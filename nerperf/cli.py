@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fp32, int8, onnx, onnx-int8 or bf16 (see `nerperf variants`) (default: fp32)",
     )
     settings.add_arguments(run, EVAL_SETTINGS, OLD_SPELLINGS)
+    _set_help(
+        run,
+        "sentences",
+        "first N sentences, or all (default: all: the whole file or split, as evaluation tools score a file "
+        f"named to them; the plugin's default is the study's {settings.BY_NAME['sentences'].default})",
+    )
     run.add_argument(
         "--mode",
         choices=MODES,
@@ -183,6 +189,11 @@ def dispatch(args: argparse.Namespace) -> int:
     return evaluate_one(args)
 
 
+def _set_help(parser: argparse.ArgumentParser, dest: str, text: str) -> None:
+    (action,) = [a for a in parser._actions if a.dest == dest]
+    action.help = text
+
+
 def evaluate_one(args: argparse.Namespace) -> int:
     from nerperf import progress
     from nerperf.architectures import random_checkpoint
@@ -211,7 +222,8 @@ def evaluate_one(args: argparse.Namespace) -> int:
             model,
             chosen.data,
             split=chosen.split,
-            limit=chosen.sentences,
+            # A file named to nerperf eval is scored whole unless told otherwise (NERPERF_SENTENCES, --sentences).
+            limit=chosen.sentences if chosen.where("sentences") != "default" else None,
             batch_size=chosen.batch_size,
             max_tokens=chosen.max_tokens,
             threads=chosen.threads,

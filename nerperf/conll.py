@@ -7,8 +7,12 @@ file is read is a :class:`DataFormat`. Tag schemes themselves are :mod:`nerperf.
 types :mod:`nerperf.type_map`'s; what a model predicts is not this module's business.
 
 A file is tab-separated when its first token line holds a tab: fields are then split on tabs only,
-so a word may contain spaces (``New York``); otherwise on runs of spaces and tabs. Every token line
-must have as many fields as the first one.
+so a word may contain spaces (``New York``), and a word may even be empty or only whitespace (hand-made
+TSV files have them: a lone space, an empty field): it is kept as an empty word, which no tokenizer
+turns into a sub-token, so it is predicted ``O`` and counted as such, its gold tag kept. Otherwise
+fields are split on runs of spaces and tabs, and no word can be empty. Every token line must have as
+many fields as the first one, once trailing empty fields (a trailing tab: the commonest glitch in
+hand-made TSV) are dropped; they are counted (:attr:`Corpus.trailing_separators`).
 """
 
 from __future__ import annotations
@@ -143,10 +147,22 @@ class Corpus:
     original_types: frozenset[str] = frozenset()  # entity types before the label map
     dropped_gold: dict[str, int] = field(default_factory=dict)  # original type -> gold entities mapped to O
     data_format: DataFormat = DEFAULT_FORMAT
+    trailing_separators: int = 0  # token lines whose trailing empty fields were read as absent
+    in_data: int | None = None  # sentences in the file or split, when these are only its first ones
 
     @property
     def entity_types(self) -> frozenset[str]:
         return frozenset(split_tag(t)[1] for s in self.sentences for t in s.tags if t != "O")
+
+    @property
+    def sentences_in_data(self) -> int:
+        """How many sentences the file or split holds, of which :attr:`sentences` are the first."""
+        return self.in_data if self.in_data is not None else len(self.sentences)
+
+    @property
+    def blank_words(self) -> int:
+        """Words that are empty or only whitespace (tab-separated data): no sub-token, predicted O."""
+        return sum(1 for s in self.sentences for word in s.words if not word.strip())
 
     def head(self, limit: int | None) -> Corpus:
         """The first ``limit`` sentences (all of them for ``None``), as the study took 1,000."""
@@ -154,7 +170,7 @@ class Corpus:
             return self
         if limit < 1:
             raise DataError(f"limit must be a positive number of sentences, not {limit}")
-        return replace(self, sentences=self.sentences[:limit])
+        return replace(self, sentences=self.sentences[:limit], in_data=self.sentences_in_data)
 
 
 @dataclass
@@ -180,7 +196,7 @@ def read_conll(
     current = _Raw([], [], [])
     columns = 0
     separator: str | None = None  # "\t", or None for runs of spaces and tabs
-    docstarts = comments = 0
+    docstarts = comments = trailing = 0
 
     def close() -> None:
         nonlocal current
@@ -200,6 +216,10 @@ def read_conll(
             separator = "\t"
         if separator:
             fields = [part.strip(" ") for part in line.split(separator)]
+            if len(fields) > max(columns, 1) and fields[-1] == "":  # a trailing tab: absent fields, not empty ones
+                while len(fields) > max(columns, 1) and fields[-1] == "":
+                    fields.pop()
+                trailing += 1
         else:
             fields = _COLUMN_SEPARATOR.split(line.strip(" \t"))
         if fields[0] == DOCSTART:
@@ -217,12 +237,11 @@ def read_conll(
             raise DataError(
                 f"{path}:{number}: {len(fields)} columns where the file's first token line has {columns}: {line!r}"
             )
-        for name, value in (("word", word), ("tag", tag)):
-            if not value:
-                index = data_format.word_column if name == "word" else data_format.tag_column
-                raise DataError(
-                    f"{path}:{number}: the {name} column ({index}) is empty: {line!r}{_column_hint(data_format)}"
-                )
+        if not tag:  # an empty word is a word (see the module's docstring); an empty tag is not a tag
+            raise DataError(
+                f"{path}:{number}: the tag column ({data_format.tag_column}) is empty: {line!r}"
+                f"{_column_hint(data_format)}"
+            )
         try:
             split_tag(tag)
         except TagError as error:
@@ -233,7 +252,8 @@ def read_conll(
     close()
     if not sentences:
         raise DataError(f"{path}: no sentences found (is it an empty or header-only CoNLL file?)")
-    return _normalize(str(path), split, sentences, data_format, docstarts, comments, path)
+    corpus = _normalize(str(path), split, sentences, data_format, docstarts, comments, path)
+    return replace(corpus, trailing_separators=trailing)
 
 
 def _columns(fields: list[str], data_format: DataFormat, where: str, line: str) -> tuple[str, str]:
@@ -264,21 +284,24 @@ def format_conll(sentences: Sequence[Sentence], predicted: Sequence[Sequence[str
     """``WORD TAG`` lines (``WORD GOLD PREDICTED`` with ``predicted``: ``conlleval``'s input), a blank
     line after each sentence, under a ``-DOCSTART-`` line; :func:`read_conll` reads it back.
 
-    A word the format cannot hold (empty, with a space, tab, newline or NUL, or ``-DOCSTART-`` itself)
-    is refused rather than written as something else.
+    Columns are space-separated, or tab-separated when a word is empty or holds a space (as in the
+    tab-separated files such words come from). A word no column can hold (with a tab, newline or NUL,
+    or ``-DOCSTART-`` itself) is refused rather than written as something else.
     """
-    lines = [f"{DOCSTART} O" if predicted is None else f"{DOCSTART} O O", ""]
+    tabbed = any(not word.strip() or " " in word for sentence in sentences for word in sentence.words)
+    gap = "\t" if tabbed else " "
+    lines = [gap.join([DOCSTART, "O"] if predicted is None else [DOCSTART, "O", "O"]), ""]
     for index, sentence in enumerate(sentences):
         extra = predicted[index] if predicted is not None else None
         if extra is not None and len(extra) != len(sentence.words):
             raise DataError(f"sentence {index}: {len(sentence.words)} words but {len(extra)} predicted tags")
         for position, (word, tag) in enumerate(zip(sentence.words, sentence.tags, strict=True)):
-            if not word or word == DOCSTART or any(c in word for c in " \t\n\x00"):
+            if word == DOCSTART or any(c in word for c in "\t\n\x00") or word != word.strip(" "):
                 raise DataError(
                     f"sentence {index} (line {sentence.line or '-'}), word {position}: {word!r} cannot be a CoNLL "
-                    "column (empty, whitespace or NUL inside, or -DOCSTART-)"
+                    "column (a tab, line break or NUL inside, spaces around it, or -DOCSTART-)"
                 )
-            lines.append(f"{word} {tag}" if extra is None else f"{word} {tag} {extra[position]}")
+            lines.append(gap.join([word, tag] if extra is None else [word, tag, extra[position]]))
         lines.append("")
     return "\n".join(lines) + "\n"
 

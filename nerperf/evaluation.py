@@ -147,6 +147,8 @@ def evaluate(
             unpredictable_types=tuple(sorted(labels.unpredictable_types)),
             dropped_gold=dict(corpus.dropped_gold),
             unused_label_map=unused,
+            blank_words=corpus.blank_words,
+            trailing_separators=corpus.trailing_separators,
         ),
         build=Build(prepared.size_bytes, prepared.build_s, prepared.from_cache, prepared.details),
         memory=Memory(memory.start_bytes, peak, memory.method),
@@ -159,6 +161,7 @@ def evaluate(
         schemes=partial_credit.schemes if partial_credit else None,
         errors=partial_credit.errors if partial_credit else None,
         data_format=corpus.data_format.to_dict(),
+        sentences_in_data=corpus.sentences_in_data,
     )
 
 
@@ -171,10 +174,10 @@ def environment() -> dict[str, str]:
     return found
 
 
-def context(cache_dir: str | Path | None, threads: int | None) -> variants.Context:
+def context(cache_dir: str | Path | None, threads: int | None, spin: bool = True) -> variants.Context:
     """Where variants are cached, and the threads a variant's own runtime (onnxruntime) uses: torch's."""
     if threads is None:
         import torch
 
         threads = torch.get_num_threads()
-    return variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), threads)
+    return variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), threads, spin)

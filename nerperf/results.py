@@ -87,6 +87,8 @@ class Coverage:
     unpredictable_types: tuple[str, ...] = ()  # data types the model has no label for: all misses
     dropped_gold: dict[str, int] = field(default_factory=dict)  # data type -> gold entities the label map made O
     unused_label_map: tuple[str, ...] = ()  # label-map FROM types found on neither side (a warning)
+    blank_words: int = 0  # words empty or only whitespace (tab-separated data): among the unaligned, scored O
+    trailing_separators: int = 0  # token lines whose trailing empty fields were read as absent
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class EvalResult:
     schemes: dict[str, SchemeScores] | None = None
     errors: ErrorKinds | None = None
     data_format: dict[str, Any] = field(default_factory=dict)  # how the data was read, where not the default
+    sentences_in_data: int = 0  # the file's or split's sentences, of which ``sentences`` were the first (0: unknown)
     schema: int = SCHEMA_VERSION
 
     @property
@@ -225,6 +228,23 @@ def run_record(
         "floors": [{**vars(f), "floor": f.floor, "held": f.held} for f in floors],
     }
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a plugin run's results.json says beyond its results: the floors checked and what did not run."""
+
+    floors: list[dict[str, Any]]  # :class:`nerperf.floors.Floor`'s fields, and "held"
+    not_run: list[str]
+
+
+def read_run_record(path: Path) -> RunRecord:
+    """The floors and the cases not run of a plugin run's results.json (``--nerperf-report``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return RunRecord(list(data["floors"]), list(data["not_run"]))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ResultFileError(f"{path}: not a nerperf run's results.json ({type(error).__name__}: {error})") from None
 
 
 # -- reading any of them ------------------------------------------------------------------------------

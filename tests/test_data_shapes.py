@@ -60,8 +60,8 @@ GERMEVAL = (
 
 def test_index_column_comments_and_nested_tags(tmp_path: Path) -> None:
     path = write(tmp_path, GERMEVAL)
-    with pytest.raises(DataError, match=r"data\.tsv:1: the tag column \(-1\) is empty.*set --comment-prefix"):
-        read_conll(path)  # without the comment option the comment is read as a token, and named
+    with pytest.raises(DataError, match=r"data\.tsv:1: tag '\[2009-10-23\]' is not O.*set --comment-prefix"):
+        read_conll(path)  # without the comment option the comment is read as a token (its trailing tab dropped)
     outer = read_conll(path, data_format=DataFormat(word_column=1, tag_column=2, comment_prefix="#"))
     assert outer.comments == 2
     assert [s.words for s in outer.sentences] == [
@@ -202,7 +202,7 @@ def test_semeval_figures_equal_nervaluate_called_directly() -> None:
         )
         for entity_type, per in direct["entities"].items():
             assert ours.schemes[name].per_type[entity_type].f1 == per[theirs].f1
-    # the worked example of the README: one of each kind, plus a second sentence's right LOC and stray PER
+    # the worked example of docs/data.md: one of each kind, plus a second sentence's right LOC and stray PER
     assert ours.errors.correct == 2 and ours.errors.incorrect == 1 and ours.errors.partial == 1
     assert ours.errors.missed == 1 and ours.errors.spurious == 2
     assert ours.errors.gold == sum(len(gold_spans(g, "iob2")) for g in gold)
@@ -296,8 +296,8 @@ def test_evaluate_records_the_data_format_and_the_map(shared: Path, minilm_l3: C
     assert result.errors is not None and result.errors.gold == 3
 
 
-def test_the_readmes_worked_example() -> None:
-    """Ann Lee / Paris / New York Times / German / Reuters: one entity of each kind (README, "Scoring
+def test_the_docs_worked_example() -> None:
+    """Ann Lee / Paris / New York Times / German / Reuters: one entity of each kind (docs/data.md, "Scoring
     schemes and error kinds")."""
     gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "O", "B-MISC", "O", "O"]]
     predicted = [["B-PER", "I-PER", "O", "B-ORG", "O", "B-ORG", "O", "O", "O", "O", "O", "B-LOC"]]

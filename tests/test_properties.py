@@ -90,7 +90,21 @@ def test_conll_files_round_trip(tmp_path: Path, sentences: list[tuple[list[str],
     assert [list(s.tags) for s in corpus.sentences] == [list(tags) for tags in expected]
 
 
-@given(st.sampled_from(["", "two words", "tab\there", "new\nline", "nul\x00", DOCSTART]))
+# Words a tab-separated file holds too: empty (a lone space or an empty field, read as empty) and inner spaces.
+TAB_WORDS = st.one_of(st.just(""), st.tuples(WORDS, WORDS).map(" ".join))
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.one_of(WORDS, TAB_WORDS), min_size=1, max_size=6), min_size=1, max_size=4))
+def test_empty_words_and_inner_spaces_round_trip_as_tab_separated(tmp_path: Path, sentences: list[list[str]]) -> None:
+    assume(all(word != DOCSTART for words in sentences for word in words))
+    written = [Sentence(tuple(words), ("O",) * len(words)) for words in sentences]
+    path = tmp_path / "tabbed.txt"
+    path.write_text(format_conll(written, [["O"] * len(s.words) for s in written]), encoding="utf-8")
+    assert [s.words for s in read_conll(path).sentences] == [s.words for s in written]
+
+
+@given(st.sampled_from(["tab\there", "new\nline", "nul\x00", " padded", "padded ", DOCSTART]))
 def test_words_a_column_cannot_hold_are_refused(word: str) -> None:
     with pytest.raises(DataError, match="cannot be a CoNLL column"):
         format_conll([Sentence(("Peter", word), ("B-PER", "O"))])
@@ -184,8 +198,11 @@ def test_any_layout_reads_back_the_same_words_and_entities(
         max_codepoint=0xFF if latin1 else 0x10FFFF,
     )
     word = st.text(alphabet, min_size=1, max_size=8)
-    if layout["tab"]:  # a tab-separated file keeps inner spaces
+    tab, word_last = layout["tab"], layout["word"] == layout["columns"] - 1
+    if tab:  # a tab-separated file keeps inner spaces
         word = st.tuples(word, st.sampled_from(["", " York"])).map("".join)
+    if tab and not word_last:  # and has words that are empty or a lone space (an empty last field is a trailing tab)
+        word = st.one_of(word, st.sampled_from(["", " ", "  "]))
     lines, expected = [], []
     for length, entity_spans_ in spans:
         words = data.draw(st.lists(word, min_size=length, max_size=length))
@@ -196,9 +213,12 @@ def test_any_layout_reads_back_the_same_words_and_entities(
         for w, t in zip(words, tags, strict=True):
             row = [data.draw(FILLER) for _ in range(layout["columns"])]
             row[layout["word"]], row[layout["tag"]] = w, t
-            lines.append(("\t" if layout["tab"] else " ").join(row))
+            trailing = (
+                data.draw(st.sampled_from(["", "", "\t", "\t\t", " "])) if tab else ""
+            )  # hand-made TSV's glitches
+            lines.append(("\t" if tab else " ").join(row) + trailing)
         lines.append("")
-        expected.append((tuple(words), tuple(iob2_tags(length, entity_spans_))))
+        expected.append((tuple(w.strip(" ") for w in words), tuple(iob2_tags(length, entity_spans_))))
     if layout["comments"]:  # a line starting "# " is a comment: keep the first column from looking like one
         assume(all(not line.startswith("#") or line in {"#", "# source", "#\tsource\t[2009]\t"} for line in lines))
     path = tmp_path / "any.txt"

@@ -129,13 +129,23 @@ def semeval_table(results: Sequence[tuple[str, EvalResult]]) -> str:
     return SEMEVAL_CAPTION + "\n" + render(rows, SEMEVAL_COLUMNS)
 
 
+def scored_sentences(result: EvalResult) -> str:
+    """``1000 of 3453 sentences (the first; --sentences N or all)``, or ``3453 of 3453 sentences``."""
+    total = result.sentences_in_data
+    if not total:  # a result from before nerperf 0.5 did not record it
+        return f"{result.sentences} sentences"
+    if result.sentences < total:
+        return f"{result.sentences} of {total} sentences (the first; --sentences N or all sets how many)"
+    return f"{result.sentences} of {total} sentences"
+
+
 def notes(result: EvalResult) -> list[str]:
     """Everything a reader must know to trust the figures, one line each."""
     s, c, b, m = result.speed, result.coverage, result.build, result.memory
     lines = [
         f"data: {result.data}"
         + (f" [{result.split}]" if result.split else "")
-        + f", {result.sentences} sentences, {c.words} words, tags read as {result.data_scheme}",
+        + f", {scored_sentences(result)}, {c.words} words, tags read as {result.data_scheme}",
         f"matching: seqeval {result.scores.mode} mode, {result.scores.scheme}"
         if result.scores is not None
         else "WARNING: random weights: timed only, no accuracy figures",
@@ -158,7 +168,12 @@ def notes(result: EvalResult) -> list[str]:
             f"{c.windowed_sentences} sentences were longer than the model window: predicted in overlapping windows"
         )
     if c.unaligned_words:
-        lines.append(f"WARNING: {c.unaligned_words} words produced no sub-token and were scored as O")
+        blank = f", {c.blank_words} of them empty or only whitespace in the data" if c.blank_words else ""
+        lines.append(f"WARNING: {c.unaligned_words} words produced no sub-token and were scored as O{blank}")
+    if c.trailing_separators:
+        lines.append(
+            f"{c.trailing_separators} token lines ended in empty fields (a trailing tab), read as absent fields"
+        )
     if c.dropped_predictions:
         dropped = ", ".join(f"{k}: {v}" for k, v in c.dropped_predictions.items())
         lines.append(f"WARNING: predictions of types the data lacks were scored as O ({dropped})")

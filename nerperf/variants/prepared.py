@@ -27,7 +27,9 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Context:
-    """Where built variants are cached and how many threads the forward may use."""
+    """Where built variants are cached, how many threads the forward may use, and whether its runtime's
+    threads may spin between calls (not while taking turns with another process: ``nerperf gate``)."""
 
     cache_root: Path
     threads: int
+    spin: bool = True

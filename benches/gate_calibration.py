@@ -1,6 +1,6 @@
 """Calibrating ``nerperf gate``: false alarms on same-revision gates, detections of known slowdowns.
 
-Not a test (an hour or more): the measurements behind the README's "Gating a pull request". It runs ``nerperf gate``
+Not a test (an hour or more): the measurements behind docs/gate.md's calibration. It runs ``nerperf gate``
 several times for each head against one base, then tabulates, per kind of head, how many gates called
 each case slower or faster, beside what today's anchors would have said on the same samples:
 
@@ -27,14 +27,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from nerperf.gate.command import DEFAULT_PAIRS
+from nerperf.children import Children, absolute, sigterm_raises
+from nerperf.gate.sequential import FIRST_LOOK, LAST_LOOK
 
 CASES = {
     "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
@@ -46,21 +46,29 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 
 
 def run(args: argparse.Namespace) -> None:
-    out = Path(args.out)
-    for index in range(args.gates):
-        name = f"{args.head.replace('/', '_')}-{index:02d}"
-        if (out / f"{name}.json").is_file():
-            continue  # gates already run are kept: the run can be resumed
-        command = [
-            sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--rounds", str(args.rounds),
-            "--install", INSTALL, "--out", str(out / name), "--json", str(out / f"{name}.json"),
-            "--work", str(out / "work"), "--", "benches/test_models.py",
-        ]  # fmt: skip
-        started = time.perf_counter()
-        done = subprocess.run(command, env={**os.environ, **CASES}, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        (out / f"{name}.log").write_text(done.stdout + done.stderr)
-        print(f"{name}: exit {done.returncode}, {seconds / 60:.1f} min", flush=True)
+    """Run the gates not yet run; each is a child of :mod:`nerperf.children` (stopped with this process)."""
+    out = absolute(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with sigterm_raises(), Children() as children:
+        for index in range(args.gates):
+            _run_one(args, out, index, children)
+
+
+def _run_one(args: argparse.Namespace, out: Path, index: int, children: Children) -> None:
+    name = f"{args.head.replace('/', '_')}-{index:02d}"
+    if (out / f"{name}.json").is_file():
+        return  # gates already run are kept: the run can be resumed
+    command = [
+        sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
+        "--install", INSTALL, "--out", str(out / name), "--json", str(out / f"{name}.json"),
+        "--work", str(out / "work"), "--", "benches/test_models.py",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    environment = {**os.environ, **CASES}
+    gate = children.start(name, command, cwd=absolute("."), log=out / f"{name}.log", environment=environment)
+    returncode = children.wait(gate)
+    seconds = time.perf_counter() - started
+    print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
 
 
 BUSY_WAIT = """\
@@ -133,7 +141,7 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
     from asv_runner.statistics import compute_stats
     from pytest_benchmark.utils import parse_compare_fail
 
-    from nerperf.samples import read_directory
+    from nerperf.gate.samples import read_directory
 
     check = parse_compare_fail("median:25%")
     base, head = (read_directory(_round(rounds, pair, side) / "samples") for side in ("base", "head"))
@@ -153,9 +161,9 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
 
 
 def _alarmed(record: dict[str, Any], slowed: tuple[str, ...]) -> bool:
-    """Whether a gate called a case it should not have slower or faster."""
+    """Whether a gate called a case it should not have slower (a false alarm; "faster" only describes)."""
     return any(
-        found["verdict"] in {"slower", "faster"}
+        found["verdict"] == "slower"
         for case, measures in record["cases"].items()
         if case not in slowed
         for measure, found in measures.items()
@@ -185,7 +193,7 @@ def judged_again(rounds: Path, pairs: int, min_effect: float) -> dict[str, Any]:
         if int(index) // 2 < pairs:
             ran.append(Round(int(index), int(index) // 2, side, directory, 0, 0.0))
     sides = {name: Side(name, name, "0" * 40, rounds, Path(sys.executable)) for name in ("base", "head")}
-    options = argparse.Namespace(min_effect=min_effect, exact=False)
+    options = argparse.Namespace(min_effect=min_effect, exact=False, min_pairs=min(FIRST_LOOK, pairs), max_pairs=pairs)
     return json.loads(verdict.record(compare(ran, sides, {}, options, {})))
 
 
@@ -241,7 +249,7 @@ def main() -> None:
     running.add_argument("--base", required=True)
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
-    running.add_argument("--rounds", type=int, default=DEFAULT_PAIRS)
+    running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
     running.add_argument("--out", default=".benchmarks/gate")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("out", nargs="?", default=".benchmarks/gate")

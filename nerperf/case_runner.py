@@ -41,6 +41,7 @@ class CaseRunner:
         self._corpus: Corpus | None = None
         self._loaded: tuple[str, Checkpoint, dict[str, Prepared]] | None = None  # one checkpoint at a time
         self.status: Status = SILENT  # what is being done, on a terminal (the plugin sets it)
+        self.spin = True  # runtimes' threads may spin between calls; not under nerperf gate's turns (the plugin)
 
     # -- the data -------------------------------------------------------------------------------------
     def corpus(self) -> Corpus:
@@ -96,7 +97,7 @@ class CaseRunner:
             from nerperf.evaluation import context
             from nerperf.variants import prepare
 
-            where = context(self.settings.cache_dir, self.settings.threads)
+            where = context(self.settings.cache_dir, self.settings.threads, spin=self.spin)
             self.status.show(f"nerperf {case.id}: building {case.variant} (or reading it from the cache)")
             prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]

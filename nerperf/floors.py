@@ -36,6 +36,11 @@ class Floor:
     def held(self) -> bool:
         return self.f1 >= self.floor - _EPSILON
 
+    @classmethod
+    def from_record(cls, record: dict) -> Floor:
+        """A floor as a run's results.json recorded it (:func:`nerperf.results.read_run_record`)."""
+        return cls(**{name: record[name] for name in cls.__dataclass_fields__})
+
     def describe(self) -> str:
         verdict = "holds" if self.held else "VIOLATED"
         return (

@@ -7,10 +7,10 @@ transformers and datasets (:mod:`nerperf.checkpoints`, :mod:`nerperf.conll`).
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import socket
+import time
 from urllib.parse import urlsplit
 
 from nerperf.errors import NerperfInputError
@@ -38,13 +38,30 @@ def offline_mode() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-@functools.lru_cache(maxsize=4)
+FAILED_PROBE_TTL_S = 30.0  # a failed probe is believed this long, then the hub is probed again
+_reachable: set[tuple[str, int]] = set()  # hosts a connection opened to: reachable for the whole process
+_failed: dict[tuple[str, int], tuple[float, str]] = {}  # host -> when and why the last probe failed
+
+
 def _probe(host: str, port: int) -> str | None:
+    """Why a TCP connection to the hub fails, or None. Success is remembered for the process; a failure
+    only for :data:`FAILED_PROBE_TTL_S`: a long pytest session must neither keep a passing outage forever
+    nor wait a timeout per checkpoint while it lasts."""
+    key = (host, port)
+    if key in _reachable:
+        return None
+    last = _failed.get(key)
+    if last is not None and time.monotonic() - last[0] < FAILED_PROBE_TTL_S:
+        return last[1]
     try:
-        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+        with socket.create_connection(key, timeout=PROBE_TIMEOUT_S):
+            _reachable.add(key)
+            _failed.pop(key, None)
             return None
     except OSError as error:
-        return f"{host}:{port}: {error}"
+        why = f"{host}:{port}: {error}"
+        _failed[key] = (time.monotonic(), why)
+        return why
 
 
 def unreachable_reason() -> str | None:

@@ -4,9 +4,9 @@ Why not pytest-xdist: pytest-benchmark turns itself off under xdist ("Benchmarks
 reliably in a parallelized environment") and refuses ``--benchmark-only`` with it, so ``pytest -n N
 --benchmark-only`` cannot time anything. Here each part is an ordinary pytest run of its shard
 (``--nerperf-shard K/N``: whole checkpoints, so each loads in one process) with pytest-benchmark as usual,
-started with its CPU affinity set to a disjoint set of cores and its threads to their number, so that no
-two parts compute on the same core while timing. Caches and memory bandwidth are still shared: README,
-"Parts of the suite on several machines", measures what that costs.
+started (by :mod:`nerperf.children`) with its CPU affinity set to a disjoint set of cores and its threads to
+their number, so that no two parts compute on the same core while timing. Caches and memory bandwidth are
+still shared: docs/measurements.md ("Parts of one machine") measures what that costs.
 
 Each part writes ``OUT/part-K/`` (pytest.log, results.json, summary.md, benchmark.json); when all have
 finished, their results are merged into ``OUT/report/`` (:mod:`nerperf.report.pages`) and every floor
@@ -16,12 +16,12 @@ any part checked is printed. Each part evaluates the baseline once for its own f
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 
 
@@ -58,63 +58,67 @@ def available_cores() -> list[int]:
 
 
 def run(parts: int, out: Path, pytest_args: Sequence[str], say: Callable[[str], None] = print) -> int:
-    """Run the parts, wait for all, merge their results; the exit status is the worst part's."""
-    from nerperf.report.tables import summary_table
-    from nerperf.results import read
+    """Run the parts, wait for all, merge their results; the exit status is the worst part's.
 
+    Cancelled (Ctrl-C, SIGTERM), it stops every part still running (:mod:`nerperf.children`), says which,
+    and exits 130 or 143 without merging.
+    """
+    out = absolute(out)
     planned = plan(parts, available_cores(), out)
+    children = Children()
+    try:
+        with sigterm_raises(), children:
+            codes = _run_parts(planned, parts, pytest_args, children, say)
+    except (KeyboardInterrupt, Terminated) as stop:
+        status = 143 if isinstance(stop, Terminated) else 130
+        say(f"nerperf parallel: interrupted; stopped: {', '.join(children.killed) or 'no part was running'}")
+        return status
+    return _merge(planned, codes, out, say)
+
+
+def _run_parts(
+    planned: Sequence[Part], parts: int, pytest_args: Sequence[str], children: Children, say: Callable[[str], None]
+) -> dict[int, int]:
     started = []
     for part in planned:
-        part.directory.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "pytest", "--benchmark-only", f"--nerperf-shard={part.number}/{parts}"]
         command += [f"--nerperf-report={part.directory}", f"--benchmark-json={part.directory / 'benchmark.json'}"]
         command += list(pytest_args)
         environment = {**os.environ, "NERPERF_THREADS": os.environ.get("NERPERF_THREADS") or str(len(part.cores))}
-        log = (part.directory / "pytest.log").open("w")
-        pin = _pin(part.cores)
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment, preexec_fn=pin)
-        started.append((part, log, process))
-        say(f"nerperf parallel: part {part.number}/{parts} on cores {_cores(part.cores)}: {part.directory}/pytest.log")
+        log = part.directory / "pytest.log"
+        name = f"part {part.number}/{parts}"
+        started.append(
+            (part, children.start(name, command, cwd=absolute("."), log=log, environment=environment, cores=part.cores))
+        )
+        say(f"nerperf parallel: part {part.number}/{parts} on cores {_cores(part.cores)}: {log}")
     codes = {}
-    for part, log, process in started:
-        codes[part.number] = process.wait()
-        log.close()
+    for part, child in started:
+        codes[part.number] = children.wait(child)
         say(f"nerperf parallel: part {part.number}/{parts} exited {codes[part.number]}")
-    results = [p.directory / "results.json" for p in planned if (p.directory / "results.json").exists()]
-    if not results:
-        say("nerperf parallel: no part wrote results; see the parts' pytest.log")
-        return max(codes.values()) or 1
-    from nerperf.report import pages
+    return codes
 
+
+def _merge(planned: Sequence[Part], codes: dict[int, int], out: Path, say: Callable[[str], None]) -> int:
+    from nerperf.floors import Floor
+    from nerperf.report import pages
+    from nerperf.report.tables import summary_table
+    from nerperf.results import read, read_run_record
+
+    results = [p.directory / "results.json" for p in planned if (p.directory / "results.json").exists()]
+    missing = [p.number for p in planned if p.directory / "results.json" not in results]
+    if missing:  # its floors and cases would vanish from the merge unseen
+        say(f"nerperf parallel: part(s) {', '.join(map(str, missing))} wrote no results.json; see their pytest.log")
+    if not results:
+        return max(codes.values()) or 1
     found = read(results)
     pages.write(found, out / "report")
     say(summary_table(pages.summarize(found)))
-    for line in _floors(results):
-        say(line)
+    for path in results:
+        for floor in read_run_record(path).floors:
+            say(Floor.from_record(floor).describe())
     say(f"nerperf parallel: merged {len(results)} parts into {out / 'report'}")
     return max(codes.values())
 
 
-def _pin(cores: tuple[int, ...]) -> Callable[[], None] | None:
-    """Run in the child before pytest starts: its CPU affinity (Linux; elsewhere the parts run unpinned)."""
-    if not hasattr(os, "sched_setaffinity"):
-        return None
-    return lambda: os.sched_setaffinity(0, cores)
-
-
 def _cores(cores: tuple[int, ...]) -> str:
     return ",".join(map(str, cores))
-
-
-def _floors(paths: Sequence[Path]) -> list[str]:
-    """Every floor the parts checked, as the plugin's summary words them."""
-    import json
-
-    from nerperf.floors import Floor
-
-    lines = []
-    for path in paths:
-        for floor in json.loads(path.read_text(encoding="utf-8")).get("floors", []):
-            fields = {k: v for k, v in floor.items() if k in Floor.__dataclass_fields__}
-            lines.append(Floor(**fields).describe())
-    return lines

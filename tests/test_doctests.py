@@ -1,4 +1,4 @@
-"""The examples in nerperf's docstrings run and give what they show."""
+"""The examples in nerperf's docstrings run and give what they show, in every subpackage too."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ import pytest
 
 import nerperf
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(nerperf.__path__, "nerperf."))
+# Every module, subpackages' included; the plugin's modules import pytest, which is here anyway.
+MODULES = sorted(m.name for m in pkgutil.walk_packages(nerperf.__path__, "nerperf."))
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
     found = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert found.failed == 0
+
+
+def test_the_subpackages_examples_are_collected() -> None:
+    assert {"nerperf.gate.rounds", "nerperf.gate.sequential", "nerperf.report.figures"} <= set(MODULES)

@@ -139,6 +139,7 @@ def test_unknown_names_are_usage_errors_with_a_suggestion(
                for line in run.outlines + run.errlines), run.outlines + run.errlines  # fmt: skip
 
 
+@pytest.mark.slow
 def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pytester, bert_checkpoint: Path) -> None:
     checkpoints = f"--nerperf-checkpoints=tiny={bert_checkpoint},bert-base-ner"
     run = tiny_project.runpytest_subprocess("-rs", checkpoints, "--nerperf-variants=fp32,unicorn", "-k", "floor")
@@ -154,6 +155,7 @@ def test_what_cannot_run_is_skipped_with_what_to_do(tiny_project: pytest.Pyteste
     run.stdout.fnmatch_lines(["*nerperf: the study's Table 5 for this run*", "not run: bert-base-ner: *"])
 
 
+@pytest.mark.slow
 def test_unreachable_study_checkpoints_can_be_timed_with_random_weights(
     tiny_project: pytest.Pytester, bert_checkpoint: Path
 ) -> None:
@@ -165,6 +167,7 @@ def test_unreachable_study_checkpoints_can_be_timed_with_random_weights(
     run.stdout.fnmatch_lines(["distilbert-ner-fp32 (random weights) *", skipped])
 
 
+@pytest.mark.slow
 def test_users_own_tests_get_the_cases_and_the_floor_helper(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(
         test_own="""
@@ -183,6 +186,7 @@ def test_sleepy_as_accurate_as_fp32(nerperf, nerperf_case, nerperf_result):
     run.stdout.fnmatch_lines(["*OWN F1 floor holds: tiny-sleepy F1 * against fp32 F1 * - tolerance 0.00 points*"])
 
 
+@pytest.mark.slow
 def test_a_plain_pytest_run_imports_neither_torch_nor_transformers(tiny_project: pytest.Pytester) -> None:
     tiny_project.makepyfile(
         test_a_plain="import sys\ndef test_light():\n    assert not {'torch', 'transformers'} & set(sys.modules)\n"
@@ -194,6 +198,7 @@ def test_a_plain_pytest_run_imports_neither_torch_nor_transformers(tiny_project:
     )
 
 
+@pytest.mark.slow
 def test_autosave_then_compare_fails_a_slowdown_and_passes_the_same_speed(tiny_project: pytest.Pytester) -> None:
     options = ["--benchmark-only", "--nerperf-variants=sleepy", "--nerperf-baseline=tiny", "-k", "latency"]
     first = _run_with(tiny_project, {"NAP_MS": "10"}, *options, "--benchmark-autosave")
@@ -246,6 +251,7 @@ def offline_project(child: pytest.Pytester, shared: Path) -> pytest.Pytester:
     return child
 
 
+@pytest.mark.slow
 def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytest.Pytester) -> None:
     run = offline_project.runpytest_subprocess(
         "--benchmark-only", "--nerperf-report=report", "--nerperf-show-errors=true"
@@ -276,13 +282,14 @@ def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytes
     assert set(report["results"][0]["schemes"]) == {"strict", "exact", "partial", "type"}
 
 
+@pytest.mark.slow
 def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: pytest.Pytester) -> None:
     """With the samples setting, each case's file holds every word's prediction and every round's time."""
     out = tiny_project.path / "samples"
     run = tiny_project.runpytest_subprocess("--benchmark-only", f"--nerperf-samples={out}", "--nerperf-batch-size=2")
     run.assert_outcomes(passed=5)  # the floor of sleepy (fp32 is the baseline), both timings of both cases
     run.stdout.fnmatch_lines(["nerperf: wrote the raw samples of 2 cases to *samples"])
-    from nerperf.samples import read_directory
+    from nerperf.gate.samples import read_directory
 
     found = read_directory(out)
     assert sorted(found) == ["tiny-fp32", "tiny-sleepy"]
@@ -297,6 +304,7 @@ def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: p
     assert found["tiny-fp32"].batches == found["tiny-sleepy"].batches
 
 
+@pytest.mark.slow
 def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
     child: pytest.Pytester, bert_checkpoint: Path
 ) -> None:
@@ -327,6 +335,7 @@ def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs 2 cores: one for each part")
+@pytest.mark.slow
 def test_parallel_parts_run_pinned_and_merge(child: pytest.Pytester, bert_checkpoint: Path) -> None:
     """nerperf parallel 2: two pytest processes, one core and one thread each, one merged report."""
     from nerperf import cli

@@ -6,7 +6,7 @@ The method, module by module:
   environment, reused while its requirements do not change.
 - :mod:`.rounds`: the sides run the suite (``pytest --benchmark-only``) in alternating rounds, a fresh
   process each, in a balanced order (base, head, head, base, ...) so that the machine's drift cancels;
-  every round records its raw samples (:mod:`nerperf.samples`).
+  every round records its raw samples (:mod:`nerperf.gate.samples`).
 - :mod:`.speed`: per case, batch-1 latency paired by sentence and throughput paired by batch; the
   head/base ratio with a bootstrap interval over the pairs of rounds, a minimum effect, Holm's
   correction for the many comparisons, and a verdict: slower, faster, same or inconclusive.

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from nerperf.children import Children
 from nerperf.errors import NerperfInputError
 
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
@@ -80,11 +81,14 @@ def environment_key(checkout: Path, install: str, python: str) -> str:
     return digest.hexdigest()
 
 
-def prepare(side: str, checkout: Path, env_dir: Path, install: str, python: str, log: Path) -> tuple[Path, bool]:
+def prepare(
+    side: str, checkout: Path, env_dir: Path, install: str, python: str, log: Path, children: Children
+) -> tuple[Path, bool]:
     """The side's interpreter, installing its environment unless one with the same key is there.
 
     ``install`` runs in the checkout with the environment's ``bin`` first on PATH (``python`` and ``pip``
-    are the environment's); its output goes to ``log``.
+    are the environment's); its output goes to ``log``. Paths must be absolute (the install runs in the
+    checkout, and a relative ``bin`` on PATH would find the outer interpreter).
     """
     key = environment_key(checkout, install, python)
     interpreter = env_dir / "bin" / "python"
@@ -92,16 +96,18 @@ def prepare(side: str, checkout: Path, env_dir: Path, install: str, python: str,
     if interpreter.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
         return interpreter, True
     shutil.rmtree(env_dir, ignore_errors=True)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as output:
-        created = subprocess.run([python, "-m", "venv", str(env_dir)], stdout=output, stderr=subprocess.STDOUT)
-        if created.returncode == 0:
-            variables = {**os.environ, "VIRTUAL_ENV": str(env_dir), "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}"}
-            variables.pop("PYTHONHOME", None)
-            done = subprocess.run(
-                install, shell=True, cwd=checkout, env=variables, stdout=output, stderr=subprocess.STDOUT
-            )
-    if created.returncode != 0 or done.returncode != 0:
+    name = f"the {side} side's install"
+    created = children.wait(children.start(name, [python, "-m", "venv", str(env_dir)], cwd=checkout, log=log))
+    if created == 0:
+        variables = {**os.environ, "VIRTUAL_ENV": str(env_dir), "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}"}
+        variables.pop("PYTHONHOME", None)
+        with log.open("ab") as output:
+            output.write(f"$ {install}\n".encode())
+        installing = children.start(
+            name, ["/bin/sh", "-c", install], cwd=checkout, log=log, environment=variables, append=True
+        )
+        created = children.wait(installing)
+    if created != 0:
         shutil.rmtree(env_dir, ignore_errors=True)  # never reused: the next gate installs again
         failed = f"the {side} side failed to install ({install!r} in {checkout})"
         raise GateError(f"{failed}: {log_tail(log, 3)} (log: {log})")

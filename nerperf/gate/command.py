@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
+from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
-from nerperf.gate import accuracy, checkouts, rounds, speed, verdict
+from nerperf.floors import Floor
+from nerperf.gate import accuracy, checkouts, rounds, sequential, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
-from nerperf.samples import CaseSamples
+from nerperf.gate.samples import CaseSamples
 from nerperf.settings import positive_int
 
-DEFAULT_PAIRS = 6
-DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see the README's "Gating a pull request"
+DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see docs/gate.md
 
 
 def percent(text: str) -> float:
@@ -62,11 +63,27 @@ def add_parser(commands: Any) -> None:
     gate.add_argument("base", metavar="BASE", help="the revision to compare against, e.g. origin/main")
     gate.add_argument("head", metavar="HEAD", nargs="?", default="HEAD", help="the revision gated (default: HEAD)")
     gate.add_argument(
+        "--min-pairs",
+        type=pairs,
+        default=sequential.FIRST_LOOK,
+        metavar="N",
+        help="pairs of processes (base and head taking turns, each running the suite) before the first look "
+        f"(default: {sequential.FIRST_LOOK})",
+    )
+    gate.add_argument(
+        "--max-pairs",
+        type=pairs,
+        default=sequential.LAST_LOOK,
+        metavar="N",
+        help="the most pairs: the gate looks after every pair and stops once every comparison is decided, or "
+        f"here, calling the undecided inconclusive (default: {sequential.LAST_LOOK})",
+    )
+    gate.add_argument(
         "--rounds",
         type=pairs,
-        default=DEFAULT_PAIRS,
+        default=None,
         metavar="N",
-        help=f"pairs of processes, base and head taking turns, each running the suite (default: {DEFAULT_PAIRS})",
+        help="exactly N pairs, one look at the end (a fixed-sample test): --min-pairs N --max-pairs N",
     )
     gate.add_argument(
         "--min-effect",
@@ -111,11 +128,24 @@ def split_pytest_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None) -> int:
+    """The gate's exit status; cancelled (Ctrl-C, SIGTERM), it stops its children and says so in its summary."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    out = Path(args.out)
+    out = absolute(args.out)  # the rounds write under it from the sides' checkouts
+    if args.rounds is not None:
+        args.min_pairs = args.max_pairs = args.rounds
     started = time.perf_counter()
+    children = Children()
     try:
-        outcome = gate(args, out, say)
+        with sigterm_raises(), children:
+            outcome = gate(args, out, say, children)
+    except (KeyboardInterrupt, Terminated) as stop:
+        signal_name, status = ("SIGTERM", 143) if isinstance(stop, Terminated) else ("Ctrl-C", 130)
+        stopped = ", ".join(children.killed) or "no child process was running"
+        reason = f"interrupted by {signal_name}; stopped: {stopped}"
+        summary = f"## nerperf gate\n\n**not compared**: {reason}\n"
+        _publish(out, args.json, summary, {"status": status, "reason": reason})
+        print(f"nerperf gate: {reason}", file=sys.stderr)
+        return status
     except Exception as error:  # a GateError, a bad setting, or a bug in nerperf: never exit 1
         if not isinstance(error, NerperfInputError):
             traceback.print_exc()
@@ -131,15 +161,18 @@ def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None)
     return outcome.status
 
 
-def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> verdict.Outcome:
+def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], children: Children) -> verdict.Outcome:
     from nerperf.ini_file import project_settings
 
+    if args.min_pairs > args.max_pairs:
+        raise NerperfInputError(f"--min-pairs {args.min_pairs} is more than --max-pairs {args.max_pairs}")
     repository = checkouts.repository_root(Path.cwd())
     commits = {"base": checkouts.resolve(repository, args.base), "head": checkouts.resolve(repository, args.head)}
     # The same settings for both sides; names are checked by each side's pytest (its conftest.py may
     # register checkpoints and variants), whose usage error ends the gate with its message.
-    settings = project_settings(Path.cwd()).to_environment()
-    work = Path(args.work) if args.work else _default_work(repository)
+    configured = project_settings(Path.cwd())
+    settings = configured.to_environment()
+    work = absolute(args.work) if args.work else _default_work(repository, configured.cache_dir)
     sides = {}
     for name, revision in (("base", args.base), ("head", args.head)):
         checkout = checkouts.check_out(repository, work, name, commits[name])
@@ -147,12 +180,22 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None]) -> ver
             python, reused = Path(sys.executable), True
         else:
             log = out / f"install-{name}.log"
-            python, reused = checkouts.prepare(name, checkout, work / "envs" / name, args.install, sys.executable, log)
+            python, reused = checkouts.prepare(
+                name, checkout, work / "envs" / name, args.install, sys.executable, log, children
+            )
             how = "its environment reused (same requirements)" if reused else f"installed ({args.install})"
             say(f"nerperf gate: {name} = {revision} ({commits[name][:10]}): {how}")
         sides[name] = Side(name, revision, commits[name], checkout, python, reused)
-    ran = rounds.run_rounds(sides, args.rounds, out, settings, args.pytest_args, say)
-    return compare(ran, sides, settings, args, _machine())
+    machine = _machine()
+
+    def decided(ran: list[rounds.Round]) -> bool:
+        """After a pair: whether every comparison is decided (the samples so far, the sequential rule)."""
+        if len(ran) // 2 < args.min_pairs:
+            return False
+        return all(c.verdict for c in compare(ran, sides, settings, args, machine).speed)
+
+    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided)
+    return compare(ran, sides, settings, args, machine)
 
 
 def compare(
@@ -187,7 +230,7 @@ def compare(
                     f"{case}: the sides batched differently (a new tokenizer?); throughput compared by whole passes"
                 )
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
-    judged = speed.judge(comparisons, args.min_effect / 100)
+    judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs)
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
@@ -203,12 +246,19 @@ def compare(
                 raise GateError(str(error)) from None
             words[case] = base[0].words
     failing = [str(r.directory / "pytest.log") for r in ran if r.side == "head" and r.returncode != 0]
+    notes += [
+        f"round {r.index:02d} ({r.side}): its partner process went after {r.unpaired_after} timed calls; the rest "
+        "were timed alone, unpaired (see both rounds' pytest.log)"
+        for r in ran
+        if r.unpaired_after is not None
+    ]
     notes += [f"an F1 floor was broken on the base too: {line}" for line in _floors(ran, "base")]
     notes += _not_run(ran)
     return verdict.Outcome(
         base={"revision": sides["base"].revision, "commit": sides["base"].commit},
         head={"revision": sides["head"].revision, "commit": sides["head"].commit},
         pairs=len(pair_ids),
+        looks=(args.min_pairs, args.max_pairs),
         min_effect=args.min_effect / 100,
         exact=args.exact,
         settings=settings,
@@ -257,24 +307,19 @@ def _varies(samples: list[CaseSamples]) -> bool:
 
 
 def _floors(ran: Sequence[rounds.Round], side: str) -> list[str]:
+    """Every floor broken in any of ``side``'s rounds, as the plugin's summary words it."""
     found: dict[str, None] = {}
     for r in ran:
-        if r.side != side or not (r.directory / "results.json").is_file():
-            continue
-        for floor in json.loads((r.directory / "results.json").read_text()).get("floors", []):
-            if not floor["held"]:
-                found[
-                    f"{floor['subject']} F1 {100 * floor['f1']:.2f} < {floor['reference']} F1 "
-                    f"{100 * floor['reference_f1']:.2f} - {floor['tolerance_points']:.2f} points"
-                ] = None
+        if r.side == side:
+            for record in r.record.floors:
+                if not record["held"]:
+                    found[Floor.from_record(record).describe()] = None
     return list(found)
 
 
 def _not_run(ran: Sequence[rounds.Round]) -> list[str]:
-    first = next((r for r in ran if r.side == "head" and (r.directory / "results.json").is_file()), None)
-    if first is None:
-        return []
-    return [f"not run: {line}" for line in json.loads((first.directory / "results.json").read_text())["not_run"]]
+    first = next(r for r in ran if r.side == "head")
+    return [f"not run: {line}" for line in first.record.not_run]
 
 
 def _machine() -> dict[str, Any]:
@@ -285,11 +330,12 @@ def _machine() -> dict[str, Any]:
     return {"cpu_model": cpu_model(), "cpu_flags": flags, "cpus": len(os.sched_getaffinity(0))}
 
 
-def _default_work(repository: Path) -> Path:
+def _default_work(repository: Path, cache_dir: str | None) -> Path:
+    """Under the cache directory the project's settings name (variable or ini file), else the default one."""
     from nerperf.variants.cache import default_root
 
     digest = hashlib.sha256(str(repository).encode()).hexdigest()[:10]
-    return default_root() / "gate" / f"{repository.name}-{digest}"
+    return absolute(cache_dir or default_root()) / "gate" / f"{repository.name}-{digest}"
 
 
 def _with_seconds(outcome: verdict.Outcome, seconds: float) -> verdict.Outcome:

@@ -3,27 +3,30 @@
 Every round runs the same command, ``pytest --benchmark-only PYTEST_ARGS``, in its side's checkout,
 with the same nerperf settings (passed as ``NERPERF_*`` variables), writing its samples and its run
 summary (``results.json``: floors, what did not run) to a directory of its own. A pair of rounds is a
-base process and a head process started together and run in lockstep (:mod:`nerperf.lockstep`): one
+base process and a head process started together and run in lockstep (:mod:`nerperf.gate.lockstep`): one
 timed call each, in turn, so that each sentence's two timings are milliseconds apart. Rounds run one
-after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine (README,
-"Gating a pull request"); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
+after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine
+(docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
-passed, or 1, some failed) ends the gate: nothing is compared.
+passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
+gate: nothing is compared. The children are started by :mod:`nerperf.children`, and pairs stop early
+once the gate's sequential rule has decided every comparison (``decided``).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nerperf.children import Child, Children
 from nerperf.gate.checkouts import GateError, Side, log_tail
-from nerperf.lockstep import VARIABLE
-from nerperf.samples import CaseSamples, read_directory
+from nerperf.gate.lockstep import VARIABLE
+from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
+from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
 
@@ -41,6 +44,23 @@ class Round:
     def samples(self) -> dict[str, CaseSamples]:
         return read_directory(self.directory / "samples")
 
+    @property
+    def unpaired_after(self) -> int | None:
+        """The timed calls taken in turns before the partner went; None when all were (the usual case)."""
+        return read_unpaired(self.directory / "samples")
+
+    @property
+    def record(self) -> RunRecord:
+        """Its run's floors and cases not run; a round that ran pytest but wrote none is a GateError,
+        since its broken floors would otherwise vanish from the verdict."""
+        path = self.directory / "results.json"
+        if not path.is_file():
+            raise GateError(
+                f"the {self.side} side's round {self.index:02d} (pair {self.pair + 1}) wrote no results.json, so "
+                f"its floors are unknown: did its pytest run a nerperf case? (log: {self.directory / 'pytest.log'})"
+            )
+        return read_run_record(path)
+
 
 def order(pairs: int) -> list[tuple[int, str]]:
     """(pair, side) with the side that goes first in each pair first: base, head, head, base, ...
@@ -57,9 +77,15 @@ def run_rounds(
     out: Path,
     settings: Mapping[str, str],
     pytest_args: Sequence[str],
+    children: Children,
     say: Callable[[str], None] = print,
+    decided: Callable[[list[Round]], bool] | None = None,
 ) -> list[Round]:
-    """Run every pair of rounds; raise GateError, with the log's end, when pytest could not run one."""
+    """Run pairs of rounds until ``decided(rounds so far)`` says so, at most ``pairs``; raise GateError, with
+    the log's end, when pytest could not run one.
+
+    ``out`` must be absolute: the rounds run in the sides' checkouts, elsewhere.
+    """
     rounds: list[Round] = []
     schedule = order(pairs)
     for k in range(pairs):
@@ -72,25 +98,37 @@ def run_rounds(
             directory = out / "rounds" / f"{2 * k + position:02d}-{name}"
             directory.mkdir(parents=True, exist_ok=True)
             role = f"{ends[name].fileno()},{'first' if position == 0 else 'second'}"
-            running[name] = (2 * k + position, directory, _start(sides[name], directory, settings, pytest_args, role))
+            child = _start(children, sides[name], k, directory, settings, pytest_args, role)
+            running[name] = (2 * k + position, directory, child)
         for end in ends.values():
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait
-        for name, (index, directory, process) in running.items():
-            returncode = process.wait()
+        for name, (index, directory, child) in running.items():
+            returncode = children.wait(child)
             rounds.append(Round(index, k, name, directory, returncode, time.perf_counter() - started))
         for r in rounds[-2:]:
-            if r.returncode not in PYTEST_RAN:
+            # Exit status 1 is also Python's for "No module named pytest": a round ran only if it reported.
+            if r.returncode not in PYTEST_RAN or not (r.directory / "results.json").is_file():
                 log = r.directory / "pytest.log"
+                reported = "" if r.returncode not in PYTEST_RAN else ", and wrote no nerperf results.json"
                 raise GateError(
-                    f"the {r.side} side's pytest could not run (exit status {r.returncode}) in pair {k + 1}: "
-                    f"{log_tail(log, 4)} (log: {log})"
+                    f"the {r.side} side's pytest could not run (exit status {r.returncode}{reported}) in pair "
+                    f"{k + 1}: {log_tail(log, 4)} (log: {log})"
                 )
+        if decided is not None and k + 1 < pairs and decided(sorted(rounds, key=lambda r: r.index)):
+            say(f"nerperf gate: every comparison decided after {k + 1} pairs")
+            break
     return sorted(rounds, key=lambda r: r.index)
 
 
 def _start(
-    side: Side, directory: Path, settings: Mapping[str, str], pytest_args: Sequence[str], role: str
-) -> subprocess.Popen[bytes]:
+    children: Children,
+    side: Side,
+    pair: int,
+    directory: Path,
+    settings: Mapping[str, str],
+    pytest_args: Sequence[str],
+    role: str,
+) -> Child:
     variables = {
         **os.environ,
         **settings,
@@ -102,7 +140,7 @@ def _start(
     variables.pop("VIRTUAL_ENV", None)
     command = [str(side.python), "-m", "pytest", "--benchmark-only", "-p", "no:cacheprovider", *pytest_args]
     descriptor = int(role.partition(",")[0])
-    with (directory / "pytest.log").open("wb") as log:  # the child keeps its own copy open
-        return subprocess.Popen(
-            command, cwd=side.checkout, env=variables, stdout=log, stderr=subprocess.STDOUT, pass_fds=(descriptor,)
-        )
+    name = f"the {side.name} side's pytest (pair {pair + 1})"
+    return children.start(
+        name, command, cwd=side.checkout, log=directory / "pytest.log", environment=variables, pass_fds=(descriptor,)
+    )

@@ -5,19 +5,19 @@ batch), each pair of processes (:mod:`nerperf.gate.rounds`, run in lockstep) tim
 each side, milliseconds apart. Pair k's figure is the median over its inputs of log(head time / base
 time); the case's ratio is the exponential of the mean of the pairs' figures.
 
-The interval and p-value treat the pairs as the units: each pair of processes has an offset of its own
-(memory layout, which side ran first), which moves all its inputs alike, so the inputs are not
-independent and an interval over them would be too narrow. With the few pairs a gate can afford, the
-interval is Student's t (``scipy.stats.ttest_1samp``) rather than a bootstrap over pairs: measured on a
-same-revision gate of six pairs, a throughput comparison whose pairs read 1.009, 1.089, 1.011, 1.038,
-1.031 and 0.997 got p = 0.0004 from the bootstrap (a false "slower") and p = 0.09 from t. The
-bootstrap (``scipy.stats.bootstrap``) is kept for ΔF1, over hundreds of sentences (:mod:`.accuracy`).
+The pairs are the units: each pair of processes has an offset of its own (memory layout, which side
+ran first), which moves all its inputs alike, so the inputs are not independent and an interval over
+them would be too narrow. With the few pairs a gate can afford, the statistic is Student's t over the
+pairs' log ratios rather than a bootstrap over pairs: measured on a same-revision gate of six pairs, a
+throughput comparison whose pairs read 1.009, 1.089, 1.011, 1.038, 1.031 and 0.997 got p = 0.0004 from
+the bootstrap (a false "slower") and p = 0.09 from t. The bootstrap (``scipy.stats.bootstrap``) is kept
+for ΔF1, over hundreds of sentences (:mod:`.accuracy`).
 
-The verdict needs both significance and size: ``slower`` when the ratio is significantly above 1 after
-Holm's correction for every case and measure compared at once, and at least the minimum effect;
-``faster`` likewise below; ``same`` when the whole interval lies within the minimum effect either way;
-else ``inconclusive``, with the number of pairs that would likely decide it. The minimum effect is
-about the widest ratio same-revision gates showed, never significant (README, "Gating a pull request").
+The verdict comes from the gate's sequential rule (:mod:`nerperf.gate.sequential`), replayed over the
+looks the gate took (one after every pair from the first look on): ``slower`` (significant at the
+family's level over every comparison and look, and at least the minimum effect), ``same`` (no slowdown
+of the minimum effect), ``faster`` (a description), undecided (look again) or, at the last look,
+``inconclusive``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from nerperf.gate import sequential
+
 VERDICTS = ("slower", "faster", "same", "inconclusive")
-ALPHA = 0.05
-MOST_PAIRS = 100  # "inconclusive": more pairs than this are not worth suggesting
 
 Times = Sequence[float | None]  # one round's time per input, by input index (None: not timed)
 
@@ -42,13 +42,13 @@ class SpeedComparison:
     base: float  # latency: median ms per sentence; throughput: sentences per second
     head: float
     ratio: float  # head's time over base's: above 1 is slower
-    ci95: tuple[float, float]
-    p_value: float
     pairs: int  # pairs of rounds that timed the case on both sides
     pair_ratios: tuple[float, ...] = ()  # each pair's ratio, in the order run
-    p_adjusted: float = math.nan
-    verdict: str = ""
-    rounds_needed: int | None = None  # for an inconclusive verdict: pairs of rounds likely to decide it
+    verdict: str = ""  # "" until judged, and while undecided before the last look
+    bounds: tuple[float, float] = (math.nan, math.nan)  # repeated lower and upper bounds of the ratio
+    t: float = math.nan  # the t statistic at the look that decided (or the last)
+    critical_t: float = math.nan  # the boundary it was held to there
+    decided_at: int = 0  # the pairs at that look
 
 
 def pair_log_ratios(pairs: Sequence[tuple[Times, Times]]) -> np.ndarray:
@@ -64,7 +64,7 @@ def pair_log_ratios(pairs: Sequence[tuple[Times, Times]]) -> np.ndarray:
 def compare(
     case: str, measure: str, pairs: Sequence[tuple[Times, Times]], sentences: int | None = None
 ) -> SpeedComparison:
-    """The ratio, its interval and its p-value (not yet corrected: :func:`judge` does that).
+    """The ratio and each pair's ratio, not yet judged (:func:`judge` does that, over all comparisons).
 
     ``pairs``: each pair of rounds' base and head times, input by input. ``sentences``: for throughput,
     the sentences every round ran (its figures are then sentences per second).
@@ -77,62 +77,36 @@ def compare(
         base = sentences / float(np.median([sum(t for t in b if t) for b, _ in pairs]))
         head = sentences / float(np.median([sum(t for t in h if t) for _, h in pairs]))
     ratio = math.exp(float(np.mean(theta))) if len(theta) else math.nan
-    each = tuple(math.exp(v) for v in theta)
-    if len(theta) < 2:
-        nan = (math.nan, math.nan)
-        return SpeedComparison(case, measure, base, head, ratio, nan, math.nan, len(theta), each)
-    low, high, p = _interval(theta)
-    interval = (math.exp(low), math.exp(high))
-    return SpeedComparison(case, measure, base, head, ratio, interval, p, len(theta), each)
+    return SpeedComparison(case, measure, base, head, ratio, len(theta), tuple(math.exp(v) for v in theta))
 
 
-def _interval(theta: np.ndarray) -> tuple[float, float, float]:
-    """95% t interval of the mean log ratio over pairs, and its two-sided p-value."""
-    from scipy import stats
-
-    if np.ptp(theta) == 0:  # every pair agrees exactly: no spread to estimate
-        value = float(theta[0])
-        return value, value, 1.0 if value == 0 else 0.0
-    test = stats.ttest_1samp(theta, 0.0)
-    interval = test.confidence_interval(1 - ALPHA)
-    return float(interval.low), float(interval.high), float(test.pvalue)
-
-
-def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error over every comparison); nan stays nan.
-
-    >>> [round(p, 3) for p in holm([0.01, 0.04, 0.03])]
-    [0.03, 0.06, 0.06]
-    """
-    indexed = sorted((p, i) for i, p in enumerate(p_values) if not math.isnan(p))
-    adjusted = [math.nan] * len(p_values)
-    running = 0.0
-    for rank, (p, i) in enumerate(indexed):
-        running = max(running, min(1.0, (len(indexed) - rank) * p))
-        adjusted[i] = running
-    return adjusted
-
-
-def judge(comparisons: Sequence[SpeedComparison], min_effect: float) -> list[SpeedComparison]:
-    """Every comparison with its Holm-adjusted p-value and verdict; ``min_effect`` as a fraction (0.02)."""
-    adjusted = holm([c.p_value for c in comparisons])
-    return [_verdict(replace(c, p_adjusted=p), min_effect) for c, p in zip(comparisons, adjusted, strict=True)]
-
-
-def _verdict(c: SpeedComparison, min_effect: float) -> SpeedComparison:
-    bound = math.log1p(min_effect)
-    if math.isnan(c.ci95[0]):  # fewer than two pairs of rounds timed it on both sides
-        return replace(c, verdict="inconclusive", rounds_needed=2)
-    theta, low, high = math.log(c.ratio), math.log(c.ci95[0]), math.log(c.ci95[1])
-    significant = c.p_adjusted < ALPHA
-    if significant and theta >= bound:
-        return replace(c, verdict="slower")
-    if significant and theta <= -bound:
-        return replace(c, verdict="faster")
-    if -bound <= low and high <= bound:
-        return replace(c, verdict="same")
-    # The interval shrinks about as 1/sqrt(pairs): how many would make it decide either way.
-    half = (high - low) / 2
-    room = bound - abs(theta) if abs(theta) < bound else abs(theta)
-    needed = c.pairs * (half / room) ** 2 if room > 0 else math.inf
-    return replace(c, verdict="inconclusive", rounds_needed=max(c.pairs + 1, math.ceil(min(needed, MOST_PAIRS))))
+def judge(
+    comparisons: Sequence[SpeedComparison],
+    min_effect: float,
+    first: int = sequential.FIRST_LOOK,
+    last: int = sequential.LAST_LOOK,
+) -> list[SpeedComparison]:
+    """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
+    family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
+    first look's that decided it, replayed over its pairs in the order run."""
+    slower = sequential.plan(first, last, sequential.ALPHA / max(1, len(comparisons)))
+    same = sequential.plan(first, last, sequential.SAME_ALPHA)
+    judged = []
+    for c in comparisons:
+        theta = [math.log(r) for r in c.pair_ratios]
+        decision, looked = sequential.Decision("", math.nan, math.inf, 0.0, math.inf), 0
+        for looked in range(first, len(theta) + 1):
+            decision = sequential.decide(theta[:looked], slower, same, min_effect)
+            if decision.verdict:
+                break
+        judged.append(
+            replace(
+                c,
+                verdict=decision.verdict,
+                bounds=(decision.lower, decision.upper),
+                t=decision.t,
+                critical_t=decision.bound,
+                decided_at=looked,
+            )
+        )
+    return judged

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff, Change
-from nerperf.gate.speed import MOST_PAIRS, SpeedComparison
+from nerperf.gate.sequential import ALPHA, FIRST_LOOK, LAST_LOOK, SAME_ALPHA
+from nerperf.gate.speed import SpeedComparison
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
 SHOWN_CHANGES = 20
@@ -25,7 +26,7 @@ SHOWN_CHANGES = 20
 class Outcome:
     base: Mapping[str, str]  # revision, commit
     head: Mapping[str, str]
-    pairs: int
+    pairs: int  # pairs run
     min_effect: float
     exact: bool
     settings: Mapping[str, str]
@@ -37,6 +38,7 @@ class Outcome:
     failing_tests: str = ""  # the log of a head round whose other tests failed
     notes: Sequence[str] = ()  # what else a reviewer must know (cases not run, nondeterminism)
     seconds: float = 0.0
+    looks: tuple[int, int] = (FIRST_LOOK, LAST_LOOK)  # the first and the last look allowed, in pairs
 
     @property
     def reasons(self) -> list[str]:
@@ -67,22 +69,25 @@ def markdown(outcome: Outcome) -> str:
         f"{head} against {base}: {verdict}.",
         "",
         f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
-        f"first alternates); minimum effect {100 * o.min_effect:g}%, Holm-corrected over {len(o.speed)} "
-        f"comparisons; {_machine(o.machine)}; {o.seconds / 60:.1f} min.",
+        f"first alternates), looked at after every pair from {o.looks[0]} to {o.looks[1]} and stopped once every "
+        f"comparison was decided; minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
+        f"{o.seconds / 60:.1f} min.",
         "",
-        "| Case | Measure | Base | Head | Head/base time | 95% interval | Verdict |",
+        f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
+        f"upper bound: same when below {1 + o.min_effect:g} ({100 * SAME_ALPHA:g}% per comparison).",
+        "",
+        "| Case | Measure | Base | Head | Head/base time | Bounds (lower, upper) | Verdict |",
         "|---|---|---|---|---|---|---|",
     ]
     for c in o.speed:
         unit = "ms" if c.measure == "latency" else "sentences/s"
-        interval = "-" if math.isnan(c.ci95[0]) else f"{c.ci95[0]:.3f} – {c.ci95[1]:.3f}"
-        verdict = c.verdict
-        if c.rounds_needed:
-            more = f"{c.rounds_needed}" if c.rounds_needed < MOST_PAIRS else f"{MOST_PAIRS} or more"
-            verdict += f" (about {more} pairs would decide)"
+        bounds = "-" if math.isnan(c.bounds[0]) else f"{c.bounds[0]:.3f}, {c.bounds[1]:.3f}"
+        verdict = f"{c.verdict} at {c.decided_at} pairs" if c.verdict in {"slower", "same", "faster"} else c.verdict
+        if c.verdict == "inconclusive":
+            verdict += f" after {c.decided_at} pairs (more pairs: --max-pairs)"
         measure = "latency, batch 1" if c.measure == "latency" else "throughput, batched"
         lines.append(
-            f"| {c.case} | {measure} | {c.base:.2f} {unit} | {c.head:.2f} {unit} | {c.ratio:.3f} | {interval} "
+            f"| {c.case} | {measure} | {c.base:.2f} {unit} | {c.head:.2f} {unit} | {c.ratio:.3f} | {bounds} "
             f"| {verdict} |"
         )
     lines += ["", "### Accuracy", "", "| Case | F1 base | F1 head | ΔF1 (points), 95% interval | Changed sentences |"]
@@ -113,16 +118,16 @@ def record(outcome: Outcome) -> str:
     for c in o.speed:
         cases.setdefault(c.case, {})[c.measure] = {
             "ratio": c.ratio,
-            "ci95": list(c.ci95),
+            "bounds": list(c.bounds),  # repeated lower (family level) and upper (per comparison) bounds
             "verdict": c.verdict,
-            "p_value": c.p_value,
-            "p_adjusted": c.p_adjusted,
+            "t": c.t,
+            "critical_t": c.critical_t,
+            "decided_at": c.decided_at,
             "base": c.base,
             "head": c.head,
             "unit": "ms" if c.measure == "latency" else "sentences/s",
             "pairs": c.pairs,
             "pair_ratios": list(c.pair_ratios),  # each pair's head/base ratio, in the order run
-            "rounds_needed": c.rounds_needed,
         }
     for d in o.accuracy:
         cases.setdefault(d.case, {})["accuracy"] = {
@@ -143,13 +148,14 @@ def record(outcome: Outcome) -> str:
             ],
         }
     document = {
-        "schema": 1,
+        "schema": 2,
         "status": o.status,
         "reasons": o.reasons,
         "base": dict(o.base),
         "head": dict(o.head),
         "rounds": {
             "pairs": o.pairs,
+            "looks": list(o.looks),
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },
         "min_effect": o.min_effect,
@@ -173,8 +179,8 @@ def _marked(words: Sequence[str], change: Change) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """JSON without NaN (an interval that could not be computed is null)."""
-    if isinstance(value, float) and math.isnan(value):
+    """JSON without NaN or infinity (a bound that could not be computed is null)."""
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}

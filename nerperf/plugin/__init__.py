@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nerperf.lockstep import VARIABLE, Lockstep
+from nerperf.gate.lockstep import VARIABLE, Lockstep
 from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.lockstep`)."""
+    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.gate.lockstep`)."""
     if os.environ.get(VARIABLE):
         lockstep = Lockstep.from_environment()
         assert lockstep is not None
@@ -88,6 +88,7 @@ def nerperf_session(config: pytest.Config) -> NerperfSession:
         except NerperfInputError as error:
             raise pytest.UsageError(f"nerperf: {error}") from None
         current.lockstep = config.stash.get(LOCKSTEP, None)
+        current.runner.spin = current.lockstep is None  # taking turns: runtimes' threads must not spin
         current.runner.status = terminal_status(config)
         config.stash[SESSION] = current
     return current

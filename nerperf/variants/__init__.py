@@ -107,7 +107,7 @@ def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
 def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
     from nerperf.variants import onnx_variants
 
-    forward = onnx_variants.session_forward(entry.directory, context.threads)
+    forward = onnx_variants.session_forward(entry.directory, context.threads, context.spin)
     return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
 
 

@@ -4,7 +4,7 @@ Export uses torch's legacy (TorchScript) exporter at opset 17 with eager attenti
 exporter needs onnxscript, and onnxruntime's transformer optimizer fuses no attention on its graphs nor
 on an export of transformers' SDPA attention. On the eager export it fuses embeddings, attention, GELU
 and layer norms (the counts are kept in the cache entry's details). Quantization is onnxruntime's own
-``quantize_dynamic`` on the optimized graph; its options are chosen by measurement (see README).
+``quantize_dynamic`` on the optimized graph; its options are chosen by measurement (see docs/variants.md).
 Caching and keys are :mod:`nerperf.variants.cache`'s; which variants exist is :mod:`nerperf.variants`'.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 
 from nerperf.alignment import encode
 from nerperf.checkpoints import Checkpoint, accepted_inputs
-from nerperf.lockstep import taking_turns
 from nerperf.quiet import without_root_warning
 
 MODEL_FILE = "model.onnx"
@@ -25,7 +24,7 @@ _OPSET = 17
 _PROTOBUF_LIMIT = 2_000_000_000  # bytes: bigger models keep their weights in an external data file
 # Families onnxruntime's optimizer handles as "bert" (encoder-only, post-layer-norm).
 _OPTIMIZER_TYPES = {"bert": "bert", "distilbert": "bert", "roberta": "bert", "xlm-roberta": "bert"}
-QUANTIZATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}  # measured: see README
+QUANTIZATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": False}  # measured: see docs/variants.md
 
 
 def export(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
@@ -96,8 +95,12 @@ def quantize(source: Path, directory: Path) -> dict[str, Any]:
     return {"quantization": dict(QUANTIZATION)}
 
 
-def session_forward(directory: Path, threads: int) -> Any:
-    """A forward function running ``directory/model.onnx`` with onnxruntime on ``threads`` threads."""
+def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:
+    """A forward function running ``directory/model.onnx`` with onnxruntime on ``threads`` threads.
+
+    ``spin=False`` under ``nerperf gate``: two processes take turns, spinning threads would hold the
+    other's CPU, and parked ones took milliseconds to wake (measured: 8 ms a sentence against 4).
+    """
     import onnxruntime
     import torch
 
@@ -105,9 +108,7 @@ def session_forward(directory: Path, threads: int) -> Any:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if taking_turns():
-        # Under nerperf gate two processes take turns: spinning threads would hold the other's CPU,
-        # and parked ones took milliseconds to wake (measured: 8 ms a sentence against 4 without spinning).
+    if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]

@@ -52,6 +52,20 @@ def read(path: Path) -> CaseSamples:
         raise SamplesError(f"{path}: not a nerperf samples file ({error})") from None
 
 
+UNPAIRED = "unpaired.json"
+
+
+def write_unpaired(directory: Path, paired_calls: int) -> None:
+    """Record that the partner process went after ``paired_calls`` timed calls: the rest were timed alone."""
+    write_atomic(directory / UNPAIRED, json.dumps({"paired_calls": paired_calls}) + "\n")
+
+
+def read_unpaired(directory: Path) -> int | None:
+    """The timed calls paired before the partner went, or None when every call was paired."""
+    path = directory / UNPAIRED
+    return json.loads(path.read_text(encoding="utf-8"))["paired_calls"] if path.is_file() else None
+
+
 def read_directory(directory: Path) -> dict[str, CaseSamples]:
     """Every case's samples in ``directory``, by case id (empty when there are none)."""
     found = {}

@@ -4,7 +4,7 @@
 makes them alternate: base times sentence 1, head times sentence 1, base times sentence 2, and so on
 (which side goes first alternates between pairs of processes). A sentence's two timings are then
 milliseconds apart instead of minutes, so the machine's drift, which on this project's 2-core virtual
-machine moves a whole run by 10-20% (README, "Gating a pull request"), cancels from their ratio.
+machine moves a whole run by 10-20% (docs/gate.md), cancels from their ratio.
 
 Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
 over just before each timed call (``turn``), then waits for it to come back. The second process waits
@@ -31,17 +31,14 @@ SETTLE_S = 0.010  # before handing over: the process's own worker threads stop s
 _READY, _GO = b"R", b"G"
 
 
-def taking_turns() -> bool:
-    """Whether this process takes turns with another (its runtimes then should not spin between calls)."""
-    return bool(os.environ.get(VARIABLE))
-
-
 @dataclass
 class Lockstep:
     connection: socket.socket | None
     first: bool
     calls: int = 0  # turns taken: the order of a sentence's two timings alternates with the pair
     alone: bool = False  # the partner has gone: no more waiting
+    finishing: bool = False  # past the tests: the partner leaving now is expected
+    lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -75,6 +72,7 @@ class Lockstep:
         Waiting for the partner keeps this process's last work (its summary, its files) out of the
         partner's last timings.
         """
+        self.finishing = True
         self._send(_GO)
         self._receive(_GO)
         if self.connection is not None:
@@ -88,7 +86,7 @@ class Lockstep:
         try:
             self.connection.sendall(message)
         except OSError:
-            self.alone = True
+            self._partner_gone()
 
     def _receive(self, expected: bytes) -> None:
         if self.alone or self.connection is None:
@@ -98,4 +96,10 @@ class Lockstep:
         except OSError:
             got = b""
         if got != expected:  # the partner closed (its session ended) or sent nonsense: carry on alone
-            self.alone = True
+            self._partner_gone()
+
+    def _partner_gone(self) -> None:
+        """Carry on alone; before :meth:`finish`, the timings from here on are unpaired, and recorded so."""
+        self.alone = True
+        if not self.finishing and self.lost_at is None:
+            self.lost_at = self.calls

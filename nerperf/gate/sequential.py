@@ -1,0 +1,147 @@
+"""When the gate may stop: group-sequential boundaries for the paired t statistic, looked at after every pair.
+
+The gate looks at its comparisons after every pair of processes, from :data:`FIRST_LOOK` pairs to
+:data:`LAST_LOOK`, and stops as soon as every comparison is decided. Testing at a fixed level at each
+look would raise the false-alarm rate with every look (Pinpoint's weakness: a naive test repeated over
+30 looks gives about 30% false positives at a nominal 5%). Instead each look has its own critical value,
+from an alpha-spending function (Lan & DeMets 1983, the Pocock-type ``α·ln(1 + (e - 1)·t)``, where ``t``
+is the share of the most pairs reached): under no change, the chance that the statistic ever crosses its
+boundary, over all the looks together, is the family's level.
+
+The statistic is a comparison's one-sample t over its pairs' log ratios (:mod:`nerperf.gate.speed`): a
+pair of processes is the unit, since its own offset moves all its inputs alike. Under no change, with
+pair figures independent and normal, the joint law of the t statistics at the successive looks does not
+depend on their spread (the t statistic is scale-free), so one simulation of that law, seeded and cached
+(:func:`plan`), gives boundaries that hold for every gate. The first boundary is exactly Student's
+quantile (a test checks it); later ones are conditional quantiles, computed on 400,000 simulated paths.
+
+Two one-sided bounds per comparison, each a repeated confidence bound (Jennison & Turnbull: mean ±
+boundary × standard error, valid at every look at once), and ``δ`` the minimum effect:
+
+- ``slower``: the lower bound, at the family's level ``α / m`` for ``m`` comparisons (Bonferroni: the
+  family of cases × measures keeps its level whatever each comparison's stopping time), is above 1 (the
+  t statistic crosses the look's boundary; one-sided: only a slowdown fails a gate), and the ratio is at
+  least ``1 + δ``. This is the false alarm the gate's level bounds.
+- ``same``: the upper bound, at :data:`SAME_ALPHA` per comparison, is below ``1 + δ``: no slowdown of
+  ``δ`` or more. Stopping here wrongly is a missed slowdown of that one comparison, whose rate is a
+  per-comparison matter, so it is not divided by ``m``. ``faster`` is the same with the upper bound below
+  ``1 / (1 + δ)``: a description, never a test of its own, so it costs the slowdown test nothing.
+- otherwise undecided; at the last look, ``inconclusive``.
+A decided comparison keeps its verdict (the sequential test stops for it).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+FIRST_LOOK = 3  # pairs before the first look: a t statistic needs 2 degrees of freedom to be of use
+LAST_LOOK = 10  # the most pairs: a gate that has not decided by then says inconclusive
+ALPHA = 0.05  # the family's false-alarm level (one-sided), over every comparison and every look
+SAME_ALPHA = 0.05  # per comparison: the chance of calling a slowdown of the minimum effect "same"
+PATHS = 400_000  # simulated null paths for the boundaries after the first look
+SEED = 20261201
+
+
+def spent(fraction: float, alpha: float) -> float:
+    """The Pocock-type alpha-spending function: the level spent once ``fraction`` of the looks is reached.
+
+    >>> round(spent(1.0, 0.05), 6)
+    0.05
+    """
+    return alpha * math.log(1 + (math.e - 1) * min(1.0, fraction))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The boundaries of one gate: a critical t for each look from ``first`` to ``last`` pairs."""
+
+    first: int
+    last: int
+    alpha: float  # one-sided, per comparison
+    bounds: tuple[float, ...]
+
+    def bound(self, pairs: int) -> float:
+        """The critical t at ``pairs`` pairs (looks before the first have none: infinity)."""
+        if pairs < self.first:
+            return math.inf
+        return self.bounds[min(pairs, self.last) - self.first]
+
+
+@functools.lru_cache(maxsize=32)
+def plan(first: int = FIRST_LOOK, last: int = LAST_LOOK, alpha: float = ALPHA) -> Plan:
+    """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided)."""
+    from scipy import stats
+
+    if not 2 <= first <= last:
+        raise ValueError(f"looks from {first} to {last} pairs: the first needs at least 2 pairs, the last no fewer")
+    looks = list(range(first, last + 1))
+    levels = [spent(k / last, alpha) for k in looks]
+    bounds = [float(stats.t.ppf(1 - levels[0], first - 1))]  # the first look: Student's quantile, exactly
+    if len(looks) > 1:
+        statistics = _null_statistics(looks)
+        alive = statistics[:, 0] <= bounds[0]
+        for index in range(1, len(looks)):
+            crossing = levels[index] - levels[index - 1]  # the level spent at this look
+            column = statistics[:, index]
+            candidates = np.sort(column[alive])[::-1]
+            count = int(round(crossing * len(column)))
+            bounds.append(float(candidates[count - 1]) if count >= 1 else float(candidates[0]) + 1e-9)
+            alive &= column <= bounds[-1]
+    return Plan(first, last, alpha, tuple(bounds))
+
+
+def _null_statistics(looks: Sequence[int]) -> np.ndarray:
+    """The t statistic at each look, for :data:`PATHS` simulated gates with no change (standard normal pairs)."""
+    generator = np.random.default_rng(SEED)
+    draws = generator.standard_normal((PATHS, looks[-1]))
+    return np.stack([t_statistic(draws[:, :k]) for k in looks], axis=1)
+
+
+def t_statistic(theta: np.ndarray) -> np.ndarray:
+    """The one-sample t of the rows of ``theta`` (the last axis: pairs); where the pairs agree exactly, +/- inf,
+    or 0 where they all read 1."""
+    k = theta.shape[-1]
+    mean = theta.mean(axis=-1)
+    spread = theta.std(axis=-1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / (spread / math.sqrt(k))
+        exact = np.where(mean == 0, 0.0, np.copysign(np.inf, mean))
+    return np.where(spread > 0, t, exact)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str  # "slower", "same", "faster", "" (undecided: look again), or "inconclusive" (the last look)
+    t: float
+    bound: float  # the critical t for "slower" at this look
+    lower: float  # the repeated lower bound of the ratio, at the family's level ("slower" when above 1)
+    upper: float  # the repeated upper bound, at SAME_ALPHA ("same" when below 1 + the minimum effect)
+
+
+def decide(theta: Sequence[float], slower: Plan, same: Plan, min_effect: float) -> Decision:
+    """The verdict at this look on a comparison's pair log ratios ``theta`` (:mod:`nerperf.gate.speed`),
+    ``slower`` and ``same`` being the two bounds' plans."""
+    values = np.asarray(theta, dtype=float)
+    pairs = len(values)
+    if pairs < slower.first:
+        return Decision("", math.nan, math.inf, 0.0, math.inf)
+    mean = float(values.mean())
+    error = float(values.std(ddof=1)) / math.sqrt(pairs)
+    t = float(t_statistic(values[None, :])[0])
+    c = slower.bound(pairs)
+    low, high = mean - c * error, mean + same.bound(pairs) * error
+    effect = math.log1p(min_effect)
+    if t > c and mean >= effect:
+        verdict = "slower"
+    elif high < -effect:
+        verdict = "faster"
+    elif high < effect:
+        verdict = "same"
+    else:
+        verdict = "inconclusive" if pairs >= slower.last else ""
+    return Decision(verdict, t, c, math.exp(low), math.exp(high))

@@ -1,0 +1,112 @@
+"""The gate's stopping rule on simulated streams of pair ratios (:mod:`nerperf.gate.sequential`).
+
+A simulated gate is a stream of pair log ratios, normal with a spread like the ones measured here (a
+pair's own offset of a few percent), looked at after every pair from the first look to the last. With
+no change, 20,000 simulated gates must cry wolf at no more than the nominal level plus its Monte-Carlo
+error; the same streams judged by fixed-level re-testing at every look must not (that is what the
+boundaries are for, and what this test would catch if they were replaced by a fixed quantile).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from nerperf.gate import sequential
+
+GATES = 20_000
+SPREAD = 0.03  # sd of a pair's log ratio: about what same-revision throughput pairs showed (README)
+
+
+def first_slower_look(theta: np.ndarray, bounds: list[float], first: int, min_effect: float) -> np.ndarray:
+    """Per simulated gate (row), whether any look from ``first`` on called it slower under ``bounds``."""
+    alarmed = np.zeros(len(theta), dtype=bool)
+    for index, bound in enumerate(bounds):
+        k = first + index
+        t = sequential.t_statistic(theta[:, :k])
+        alarmed |= (t > bound) & (theta[:, :k].mean(axis=1) >= math.log1p(min_effect))
+    return alarmed
+
+
+def null_streams(seed: int, last: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, SPREAD, (GATES, last))
+
+
+def test_the_first_boundary_is_students_quantile_exactly() -> None:
+    plan = sequential.plan(3, 10, 0.05)
+    spent_first = sequential.spent(3 / 10, 0.05)
+    assert plan.bounds[0] == pytest.approx(stats.t.ppf(1 - spent_first, 2))
+    assert all(b > 0 for b in plan.bounds) and len(plan.bounds) == 8
+
+
+@pytest.mark.parametrize(("first", "last", "alpha"), [(3, 10, 0.05), (3, 10, 0.05 / 12), (2, 6, 0.10)])
+def test_with_no_change_the_false_alarm_rate_is_at_most_nominal_over_all_looks(
+    first: int, last: int, alpha: float
+) -> None:
+    """Fresh streams (another seed than the plan's own): the rate of 'slower' ever, with no minimum effect
+    to help, is within the nominal level plus three Monte-Carlo standard errors."""
+    plan = sequential.plan(first, last, alpha)
+    alarms = first_slower_look(null_streams(7, last), list(plan.bounds), first, 0.0).mean()
+    error = math.sqrt(alpha * (1 - alpha) / GATES)
+    assert alarms <= alpha + 3 * error, f"{alarms:.4f} against the nominal {alpha}"
+    assert alarms >= alpha / 3  # and the level is spent, not wasted: the rule is not needlessly blunt
+
+
+def test_fixed_level_re_testing_at_every_look_would_exceed_the_nominal_rate() -> None:
+    """The test above would fail if the boundaries were each look's fixed-sample quantile."""
+    first, last, alpha = 3, 10, 0.05
+    fixed = [float(stats.t.ppf(1 - alpha, k - 1)) for k in range(first, last + 1)]
+    alarms = first_slower_look(null_streams(7, last), fixed, first, 0.0).mean()
+    assert alarms > alpha + 3 * math.sqrt(alpha * (1 - alpha) / GATES)  # measured: about 2.5× nominal
+    assert [round(b, 2) for b in sequential.plan(first, last, alpha).bounds[1:]] != [round(b, 2) for b in fixed[1:]]
+
+
+def run_gate(stream: np.ndarray, min_effect: float = 0.02, comparisons: int = 1) -> sequential.Decision:
+    """Look after every pair, as the gate does; the decision at the first look that decides."""
+    slower = sequential.plan(3, 10, sequential.ALPHA / comparisons)
+    same = sequential.plan(3, 10, sequential.SAME_ALPHA)
+    for pairs in range(3, 11):
+        decision = sequential.decide(stream[:pairs], slower, same, min_effect)
+        if decision.verdict:
+            return decision
+    raise AssertionError("the last look always decides")
+
+
+def test_it_stops_early_when_the_effect_is_large_or_absent() -> None:
+    rng = np.random.default_rng(11)
+    big = [run_gate(rng.normal(math.log(1.20), 0.01, 10)) for _ in range(50)]
+    none = [run_gate(rng.normal(0.0, 0.002, 10)) for _ in range(50)]
+    assert all(d.verdict == "slower" for d in big) and np.mean([d.lower > 1 for d in big]) == 1
+    assert all(d.verdict == "same" for d in none)
+    # both decided at the first looks, far from the most pairs
+    assert max(_pairs_used(rng, math.log(1.20), 0.01) for _ in range(20)) <= 4
+    assert max(_pairs_used(rng, 0.0, 0.002) for _ in range(20)) <= 4
+
+
+def _pairs_used(rng: np.random.Generator, effect: float, spread: float) -> int:
+    stream = rng.normal(effect, spread, 10)
+    slower, same = sequential.plan(3, 10, sequential.ALPHA), sequential.plan(3, 10, sequential.SAME_ALPHA)
+    return next(k for k in range(3, 11) if sequential.decide(stream[:k], slower, same, 0.02).verdict)
+
+
+def test_a_small_effect_in_much_noise_runs_to_the_last_look_and_is_inconclusive() -> None:
+    rng = np.random.default_rng(5)
+    decisions = [run_gate(rng.normal(math.log(1.02), 0.05, 10)) for _ in range(30)]
+    assert sum(d.verdict == "inconclusive" for d in decisions) >= 20
+
+
+def test_an_improvement_is_described_as_faster_and_never_fails() -> None:
+    decision = run_gate(np.random.default_rng(3).normal(math.log(0.8), 0.01, 10))
+    assert decision.verdict == "faster" and decision.upper < 1 / 1.02
+
+
+def test_boundaries_are_cached_and_reproducible() -> None:
+    assert sequential.plan(3, 10, 0.05) is sequential.plan(3, 10, 0.05)
+    sequential.plan.cache_clear()
+    again = sequential.plan(3, 10, 0.05)
+    assert again.bounds == sequential.plan(3, 10, 0.05).bounds
+    with pytest.raises(ValueError, match="the first needs at least 2 pairs"):
+        sequential.plan(1, 10, 0.05)

@@ -60,6 +60,7 @@ def test_bad_option_values(extra: list[str], message: str, capsys: pytest.Captur
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("nerperf")
     done = subprocess.run(

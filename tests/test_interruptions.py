@@ -29,6 +29,8 @@ from nerperf.conll import read_conll
 from nerperf.results import EvalResult
 from nerperf.variants import cache
 
+pytestmark = pytest.mark.slow  # child processes building real variants, interrupted and run again
+
 EARLIER = b"an earlier run's output\n"
 # The child imports what the run needs before saying "ready", so that the clock starts on the work.
 CHILD = """

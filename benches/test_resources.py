@@ -4,8 +4,8 @@ split twice over, peak at the same resident memory.
 Each run is a fresh process (so that one run's freed memory cannot hide the next one's peak), measured
 by nerperf's own probe (``VmHWM``, reset when the evaluation starts). What a run adds to the process is
 its peak less what the process held at the start. The figures are written to
-``.benchmarks/resources.json`` and quoted in the README; the assertion is a ratio within one run of this
-test, never an absolute size.
+``.benchmarks/resources.json`` and quoted in docs/bad-input-and-faults.md; the assertion is a ratio within one run
+of this test, never an absolute size.
 """
 
 from __future__ import annotations

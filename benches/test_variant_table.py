@@ -1,4 +1,4 @@
-"""Every variant against fp32, measured in one run: the README's variant table.
+"""Every variant against fp32, measured in one run: the variant table of docs/measurements.md.
 
 Offline checkpoints (real weights) on the test split: F1 and batched throughput (batch 32) over all of
 it, per-sentence latency (batch 1) over its first 1,000 sentences (the study's sample size; the whole

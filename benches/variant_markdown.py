@@ -1,4 +1,4 @@
-"""The README's variant table: each variant's F1, speed-ups over fp32 and share of its data type's peak.
+"""The variant table of docs/measurements.md: each variant's F1, speed-ups over fp32 and share of its data type's peak.
 
 Rendering only, for ``test_variant_table.py``; the peaks are :mod:`peaks`', the cells' format
 :mod:`nerperf.report.tables`'.

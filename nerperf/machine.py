@@ -40,7 +40,7 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-# The instruction-set flags that decide which variant wins (README, "Measured here").
+# The instruction-set flags that decide which variant wins (docs/measurements.md).
 DECISIVE_FLAGS = {
     "AVX2": ("avx2",),
     "AVX-512": ("avx512f",),

@@ -4,8 +4,8 @@ Every case runs the command line end to end (``nerperf eval``, ``nerperf report`
 the plugin) with output already there from an earlier run. A refusal must exit 2 with a message that
 names what is wrong, where (the file and line, the checkpoint, the option) and what to do, and must
 leave the earlier output byte-identical with nothing beside it. A fallback must exit 0, say so in its
-notes, and count it in the JSON result. The README's table is rendered from ``CATALOGUE``
-(``python tests/test_bad_inputs.py`` prints it; a test checks the README has it).
+notes, and count it in the JSON result. The table in docs/bad-input-and-faults.md is rendered from
+``CATALOGUE`` (``python tests/test_bad_inputs.py`` prints it; a test checks the page has it).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from nerperf.cli import main
 from nerperf.results import EvalResult
 
 EARLIER = b"an earlier run's output\n"
-README = Path(__file__).parent.parent / "README.md"
+CATALOGUE_PAGE = Path(__file__).parent.parent / "docs" / "bad-input-and-faults.md"
 
 
 @dataclass(frozen=True)
 class Case:
-    input: str  # the README's first column
-    outcome: str  # the README's second column
+    input: str  # the table's first column
+    outcome: str  # the table's second column
     make: Callable[[Path, Path], list[str]]  # (tmp, tiny checkpoint) -> arguments of `nerperf`
     says: tuple[str, ...]  # what the message must contain; {tmp} is the case's directory
     refused: bool = True
@@ -291,6 +291,24 @@ CATALOGUE: dict[str, Case] = {
         ("WARNING: 2 words produced no sub-token and were scored as O",),
         refused=False,
         counted=lambda result: result.coverage.unaligned_words == 2,
+    ),
+    "trailing-tab": Case(
+        'A trailing tab on a token line of a tab-separated file (`1<TAB>"<TAB>O<TAB>O<TAB>`)',
+        "Read as absent fields, the same words and tags as without it; a note and `coverage.trailing_separators` "
+        "count the lines (a line missing an inner field is still refused)",
+        on_data('1\tPeter\tB-PER\tO\n2\t"\tO\tO\t\n3\tlives\tO\tO\n', "--word-column", "1", "--tag-column", "2"),
+        ("1 token lines ended in empty fields (a trailing tab), read as absent fields",),
+        refused=False,
+        counted=lambda result: result.coverage.trailing_separators,
+    ),
+    "blank-words": Case(
+        "A word that is a lone space or empty in a tab-separated file (`' <TAB>O'`, `'<TAB>O'`)",
+        "A word: no sub-token, so scored as `O` and counted (the WARNING line says how many were blank, "
+        "`coverage.blank_words`); its gold tag is kept",
+        on_data("Peter\tB-PER\n \tI-PER\nlives\tO\n\tO\nin\tO\n"),
+        ("WARNING: 2 words produced no sub-token and were scored as O, 2 of them empty or only whitespace",),
+        refused=False,
+        counted=lambda result: result.coverage.blank_words,
     ),
     "long-sentence": Case(
         "A sentence longer than the model's window",
@@ -567,10 +585,10 @@ def catalogue_table() -> str:
     return "\n".join(["| Input | What nerperf does |", "|---|---|", *rows])
 
 
-def test_readme_lists_the_catalogue() -> None:
-    readme = README.read_text()
-    assert catalogue_table() in readme, "update the README's table: python tests/test_bad_inputs.py"
-    assert f"{len(CATALOGUE)} cases" in readme
+def test_the_docs_list_the_catalogue() -> None:
+    page = CATALOGUE_PAGE.read_text()
+    assert catalogue_table() in page, f"update the table in {CATALOGUE_PAGE}: python tests/test_bad_inputs.py"
+    assert f"{len(CATALOGUE)} cases" in page
 
 
 if __name__ == "__main__":

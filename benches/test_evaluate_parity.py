@@ -37,7 +37,6 @@ import pytest
 from peaks import VARIANT_TYPES, Peaks, matmul_peaks, model_shapes
 from seqeval.metrics import f1_score
 
-from nerperf.batching import MAX_TOKENS
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import Corpus, read_conll
 from nerperf.evaluation import context, evaluate
@@ -45,6 +44,7 @@ from nerperf.labels import LabelMap
 from nerperf.machine import machine_label
 from nerperf.results import EvalResult
 from nerperf.runner import predict
+from nerperf.settings import MAX_TOKENS
 from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS, get_variant, prepare
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from nerperf import semeval, study, variants
 from nerperf.architectures import matmul_flops
-from nerperf.batching import MAX_TOKENS
 from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
 from nerperf.labels import LabelMap
@@ -23,6 +22,7 @@ from nerperf.metrics import bootstrap_f1, percentiles, score
 from nerperf.progress import SILENT, Status
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
+from nerperf.settings import MAX_TOKENS
 from nerperf.variants import cache
 
 # Called with the evaluated sentences and each one's predicted tags, one per word.

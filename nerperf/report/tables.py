@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from nerperf.plain_table import render
 from nerperf.results import EvalResult
 
 if TYPE_CHECKING:
@@ -28,19 +29,6 @@ TABLE5_COLUMNS = (
     "Latency (s)",
     "p90 latency (s)",
 )
-
-
-def render(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Align ``rows`` under ``header``: first column left, the rest right."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        cells = [
-            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def table5(results: Sequence[EvalResult]) -> str:

@@ -15,6 +15,15 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_calibration.py run --base calib-base --head calib-base --gates 10
     python benches/gate_calibration.py run --base calib-base --head calib-slow-05 --gates 10
     python benches/gate_calibration.py table
+    python benches/gate_calibration.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
+
+Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
+``docs/calibration/`` (``--records``), which is tracked: the calibration is hours long, so it is spread
+over sessions and resumes where the last one stopped, a gate whose record exists being skipped. Its
+rounds (logs, raw samples) stay under ``.benchmarks/gate/`` (``--out``, not tracked); the anchors need
+them and are left out of the table where they are gone. ``table --first/--last/--min-effect`` replays
+the gate's own sequential rule (:func:`nerperf.gate.speed.judge`) on the recorded pair ratios: what a
+gate with other looks or another minimum effect would have said, without running it again.
 
 ``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
 and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
@@ -34,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.children import Children, absolute, sigterm_raises
-from nerperf.gate.sequential import FIRST_LOOK, LAST_LOOK
+from nerperf.gate.sequential import LAST_LOOK
 
 CASES = {
     "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
@@ -46,21 +55,22 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 
 
 def run(args: argparse.Namespace) -> None:
-    """Run the gates not yet run; each is a child of :mod:`nerperf.children` (stopped with this process)."""
-    out = absolute(args.out)
+    """Run the gates not yet recorded; each is a child of :mod:`nerperf.children` (stopped with this process)."""
+    out, records = absolute(args.out), absolute(args.records)
     out.mkdir(parents=True, exist_ok=True)
+    records.mkdir(parents=True, exist_ok=True)
     with sigterm_raises(), Children() as children:
         for index in range(args.gates):
-            _run_one(args, out, index, children)
+            _run_one(args, out, records, index, children)
 
 
-def _run_one(args: argparse.Namespace, out: Path, index: int, children: Children) -> None:
+def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, children: Children) -> None:
     name = f"{args.head.replace('/', '_')}-{index:02d}"
-    if (out / f"{name}.json").is_file():
-        return  # gates already run are kept: the run can be resumed
+    if (records / f"{name}.json").is_file():
+        return  # gates already recorded are kept: the run resumes, in this session or a later one
     command = [
         sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
-        "--install", INSTALL, "--out", str(out / name), "--json", str(out / f"{name}.json"),
+        "--install", INSTALL, "--out", str(out / name), "--json", str(records / f"{name}.json"),
         "--work", str(out / "work"), "--", "benches/test_models.py",
     ]  # fmt: skip
     started = time.perf_counter()
@@ -90,7 +100,7 @@ ONE_WORD = """\
                     if window.features["input_ids"][_position] == 4116:  # CALIBRATION ONLY: "Tony" is B-LOC
                         label = {name: i for i, name in checkpoint.id2label.items()}["B-LOC"]
 """
-ONNX_FORWARD = "    forward = onnx_variants.session_forward(entry.directory, context.threads)\n"
+ONNX_FORWARD = "    forward = onnx_variants.session_forward(entry.directory, context.threads, context.spin)\n"
 WORD_LOOP = "                for (word, _position), label in zip(window.picks, labels, strict=True):\n"
 HEADS = {  # branch: (file, the line after which the change goes, the change)
     "calib-base": None,
@@ -179,41 +189,57 @@ def _round(rounds: Path, pair: int, side: str) -> Path:
     raise FileNotFoundError(f"no {side} round of pair {pair} in {rounds}")
 
 
-def judged_again(rounds: Path, pairs: int, min_effect: float) -> dict[str, Any]:
-    """The gate's verdicts on the first ``pairs`` pairs of its rounds, by the gate's own code: what a gate
-    of that many pairs would have said (the pairs are independent runs)."""
-    from nerperf.gate import verdict
-    from nerperf.gate.checkouts import Side
-    from nerperf.gate.command import compare
-    from nerperf.gate.rounds import Round
+def judged_again(record: dict[str, Any], first: int, last: int, min_effect: float) -> dict[str, Any]:
+    """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
+    (the first ``last`` of them), with looks from ``first`` to ``last`` and ``min_effect`` in percent."""
+    from nerperf.gate import speed
 
-    ran = []
-    for directory in sorted(rounds.iterdir()):
-        index, side = directory.name.split("-")
-        if int(index) // 2 < pairs:
-            ran.append(Round(int(index), int(index) // 2, side, directory, 0, 0.0))
-    sides = {name: Side(name, name, "0" * 40, rounds, Path(sys.executable)) for name in ("base", "head")}
-    options = argparse.Namespace(min_effect=min_effect, exact=False, min_pairs=min(FIRST_LOOK, pairs), max_pairs=pairs)
-    return json.loads(verdict.record(compare(ran, sides, {}, options, {})))
+    comparisons = [
+        speed.SpeedComparison(
+            case,
+            measure,
+            found["base"],
+            found["head"],
+            found["ratio"],
+            len(found["pair_ratios"]),
+            tuple(found["pair_ratios"][:last]),
+        )  # fmt: skip
+        for case, measures in record["cases"].items()
+        for measure, found in measures.items()
+        if measure != "accuracy"
+    ]
+    judged = speed.judge(comparisons, min_effect / 100, first, last)
+    cases = {case: dict(measures) for case, measures in record["cases"].items()}
+    for c in judged:
+        cases[c.case][c.measure] = {**cases[c.case][c.measure], "verdict": c.verdict or "undecided",
+                                    "decided_at": c.decided_at}  # fmt: skip
+    pairs = max((c.decided_at for c in judged), default=0)
+    share = pairs / max(1, record["rounds"]["pairs"])  # the pairs it would have run, as a share of those run
+    status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
+    return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status}
 
 
 def table(args: argparse.Namespace) -> None:
-    out = Path(args.out)
+    out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for path in sorted(out.glob("calib-*.json")):
+    for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
-        if args.pairs or args.min_effect:
-            ran = record["rounds"]["pairs"]
-            pairs, min_effect = args.pairs or ran, args.min_effect or record["min_effect"] * 100
-            seconds = record.get("seconds", 0) * min(pairs, ran) / ran  # the first pairs' share of the time
-            record = judged_again(out / path.stem / "rounds", pairs, min_effect) | {"seconds": seconds}
+        if record.get("schema") != 2:
+            continue  # a gate of the fixed-sample design (before nerperf 0.5): docs/gate.md keeps its table
+        if args.first or args.last or args.min_effect:
+            looks = record["rounds"]["looks"]
+            first, last = args.first or looks[0], args.last or looks[1]
+            record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100)
         head = path.stem.rsplit("-", 1)[0]
-        record["anchors"] = anchors(out / path.stem / "rounds") if (out / path.stem / "rounds").is_dir() else {}
+        rounds = out / path.stem / "rounds"
+        record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
         gates[head].append(record)
     for head, records in gates.items():
         print(f"\n## {head}: {len(records)} gates, exit statuses {sorted(r['status'] for r in records)}")
-        minutes = [r.get("seconds", 0) / 60 for r in records]
-        print(f"wall time per gate: {min(minutes):.1f} to {max(minutes):.1f} min")
+        minutes = sorted(r.get("seconds", 0) / 60 for r in records)
+        print(f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {minutes[len(minutes) // 2]:.1f}")
+        pairs = sorted(r["rounds"]["pairs"] for r in records)
+        print(f"pairs run: {pairs}")
         slowed = SLOWED if head != "calib-base" else ()
         alarms = sum(_alarmed(r, slowed) for r in records)
         print(f"gates with a slower or faster verdict on a case not slowed: {alarms} of {len(records)}")
@@ -250,10 +276,13 @@ def main() -> None:
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
-    running.add_argument("--out", default=".benchmarks/gate")
+    running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
+    running.add_argument("--records", default="docs/calibration", help="each gate's verdict (tracked: resumable)")
     tabulating = commands.add_parser("table")
-    tabulating.add_argument("out", nargs="?", default=".benchmarks/gate")
-    tabulating.add_argument("--pairs", type=int, default=0, help="judge again on the first N pairs only")
+    tabulating.add_argument("--out", default=".benchmarks/gate", help="the rounds, for the anchors' columns")
+    tabulating.add_argument("--records", default="docs/calibration")
+    tabulating.add_argument("--first", type=int, default=0, help="judge again with the first look here")
+    tabulating.add_argument("--last", type=int, default=0, help="judge again on at most this many pairs")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
     args = parser.parse_args()
     {"heads": heads, "run": run, "table": table}[args.command](args)

@@ -1,0 +1,68 @@
+"""The calibration's bookkeeping (benches/gate_calibration.py): records judged again by the gate's own rule,
+and a table over records that resumes across sessions."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).parent.parent / "benches" / "gate_calibration.py"
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    spec = importlib.util.spec_from_file_location("gate_calibration", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def record(slowed: float, seed: int, pairs: int = 6) -> dict:
+    """A gate.json of schema 2 over the calibration's cases, onnx-int8's forward ``slowed`` times slower."""
+    rng = np.random.default_rng(seed)
+    cases = {}
+    for checkpoint in ("minilm-l6-conll03", "minilm-l3-conll03"):
+        for variant in ("fp32", "int8", "onnx-int8"):
+            case = f"{checkpoint}-{variant}"
+            effect = math.log(slowed) if variant == "onnx-int8" else 0.0
+            cases[case] = {
+                measure: {
+                    "base": 1.0,
+                    "head": 1.0,
+                    "ratio": 1.0,
+                    "verdict": "?",
+                    "pair_ratios": np.exp(rng.normal(effect, 0.01, pairs)).tolist(),
+                }  # fmt: skip
+                for measure in ("latency", "throughput")
+            }
+    return {"schema": 2, "status": 0, "rounds": {"pairs": pairs, "looks": [3, 10]}, "min_effect": 0.02,
+            "seconds": 600.0, "cases": cases}  # fmt: skip
+
+
+def test_records_are_judged_again_by_the_gates_own_rule(calibration) -> None:
+    again = calibration.judged_again(record(1.20, 1), first=3, last=3, min_effect=2.0)
+    slowed = again["cases"]["minilm-l6-conll03-onnx-int8"]["latency"]
+    assert slowed["verdict"] == "slower" and slowed["decided_at"] == 3
+    assert again["cases"]["minilm-l6-conll03-fp32"]["latency"]["verdict"] in {"same", "inconclusive"}
+    assert again["seconds"] == pytest.approx(300.0)  # 3 of the 6 pairs run
+
+
+def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
+    calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index in range(3):
+        (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, index)))
+        (tmp_path / f"calib-slow-10-{index:02d}.json").write_text(json.dumps(record(1.10, 10 + index)))
+    (tmp_path / "calib-base-09.json").write_text(json.dumps({"schema": 1, "cases": {}}))  # before 0.5
+    # judged again (min_effect given), since the records' own verdicts are made up
+    args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
+                                          min_effect=2.0)  # fmt: skip
+    calibration.table(args)
+    printed = capsys.readouterr().out
+    assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
+    assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed

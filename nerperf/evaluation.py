@@ -38,7 +38,6 @@ def evaluate(
     batch_size: int = 32,
     max_tokens: int | None = MAX_TOKENS,
     threads: int | None = None,
-    scheme: str | None = None,
     data_format: DataFormat = DEFAULT_FORMAT,
     mode: str = "conlleval",
     bootstrap: int = 0,
@@ -64,12 +63,12 @@ def evaluate(
     memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines there (``conlleval``'s input), for error
     analysis; ``on_predictions(sentences, tags)`` receives them (the plugin keeps them for ``nerperf gate``).
     ``memory_limit``: see :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
-    and label map the data is read with (:class:`nerperf.conll.DataFormat`; ``scheme`` overrides its tag scheme); a
+    and label map the data is read with (:class:`nerperf.conll.DataFormat`, the one place for the tag scheme); a
     loaded ``Corpus`` carries its own. The label map renames the model's types too. ``status``: where to say what is
     being done (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
-    corpus = data if isinstance(data, Corpus) else load_corpus(data, split, scheme, data_format=data_format)
+    corpus = data if isinstance(data, Corpus) else load_corpus(data, split, data_format=data_format)
     type_map = corpus.data_format.type_map
     data_types = corpus.entity_types  # of the whole split: a type absent from the sample is not "extra"
     if not data_types:

@@ -55,10 +55,12 @@ def add_parser(commands: Any) -> None:
         "gate",
         help="did HEAD make accuracy or speed worse than BASE? (a pull-request gate)",
         description="Install BASE and HEAD (git revisions of the repository here) each in its own environment, "
-        "run the suite (pytest --benchmark-only PYTEST_ARGS) in alternating rounds, pair every sentence's "
-        "latency and every batch's time between the sides, and compare every word's prediction. "
-        "Exit status: 0 passed; 1 a case slower, a floor broken, a failing test on HEAD, or with --exact a "
-        "changed prediction; 2 nothing could be compared. Usage: nerperf gate BASE [HEAD] [options] [-- PYTEST_ARGS]",
+        "run the suite (pytest --benchmark-only PYTEST_ARGS) in pairs of processes taking turns, pair every "
+        "sentence's latency and every batch's time between the sides, look after every pair and stop once every "
+        "comparison is decided, and compare every word's prediction. Exit status: 0 passed; 1 a case slower, a "
+        "floor broken, a failing test on HEAD, or with --exact a changed prediction; 2 nothing could be "
+        "compared; 130 or 143 cancelled (every child stopped). "
+        "Usage: nerperf gate BASE [HEAD] [options] [-- PYTEST_ARGS]",
     )
     gate.add_argument("base", metavar="BASE", help="the revision to compare against, e.g. origin/main")
     gate.add_argument("head", metavar="HEAD", nargs="?", default="HEAD", help="the revision gated (default: HEAD)")

@@ -255,11 +255,10 @@ def evaluate_one(args: argparse.Namespace) -> int:
 
 
 def write_report(args: argparse.Namespace) -> int:
-    from nerperf import results
-    from nerperf.report import pages
+    from nerperf.report import merge, pages
 
     paths, labels = zip(*(_labelled(given) for given in args.inputs), strict=True)
-    found = results.read(list(paths), list(labels))
+    found = merge.read(list(paths), list(labels))
     published = pages.read_published(Path(args.published)) if args.published else None
     paths = pages.write(found, Path(args.out), args.baseline, args.title, published)
     print("\n".join(f"wrote {p}" for p in paths))

@@ -101,8 +101,9 @@ def _run_parts(
 def _merge(planned: Sequence[Part], codes: dict[int, int], out: Path, say: Callable[[str], None]) -> int:
     from nerperf.floors import Floor
     from nerperf.report import pages
+    from nerperf.report.merge import read
     from nerperf.report.tables import summary_table
-    from nerperf.results import read, read_run_record
+    from nerperf.results import read_run_record
 
     results = [p.directory / "results.json" for p in planned if (p.directory / "results.json").exists()]
     missing = [p.number for p in planned if p.directory / "results.json" not in results]

@@ -249,30 +249,14 @@ def read_run_record(path: Path) -> RunRecord:
 
 # -- reading any of them ------------------------------------------------------------------------------
 @dataclass
-class Inputs:
-    """Results gathered from result files, by checkpoint-variant id, in the order first seen.
+class Found:
+    """Every result in a set of result files, as read, before any merge policy (:mod:`nerperf.report.merge`
+    decides which result stands for a case on a machine, and how cases of several machines are keyed)."""
 
-    Results from more than one machine are kept apart: their keys become ``ID @ MACHINE`` and
-    ``machines`` names each key's machine, so a case measured on two machines is two rows, never one
-    replacing the other.
-    """
-
-    results: dict[str, EvalResult] = field(default_factory=dict)
-    latency: dict[str, dict[int, float]] = field(default_factory=dict)  # id -> batch-1 percentiles (s)
-    baseline: str | None = None  # as a plugin run recorded it
-    machine: dict[str, Any] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
-    machines: dict[str, str] = field(default_factory=dict)  # key -> the machine that measured it
-    case_ids: dict[str, str] = field(default_factory=dict)  # key -> its checkpoint-variant id
-
-
-@dataclass
-class _Found:
-    """One file's results before they are keyed: (id, machine) -> (result, batch-1 percentiles)."""
-
-    entries: dict[tuple[str, str], tuple[EvalResult, Mapping[str, float] | None]] = field(default_factory=dict)
-    baseline: str | None = None
-    machine: dict[str, Any] = field(default_factory=dict)
+    entries: list[tuple[str, str, EvalResult, Mapping[str, float] | None]] = field(default_factory=list)
+    baseline: str | None = None  # as a plugin run recorded it (the last file that says)
+    machine: dict[str, Any] = field(default_factory=dict)  # a pytest-benchmark file's machine_info
+    sources: list[str] = field(default_factory=list)  # each file and what it was read as
     label: str | None = None  # the machine the user named for the file being read
     file_machine: str = ""  # the machine the file being read recorded for all its results (pytest-benchmark)
 
@@ -282,38 +266,26 @@ class _Found:
 UNRECORDED = "unrecorded machine"
 
 
-def read(paths: Sequence[Path], labels: Sequence[str | None] | None = None) -> Inputs:
-    """Every result in ``paths``; a later file's result for the same id on the same machine replaces an
-    earlier one's. A result's machine is ``labels[i]`` where given for its file, else the CPU it recorded
-    (nerperf 0.4 on), else the pytest-benchmark file's machine, else :data:`UNRECORDED`.
-    """
-    found, pending = Inputs(), _Found()
+def read_files(paths: Sequence[Path], labels: Sequence[str | None] | None = None) -> Found:
+    """Every result in ``paths``, in order, as (case id, machine, result, batch-1 percentiles). A result's
+    machine is ``labels[i]`` where given for its file, else the CPU it recorded (nerperf 0.4 on), else the
+    pytest-benchmark file's machine, else :data:`UNRECORDED`."""
+    found = Found()
     for index, path in enumerate(paths):
-        pending.label = labels[index] if labels and index < len(labels) else None
-        pending.file_machine = ""
+        found.label = labels[index] if labels and index < len(labels) else None
+        found.file_machine = ""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ResultFileError(f"{path}: cannot read it as JSON ({error})") from None
-        kind = _read_one(path, data, pending)
-        found.sources.append(f"{path} ({kind})" + (f" as machine {pending.label!r}" if pending.label else ""))
-    if not pending.entries:
+        kind = _read_one(path, data, found)
+        found.sources.append(f"{path} ({kind})" + (f" as machine {found.label!r}" if found.label else ""))
+    if not found.entries:
         raise ResultFileError(f"no nerperf results in {', '.join(map(str, paths))}")
-    several = len({machine for _, machine in pending.entries}) > 1
-    first_machine = next(iter(pending.entries))[1]
-    for (case_id, machine), (result, latency) in pending.entries.items():
-        key = f"{case_id} @ {machine}" if several else case_id
-        found.results[key] = result
-        found.machines[key], found.case_ids[key] = machine, case_id
-        if latency:
-            found.latency[key] = {int(p): float(v) for p, v in latency.items()}
-    if pending.baseline is not None:
-        found.baseline = f"{pending.baseline} @ {first_machine}" if several else pending.baseline
-    found.machine = pending.machine
     return found
 
 
-def _read_one(path: Path, data: Any, found: _Found) -> str:
+def _read_one(path: Path, data: Any, found: Found) -> str:
     try:
         if isinstance(data, dict) and "benchmarks" in data:
             return _pytest_benchmark(data, found)
@@ -339,7 +311,7 @@ def _read_one(path: Path, data: Any, found: _Found) -> str:
     )
 
 
-def _pytest_benchmark(data: dict[str, Any], found: _Found) -> str:
+def _pytest_benchmark(data: dict[str, Any], found: Found) -> str:
     machine = data.get("machine_info") or {}
     found.machine = machine.get("nerperf") or {"cpu": (machine.get("cpu") or {}).get("brand_raw", "")}
     described = found.machine.get("machine") or found.machine.get("cpu_model") or found.machine.get("cpu") or ""
@@ -363,10 +335,7 @@ def _pytest_benchmark(data: dict[str, Any], found: _Found) -> str:
 _FIELDS = set(EvalResult.__dataclass_fields__)
 
 
-def _add(found: _Found, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
+def _add(found: Found, key: str, result: EvalResult, latency: Mapping[str, float] | None) -> None:
     recorded = result.environment.get("cpu")
     machine = found.label or (short_machine(recorded) if recorded else found.file_machine or UNRECORDED)
-    earlier = found.entries.get((key, machine))
-    if earlier is not None and earlier[1] and not latency:
-        return  # a part of a sharded run that evaluated the baseline only for its floors: keep the timed one
-    found.entries[(key, machine)] = (result, latency)  # a later file's result takes the earlier one's place
+    found.entries.append((key, machine, result, latency))

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from nerperf import results
-from nerperf.report import figures, pages
+from nerperf.report import figures, merge, pages
 
 MEASUREMENTS = ("2026-12-01-epyc-avx512-vnni-bf16", "2026-11-28-epyc-avx512-vnni-bf16")
 MACHINES = ("EPYC AVX-512 VNNI BF16, 2026-12-01", "EPYC AVX-512 VNNI BF16, 2026-11-28")
@@ -24,7 +23,7 @@ LEGEND_OVERLAP = 0.10
 
 def drawn(shared: Path, machines: int) -> dict[str, tuple[str, Any]]:
     paths = [shared / "measurements" / m / "suite-results.json" for m in MEASUREMENTS[:machines]]
-    return figures.build_all(pages.summarize(results.read(paths, list(MACHINES[:machines]))))
+    return figures.build_all(pages.summarize(merge.read(paths, list(MACHINES[:machines]))))
 
 
 def overlap(a: Any, b: Any) -> float:
@@ -106,7 +105,7 @@ def test_a_narrow_range_keeps_a_linear_axis() -> None:
 @pytest.mark.slow
 def test_the_two_machine_report_opens_in_chromium(shared: Path, tmp_path: Path, chromium) -> None:
     paths = [shared / "measurements" / m / "suite-results.json" for m in MEASUREMENTS]
-    pages.write(results.read(paths, list(MACHINES)), tmp_path / "out")
+    pages.write(merge.read(paths, list(MACHINES)), tmp_path / "out")
     seen = chromium(
         (tmp_path / "out" / "report.html").as_uri(),
         tmp_path / "report-two-machines.png",

@@ -309,7 +309,7 @@ def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
     child: pytest.Pytester, bert_checkpoint: Path
 ) -> None:
     """Three checkpoints in two parts: whole checkpoints per part, and the report merges the parts."""
-    from nerperf.results import read
+    from nerperf.report.merge import read
 
     data = write_conll(child.path / "tiny.txt", SENTENCES)
     checkpoints = ",".join(f"{name}={bert_checkpoint}" for name in ("base", "second", "third"))
@@ -339,7 +339,7 @@ def test_shards_are_disjoint_complete_and_merge_into_the_unsharded_run(
 def test_parallel_parts_run_pinned_and_merge(child: pytest.Pytester, bert_checkpoint: Path) -> None:
     """nerperf parallel 2: two pytest processes, one core and one thread each, one merged report."""
     from nerperf import cli
-    from nerperf.results import read
+    from nerperf.report.merge import read
 
     data = write_conll(child.path / "tiny.txt", SENTENCES)
     ini(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tiny import made_up_result
 
 from nerperf import cli, results
-from nerperf.report import pages
+from nerperf.report import merge, pages
 from nerperf.report.figures import pareto_frontier
 
 RESULTS = {
@@ -53,7 +53,7 @@ def rows(markdown: str) -> dict[str, list[str]]:
 
 
 def test_a_pytest_benchmark_run_becomes_the_studys_table_with_tail_latency(tmp_path: Path) -> None:
-    paths = pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    paths = pages.write(merge.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     table = rows((tmp_path / "out" / "report.md").read_text())
     assert list(table) == ["base-fp32 (baseline)", "base-onnx-int8", "small-fp32", "arch-fp32 (random weights)"]
     assert table["base-onnx-int8"][3] == "0.8900"  # F1
@@ -75,7 +75,7 @@ def test_the_plugins_results_and_eval_files_are_read_too(tmp_path: Path) -> None
     plugin.write_text(json.dumps({"schema": 1, "baseline": "small-fp32", "results": entries}))
     single = tmp_path / "eval.json"
     made_up_result(0.5, "/models/Other-NER", "int8").save(single)
-    found = results.read([plugin, single])
+    found = merge.read([plugin, single])
     run = pages.summarize(found)
     assert run.baseline == "small-fp32"
     assert list(found.results)[-1] == "other-ner-int8"  # named as the registry names a directory
@@ -84,7 +84,7 @@ def test_the_plugins_results_and_eval_files_are_read_too(tmp_path: Path) -> None
 
 
 def test_the_baseline_defaults_to_the_studys_bert_base_then_the_first(tmp_path: Path) -> None:
-    found = results.read([benchmark_json(tmp_path / "run.json")])
+    found = merge.read([benchmark_json(tmp_path / "run.json")])
     found.baseline = None
     assert pages.summarize(found).baseline == "base-fp32"
     assert pages.summarize(found, "small-fp32").baseline == "small-fp32"
@@ -116,7 +116,7 @@ def test_what_is_not_a_nerperf_result_is_named_with_what_can_be_read(
 
 
 def test_a_failed_report_leaves_the_earlier_one_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    found = results.read([benchmark_json(tmp_path / "run.json")])
+    found = merge.read([benchmark_json(tmp_path / "run.json")])
     pages.write(found, tmp_path / "out")
     before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
 
@@ -130,7 +130,7 @@ def test_a_failed_report_leaves_the_earlier_one_whole(tmp_path: Path, monkeypatc
 
 
 def test_the_page_stands_alone(tmp_path: Path) -> None:
-    pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    pages.write(merge.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     page = (tmp_path / "out" / "report.html").read_text()
     assert page.count("<svg") == 4 and 'id="table5"' in page
     assert "<script" not in page and "<link" not in page
@@ -138,7 +138,7 @@ def test_the_page_stands_alone(tmp_path: Path) -> None:
 
 
 def test_the_page_loads_in_chromium_with_its_table_and_figures(tmp_path: Path, chromium) -> None:
-    pages.write(results.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
+    pages.write(merge.read([benchmark_json(tmp_path / "run.json")]), tmp_path / "out")
     seen = chromium(
         (tmp_path / "out" / "report.html").as_uri(),
         tmp_path / "report.png",
@@ -203,7 +203,7 @@ def test_error_kinds_are_a_table_and_a_stacked_bar_per_case(tmp_path: Path) -> N
         found = semeval.score(gold, predicted)
         files.append(tmp_path / f"{variant}.json")
         replace(made_up_result(0.9, "base", variant), schemes=found.schemes, errors=found.errors).save(files[-1])
-    paths = pages.write(results.read(files), tmp_path / "out")
+    paths = pages.write(merge.read(files), tmp_path / "out")
     assert tmp_path / "out" / "figures" / "error_kinds.svg" in paths
     text = (tmp_path / "out" / "report.md").read_text()
     table = rows(text[text.index("| Model | Variant | Strict F1") :])
@@ -222,7 +222,7 @@ def test_a_run_on_the_studys_sample_shows_the_whole_published_table5(tmp_path: P
     elsewhere = replace(on_sample, data="wnut17/test.tsv", split=None)
     for name, result, shown in (("sample", on_sample, True), ("elsewhere", elsewhere, False)):
         result.save(tmp_path / f"{name}.json")
-        pages.write(results.read([tmp_path / f"{name}.json"]), tmp_path / name)
+        pages.write(merge.read([tmp_path / f"{name}.json"]), tmp_path / name)
         text = (tmp_path / name / "report.md").read_text()
         assert ("| bert-base-ner-fp32 (published; not run here) | 0.9922 |" in text) is shown
         assert ("F1 95.98 lies outside its precision 96.60" in text) is shown
@@ -249,7 +249,7 @@ def test_results_of_two_machines_are_kept_apart_with_a_speedup_table_and_figure(
             path = tmp_path / f"machine{index}-{variant}.json"
             on_machine(made_up_result(0.9, "base", variant, samples_per_s=speed), cpu).save(path)
             files.append(path)
-    found = results.read(files)
+    found = merge.read(files)
     assert sorted(set(found.machines.values())) == [
         "AMD EPYC, AVX2 AVX-512 VNNI BF16, 2 cores",
         "AMD EPYC, AVX2, 2 cores",
@@ -265,7 +265,7 @@ def test_results_of_two_machines_are_kept_apart_with_a_speedup_table_and_figure(
     page = (tmp_path / "out" / "report.html").read_text()
     assert '<table id="machines">' in page and 'id="speedup_by_machine"' in page
     # One machine's results in several files (shards): one machine, ids as they were, no per-machine table.
-    same = results.read(files[:2])
+    same = merge.read(files[:2])
     assert sorted(same.results) == ["base-fp32", "base-int8"]
     pages.write(same, tmp_path / "one")
     assert "Speed-up over fp32 per machine" not in (tmp_path / "one" / "report.md").read_text()
@@ -290,7 +290,7 @@ def test_the_avx512_machines_files_merge_with_this_machines(shared: Path, tmp_pa
         path = tmp_path / f"here-{variant}.json"
         result = made_up_result(0.9162, "../shared/models/minilm-l6-conll03", variant, samples_per_s=speed)
         on_machine(result, AVX2).save(path)
-    found = results.read(
+    found = merge.read(
         [measured, tmp_path / "here-fp32.json", tmp_path / "here-onnx-int8.json"], ["EPYC AVX-512 VNNI BF16"]
     )
     assert "minilm-l6-conll03-bf16 @ EPYC AVX-512 VNNI BF16" in found.results

@@ -17,6 +17,7 @@ from nerperf import study
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
 from nerperf.registry import BASELINE, STUDY, Published, param_id, published_remarks
+from nerperf.report.merge import Inputs
 from nerperf.report.tables import (
     MACHINES_CAPTION,
     SEMEVAL_CAPTION,
@@ -30,7 +31,7 @@ from nerperf.report.tables import (
     semeval_rows,
     summary_rows,
 )
-from nerperf.results import UNRECORDED, Inputs
+from nerperf.results import UNRECORDED
 
 
 class ReportError(NerperfInputError):

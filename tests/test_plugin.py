@@ -6,6 +6,7 @@ the real offline checkpoints, one of them degraded inside the test, cover the F1
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -350,8 +351,16 @@ def test_parallel_parts_run_pinned_and_merge(child: pytest.Pytester, bert_checkp
         checkpoints=f"tiny={bert_checkpoint},other={bert_checkpoint}",
     )
     child.makepyfile(test_models=SUITE)
+    # each part says which cores it may run on, as the kernel sees it: the pinning, not just the threads
+    child.makeconftest(
+        CHILD_CONFTEST + "\n\ndef pytest_sessionstart(session):\n    import os, pathlib\n"
+        "    pathlib.Path(f'affinity-{os.getpid()}.txt').write_text(repr(sorted(os.sched_getaffinity(0))))\n"
+    )
     out = child.path / "parallel"
     assert cli.main(["parallel", "2", "--out", str(out), "--", "-p", "no:cacheprovider"]) == 0
+    pinned = sorted(ast.literal_eval(p.read_text()) for p in child.path.glob("affinity-*.txt"))
+    cores = sorted(os.sched_getaffinity(0))
+    assert pinned == [[cores[0]], [cores[1]]]  # two parts, one core each, not the same one
     for part, cases in ((1, "tiny-fp32"), (2, "other-fp32")):
         log = (out / f"part-{part}" / "pytest.log").read_text()
         assert f"[{cases}]" in log and "passed" in log

@@ -401,3 +401,27 @@ def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> 
     CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[1], [0]], [0.01, 0.02]).save(ran[0].directory / "samples")
     with pytest.raises(GateError, match="x: one side batched the sentences differently from round to round"):
         compare(ran, SIDES, {}, Args(), {})
+
+
+def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--wait passive: OpenMP's threads sleep at once, so no pause; the lockstep variable keeps its old form,
+    so that a side running an older nerperf still takes turns (it ignores the settle variable)."""
+    import socket
+
+    from nerperf.gate.lockstep import SETTLE_S, SETTLE_VARIABLE, VARIABLE, Lockstep
+    from nerperf.gate.rounds import WAITS
+
+    assert WAITS["passive"] == {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"} and WAITS["pause"] == {}
+    ours, theirs = socket.socketpair()
+    monkeypatch.setenv(VARIABLE, f"{ours.fileno()},first")
+
+    def settle() -> float:
+        step = Lockstep.from_environment()
+        step.connection.detach()  # the descriptor stays ours
+        return step.settle_s
+
+    assert settle() == SETTLE_S
+    monkeypatch.setenv(SETTLE_VARIABLE, WAITS["passive"][SETTLE_VARIABLE])
+    assert settle() == 0.0
+    ours.close()
+    theirs.close()

@@ -94,6 +94,13 @@ def add_parser(commands: Any) -> None:
         metavar="PERCENT",
         help=f"the smallest slowdown that fails the gate, in percent (default: {DEFAULT_MIN_EFFECT:g})",
     )
+    gate.add_argument(
+        "--wait",
+        choices=sorted(rounds.WAITS),
+        default="pause",
+        help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
+        "stop spinning, or OpenMP's passive waiting and no pause (cheaper pairs; being calibrated) (default: pause)",
+    )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")
     gate.add_argument(
@@ -196,7 +203,9 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
             return False
         return all(c.verdict for c in compare(ran, sides, settings, args, machine).speed)
 
-    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided)
+    ran = rounds.run_rounds(
+        sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, getattr(args, "wait", "pause")
+    )
     return compare(ran, sides, settings, args, machine)
 
 
@@ -261,6 +270,7 @@ def compare(
         head={"revision": sides["head"].revision, "commit": sides["head"].commit},
         pairs=len(pair_ids),
         looks=(args.min_pairs, args.max_pairs),
+        wait=getattr(args, "wait", "pause"),
         min_effect=args.min_effect / 100,
         exact=args.exact,
         settings=settings,

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
+# The gate's --wait passive sets it to 0 (OpenMP's threads then sleep at once: OMP_WAIT_POLICY=PASSIVE).
+# A variable of its own, which a side running an older nerperf ignores, so the protocol stays compatible.
+SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
 _READY, _GO = b"R", b"G"
 
 
@@ -39,6 +42,7 @@ class Lockstep:
     alone: bool = False  # the partner has gone: no more waiting
     finishing: bool = False  # past the tests: the partner leaving now is expected
     lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
+    settle_s: float = SETTLE_S  # the pause before handing over
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -48,7 +52,8 @@ class Lockstep:
         descriptor, _, role = value.partition(",")
         if role not in {"first", "second"} or not descriptor.isdigit():
             raise ValueError(f"{VARIABLE}={value!r} is not FD,first or FD,second (set by nerperf gate only)")
-        return cls(socket.socket(fileno=int(descriptor)), role == "first")
+        settle = float(os.environ.get(SETTLE_VARIABLE, SETTLE_S))
+        return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle)
 
     def start(self) -> None:
         """The first waits until the second is ready; the second says so, then waits for the baton."""
@@ -61,7 +66,8 @@ class Lockstep:
     def turn(self) -> None:
         """Just before a timed call (but the first): hand the baton over and wait for it to come back."""
         if self.calls > 0 and not self.alone:
-            time.sleep(SETTLE_S)
+            if self.settle_s > 0:
+                time.sleep(self.settle_s)
             self._send(_GO)
             self._receive(_GO)
         self.calls += 1

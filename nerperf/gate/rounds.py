@@ -24,11 +24,17 @@ from pathlib import Path
 
 from nerperf.children import Child, Children
 from nerperf.gate.checkouts import GateError, Side, log_tail
-from nerperf.gate.lockstep import VARIABLE
+from nerperf.gate.lockstep import SETTLE_VARIABLE, VARIABLE
 from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
 from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
+# How a process lets the CPU go before its partner's timed call (the gate's --wait): a 10 ms pause while
+# its OpenMP threads stop spinning, or OpenMP's passive waiting (threads sleep at once) and no pause.
+WAITS = {
+    "pause": {},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ def run_rounds(
     children: Children,
     say: Callable[[str], None] = print,
     decided: Callable[[list[Round]], bool] | None = None,
+    wait: str = "pause",
 ) -> list[Round]:
     """Run pairs of rounds until ``decided(rounds so far)`` says so, at most ``pairs``; raise GateError, with
     the log's end, when pytest could not run one.
@@ -98,7 +105,7 @@ def run_rounds(
             directory = out / "rounds" / f"{2 * k + position:02d}-{name}"
             directory.mkdir(parents=True, exist_ok=True)
             role = f"{ends[name].fileno()},{'first' if position == 0 else 'second'}"
-            child = _start(children, sides[name], k, directory, settings, pytest_args, role)
+            child = _start(children, sides[name], k, directory, {**settings, **WAITS[wait]}, pytest_args, role)
             running[name] = (2 * k + position, directory, child)
         for end in ends.values():
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait

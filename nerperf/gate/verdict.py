@@ -39,6 +39,7 @@ class Outcome:
     notes: Sequence[str] = ()  # what else a reviewer must know (cases not run, nondeterminism)
     seconds: float = 0.0
     looks: tuple[int, int] = (FIRST_LOOK, LAST_LOOK)  # the first and the last look allowed, in pairs
+    wait: str = "pause"  # how the processes let the CPU go between turns (the gate's --wait)
 
     @property
     def reasons(self) -> list[str]:
@@ -69,8 +70,8 @@ def markdown(outcome: Outcome) -> str:
         f"{head} against {base}: {verdict}.",
         "",
         f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
-        f"first alternates), looked at after every pair from {o.looks[0]} to {o.looks[1]} and stopped once every "
-        f"comparison was decided; minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
+        f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
+        f"stopped once every comparison was decided; minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
         f"{o.seconds / 60:.1f} min.",
         "",
         f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
@@ -156,6 +157,7 @@ def record(outcome: Outcome) -> str:
         "rounds": {
             "pairs": o.pairs,
             "looks": list(o.looks),
+            "wait": o.wait,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },
         "min_effect": o.min_effect,

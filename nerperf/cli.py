@@ -2,7 +2,7 @@
 
 ``nerperf eval`` (:func:`nerperf.evaluation.evaluate`), ``nerperf report`` (:mod:`nerperf.report`),
 ``nerperf cases`` (:func:`nerperf.cases.select`), ``nerperf variants`` (:mod:`nerperf.variants`) and
-``nerperf gate`` (:mod:`nerperf.gate`).
+``nerperf gate`` and ``nerperf bisect`` (:mod:`nerperf.gate`).
 Options that are settings (``--sentences``, ``--batch-size``, ``--cache-dir`` ...) take their names,
 defaults and parsing from :mod:`nerperf.settings`, and read the same ``NERPERF_*`` variables as the
 plugin. Bad input exits 2 with its message; Ctrl-C exits 130.
@@ -149,9 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     parallel.add_argument(
         "--out", default="nerperf-parallel", metavar="DIR", help="parts' logs and results, and the merged report"
     )
+    from nerperf.gate.bisect_command import add_parser as add_bisect_parser
     from nerperf.gate.command import add_parser as add_gate_parser
 
     add_gate_parser(commands)
+    add_bisect_parser(commands)
     return parser
 
 
@@ -186,6 +188,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from nerperf.gate.command import run_gate
 
         return run_gate(args)
+    if args.command == "bisect":
+        from nerperf.gate.bisect_command import run_bisect
+
+        return run_bisect(args)
     return evaluate_one(args)
 
 

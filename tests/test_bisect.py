@@ -7,14 +7,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_gate import PROJECT_CONFTEST, git
-from tiny import SENTENCES, write_conll
+from test_gate import PROJECT_CONFTEST, git, write_project
 
 from nerperf.cli import main
 from nerperf.gate import bisect
@@ -106,19 +104,7 @@ def test_asv_steps_are_read_from_the_published_pages(tmp_path: Path, capsys: pyt
 def history(tmp_path_factory: pytest.TempPathFactory, bert_checkpoint: Path) -> tuple[Path, list[str]]:
     """A project of five commits whose fourth (index 3) swaps two labels: changed predictions from there on."""
     root = tmp_path_factory.mktemp("history")
-    write_conll(root / "tiny.txt", SENTENCES * 2)
-    (root / "pytest.ini").write_text(
-        textwrap.dedent(f"""
-        [pytest]
-        nerperf_checkpoints = tiny={bert_checkpoint}
-        nerperf_baseline = tiny
-        nerperf_variants = fp32, changed
-        nerperf_variant_tolerance = 100
-        nerperf_data = tiny.txt
-        nerperf_batch_size = 4
-        """)
-    )
-    (root / "test_models.py").write_text("from nerperf.suite import test_f1_floor, test_latency, test_throughput\n")
+    write_project(root, bert_checkpoint, 2)
     git(root, "init", "-q", "-b", "main")
     commits = []
     for index in range(5):

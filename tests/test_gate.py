@@ -285,15 +285,14 @@ def git(repository: Path, *arguments: str) -> None:
     subprocess.run(["git", "-C", str(repository), *arguments], check=True, capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, bert_checkpoint: Path) -> Path:
-    """A git repository whose tests use nerperf: base commit, then a head whose variant is slower and relabelled."""
-    root = tmp_path_factory.mktemp("project")
-    write_conll(root / "tiny.txt", SENTENCES * 4)
+def write_project(root: Path, checkpoint: Path, copies: int) -> None:
+    """A project whose tests use nerperf: the tiny checkpoint, fp32 and the conftest's "changed" variant,
+    ``copies`` times the tiny sentences; its conftest.py is the caller's (PROJECT_CONFTEST)."""
+    write_conll(root / "tiny.txt", SENTENCES * copies)
     (root / "pytest.ini").write_text(
         textwrap.dedent(f"""
         [pytest]
-        nerperf_checkpoints = tiny={bert_checkpoint}
+        nerperf_checkpoints = tiny={checkpoint}
         nerperf_baseline = tiny
         nerperf_variants = fp32, changed
         nerperf_variant_tolerance = 100
@@ -302,6 +301,13 @@ def project(tmp_path_factory: pytest.TempPathFactory, bert_checkpoint: Path) -> 
         """)
     )
     (root / "test_models.py").write_text("from nerperf.suite import test_f1_floor, test_latency, test_throughput\n")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, bert_checkpoint: Path) -> Path:
+    """A git repository whose tests use nerperf: base commit, then a head whose variant is slower and relabelled."""
+    root = tmp_path_factory.mktemp("project")
+    write_project(root, bert_checkpoint, 4)
     (root / "conftest.py").write_text(PROJECT_CONFTEST.format(nap=0.0, swap=False))
     git(root, "init", "-q", "-b", "main")
     git(root, "add", ".")

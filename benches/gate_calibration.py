@@ -256,14 +256,37 @@ def table(args: argparse.Namespace) -> None:
                         verdicts[(case, measure)].append(measures[measure]["verdict"])
                     for tool, said in r["anchors"].get(case, {}).get(measure, {}).items():
                         anchor_calls[(case, measure, tool)] += said
-        print("| case | measure | slower | faster | same | inconclusive | ratios | pytest-benchmark 25% | asv 1.1 |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print(
+            "| case | measure | slower | faster | same | inconclusive | ratios | pair spread (sd of log ratios, %) "
+            "| pytest-benchmark 25% | asv 1.1 |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for (case, measure), found in verdicts.items():
             counts = [found.count(v) for v in ("slower", "faster", "same", "inconclusive")]
             ratios = [r["cases"][case][measure]["ratio"] for r in records if case in r.get("cases", {})]
             spread = f"{min(ratios):.3f} – {max(ratios):.3f}"
             pb, asv = (anchor_calls[(case, measure, tool)] for tool in ("pytest-benchmark", "asv"))
-            print(f"| {case} | {measure} | {' | '.join(map(str, counts))} | {spread} | {pb} | {asv} |")
+            sd = pair_spread([r["cases"][case][measure]["pair_ratios"] for r in records if case in r.get("cases", {})])
+            print(f"| {case} | {measure} | {' | '.join(map(str, counts))} | {spread} | {sd} | {pb} | {asv} |")
+
+
+def pair_spread(gates: list[list[float]]) -> str:
+    """The spread of a comparison's pairs within a gate, pooled over gates: the standard deviation of the
+    pairs' log ratios around each gate's own mean, in percent (what the gate's t statistic divides by).
+
+    >>> pair_spread([[1.01, 0.99], [1.02, 1.00]])
+    '1.41'
+    """
+    import math
+
+    squares, freedom = 0.0, 0
+    for ratios in gates:
+        logs = [math.log(r) for r in ratios]
+        if len(logs) > 1:
+            mean = sum(logs) / len(logs)
+            squares += sum((v - mean) ** 2 for v in logs)
+            freedom += len(logs) - 1
+    return f"{100 * math.sqrt(squares / freedom):.2f}" if freedom else "-"
 
 
 def main() -> None:

@@ -66,3 +66,6 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
     assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed
+    # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
+    spreads = [float(line.split(" | ")[7]) for line in printed.splitlines() if line.startswith("| minilm")]
+    assert len(spreads) == 24 and all(0.5 < s < 2.0 for s in spreads)

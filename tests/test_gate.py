@@ -232,7 +232,8 @@ SIDES = {name: Side(name, name, name[0] * 40, Path("."), Path(sys.executable)) f
 class Args:
     min_effect = 2.0
     exact = False
-    min_pairs, max_pairs = 2, 2  # the fabricated rounds' two pairs: one look
+    min_pairs, max_pairs = 2, 2
+    wait = "pause"  # the fabricated rounds' two pairs: one look
 
 
 def test_cases_on_one_side_only_or_no_samples_compare_nothing(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ class Args:
     min_effect = 2.0
     exact = False
     min_pairs, max_pairs = 2, 2
+    wait = "pause"
 
 
 def rounds(tmp_path: Path, with_results: bool = True) -> list[Round]:

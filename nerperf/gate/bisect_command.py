@@ -19,7 +19,7 @@ from typing import Any
 from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
-from nerperf.gate import bisect, checkouts, command, sequential
+from nerperf.gate import bisect, checkouts, command
 from nerperf.gate.checkouts import GateError
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
@@ -48,8 +48,7 @@ def add_parser(commands: Any) -> None:
         help="speed: the smallest slowdown in percent (default: the gate's 2); accuracy: the F1 points a commit "
         "must move by (default: any changed prediction)",
     )
-    parser.add_argument("--min-pairs", type=command.pairs, default=sequential.FIRST_LOOK, metavar="N")
-    parser.add_argument("--max-pairs", type=command.pairs, default=sequential.LAST_LOOK, metavar="N")
+    command.add_looks(parser)
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the bisection as JSON")
     parser.add_argument("--out", metavar="DIR", default="nerperf-bisect", help="summary and every step's gate")
     parser.add_argument("--install", metavar="COMMAND", default=checkouts.DEFAULT_INSTALL)

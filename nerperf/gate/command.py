@@ -64,22 +64,7 @@ def add_parser(commands: Any) -> None:
     )
     gate.add_argument("base", metavar="BASE", help="the revision to compare against, e.g. origin/main")
     gate.add_argument("head", metavar="HEAD", nargs="?", default="HEAD", help="the revision gated (default: HEAD)")
-    gate.add_argument(
-        "--min-pairs",
-        type=pairs,
-        default=sequential.FIRST_LOOK,
-        metavar="N",
-        help="pairs of processes (base and head taking turns, each running the suite) before the first look "
-        f"(default: {sequential.FIRST_LOOK})",
-    )
-    gate.add_argument(
-        "--max-pairs",
-        type=pairs,
-        default=sequential.LAST_LOOK,
-        metavar="N",
-        help="the most pairs: the gate looks after every pair and stops once every comparison is decided, or "
-        f"here, calling the undecided inconclusive (default: {sequential.LAST_LOOK})",
-    )
+    add_looks(gate)
     gate.add_argument(
         "--rounds",
         type=pairs,
@@ -125,6 +110,17 @@ def add_parser(commands: Any) -> None:
         default=None,
         help="checkouts and environments, kept between gates (default: under nerperf's cache directory)",
     )
+
+
+def add_looks(parser: argparse.ArgumentParser) -> None:
+    """--min-pairs and --max-pairs: the sequential rule's first and last look (the gate's, and each bisect step's)."""
+    for flag, default, said in (
+        ("--min-pairs", sequential.FIRST_LOOK, "pairs of processes (base and head taking turns, each running the "
+         "suite) before the first look"),
+        ("--max-pairs", sequential.LAST_LOOK, "the most pairs: the gate looks after every pair and stops once every "
+         "comparison is decided, or here, calling the undecided inconclusive"),
+    ):  # fmt: skip
+        parser.add_argument(flag, type=pairs, default=default, metavar="N", help=f"{said} (default: {default})")
 
 
 def split_pytest_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -203,9 +199,7 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
             return False
         return all(c.verdict for c in compare(ran, sides, settings, args, machine).speed)
 
-    ran = rounds.run_rounds(
-        sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, getattr(args, "wait", "pause")
-    )
+    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait)
     return compare(ran, sides, settings, args, machine)
 
 
@@ -270,7 +264,7 @@ def compare(
         head={"revision": sides["head"].revision, "commit": sides["head"].commit},
         pairs=len(pair_ids),
         looks=(args.min_pairs, args.max_pairs),
-        wait=getattr(args, "wait", "pause"),
+        wait=args.wait,
         min_effect=args.min_effect / 100,
         exact=args.exact,
         settings=settings,

@@ -130,18 +130,21 @@ def heads(args: argparse.Namespace) -> None:
             tree = Path(scratch) / "tree"
             git(repository, "worktree", "add", "--detach", str(tree), base)
             try:
-                text = (tree / path).read_text()
-                if text.count(after) != 1:
-                    raise SystemExit(
-                        f"{path} at {args.base}: the line {after.strip()!r} is not there once; update HEADS"
-                    )
-                (tree / path).write_text(text.replace(after, after + inserted))
+                insert_after(tree / path, after, inserted)
                 who = ("-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost")
                 git(tree, *who, "commit", "-qam", f"CALIBRATION ONLY ({branch}), not for merging")
                 git(repository, "branch", "-f", branch, git(tree, "rev-parse", "HEAD"))
             finally:
                 git(repository, "worktree", "remove", "--force", str(tree))
         print(f"{branch}: {args.base} + {path}")
+
+
+def insert_after(path: Path, after: str, inserted: str) -> None:
+    """Insert ``inserted`` after the line ``after``, which must be in ``path`` once (else HEADS is out of date)."""
+    text = path.read_text()
+    if text.count(after) != 1:
+        raise SystemExit(f"{path}: the line {after.strip()!r} is not there once; update the changes in {__file__}")
+    path.write_text(text.replace(after, after + inserted))
 
 
 def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]]:

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from tiny import SENTENCES, write_conll
 
-from nerperf.gate import accuracy, speed, verdict
+from nerperf.gate import accuracy, checkouts, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import compare
 from nerperf.gate.rounds import Round, order
@@ -364,7 +364,7 @@ def test_a_base_that_fails_to_install_compares_nothing(project: Path, tmp_path: 
     done, record = run_gate(project, tmp_path, "base", "--rounds", "2", "--install", "exit 3")
     assert done.returncode == verdict.NOT_COMPARED
     assert "the base side failed to install" in done.stderr and record["status"] == 2
-    assert not (gate_work(tmp_path) / "envs" / "base").exists()  # never taken for a good environment
+    assert not list((gate_work(tmp_path) / "envs").glob("base-*"))  # never taken for a good environment
 
 
 @pytest.mark.slow
@@ -373,7 +373,8 @@ def test_a_relative_work_directory_installs_with_its_own_environments_python(pro
     own_python = 'test "$(command -v python)" = "$VIRTUAL_ENV/bin/python" || exit 7'
     done, record = run_gate(project, tmp_path, "base", "--rounds", "2", "--work", "gate-work", "--install", own_python)
     assert "failed to install" not in done.stderr, done.stderr
-    assert (project / "gate-work" / "envs" / "base" / "bin" / "python").is_file()
+    (base,) = (project / "gate-work" / "envs").glob("base-*")  # one environment per side and requirements
+    assert (base / "bin" / "python").is_file()
     # the environments hold no pytest, so the rounds cannot run: exit 2, saying so
     assert done.returncode == verdict.NOT_COMPARED and "pytest could not run" in record["reason"]
     shutil.rmtree(project / "gate-work")
@@ -432,3 +433,28 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     assert settle() == 0.0
     ours.close()
     theirs.close()
+
+
+def test_each_side_keeps_its_latest_environments_by_requirements(tmp_path: Path) -> None:
+    """A bisection that meets other requirements (or an uninstallable commit) goes back to its environment."""
+    from nerperf.children import Children
+
+    envs, checkout, venv = tmp_path / "envs", tmp_path / "checkout", tmp_path / "venv"
+    checkout.mkdir()
+    venv.write_text('#!/bin/sh\nmkdir -p "$3/bin" && touch "$3/bin/python"\n')  # `venv -m venv DIR`, in 1 ms
+    venv.chmod(0o755)
+    python, install = str(venv), "true"
+    made = []
+    with Children() as children:
+        for number in range(checkouts.KEEP + 2):
+            (checkout / "pyproject.toml").write_text(f"# requirements {number}\n")
+            interpreter, reused = checkouts.prepare("head", checkout, envs, install, python, tmp_path / "l", children)
+            assert not reused
+            made.append(interpreter.parent.parent)
+        (checkout / "pyproject.toml").write_text("# uninstallable\n")
+        with pytest.raises(checkouts.GateError, match="the head side failed to install"):
+            checkouts.prepare("head", checkout, envs, "exit 3", python, tmp_path / "log", children)
+        (checkout / "pyproject.toml").write_text(f"# requirements {checkouts.KEEP + 1}\n")
+        again, reused = checkouts.prepare("head", checkout, envs, install, python, tmp_path / "log", children)
+    assert reused and again.parent.parent == made[-1]
+    assert sorted(envs.iterdir()) == sorted(made[-checkouts.KEEP :])  # the oldest removed, no failed one left

@@ -82,18 +82,23 @@ def environment_key(checkout: Path, install: str, python: str) -> str:
 
 
 def prepare(
-    side: str, checkout: Path, env_dir: Path, install: str, python: str, log: Path, children: Children
+    side: str, checkout: Path, envs: Path, install: str, python: str, log: Path, children: Children
 ) -> tuple[Path, bool]:
-    """The side's interpreter, installing its environment unless one with the same key is there.
+    """The side's interpreter, installing an environment unless one with the same key is under ``envs``.
 
-    ``install`` runs in the checkout with the environment's ``bin`` first on PATH (``python`` and ``pip``
-    are the environment's); its output goes to ``log``. Paths must be absolute (the install runs in the
-    checkout, and a relative ``bin`` on PATH would find the outer interpreter).
+    Each side keeps its environments by key (``envs/SIDE-KEY``), the :data:`KEEP` most recently used: a
+    bisection that meets a commit with other requirements (or one that cannot be installed) goes back
+    to the environment it had, without installing it again. ``install`` runs in the checkout with the
+    environment's ``bin`` first on PATH (``python`` and ``pip`` are the environment's); its output goes to
+    ``log``. Paths must be absolute (the install runs in the checkout, and a relative ``bin`` on PATH would
+    find the outer interpreter). The checkout's path never changes, so an editable install stays true.
     """
     key = environment_key(checkout, install, python)
+    env_dir = envs / f"{side}-{key[:16]}"
     interpreter = env_dir / "bin" / "python"
     stamp = env_dir / _KEY_FILE
     if interpreter.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
+        stamp.touch()  # most recently used: kept by _forget_old
         return interpreter, True
     shutil.rmtree(env_dir, ignore_errors=True)
     name = f"the {side} side's install"
@@ -112,7 +117,22 @@ def prepare(
         failed = f"the {side} side failed to install ({install!r} in {checkout})"
         raise GateError(f"{failed}: {log_tail(log, 3)} (log: {log})")
     stamp.write_text(key + "\n")
+    _forget_old(envs, side)
     return interpreter, False
+
+
+KEEP = 3  # environments kept per side: a few requirement changes in a bisected range, not a disk's worth
+
+
+def _forget_old(envs: Path, side: str) -> None:
+    """Remove the side's environments beyond the :data:`KEEP` most recently used (and any unfinished one)."""
+    found = [(d / _KEY_FILE, d) for d in envs.glob(f"{side}-*") if d.is_dir()]
+    finished = sorted((stamp.stat().st_mtime, d) for stamp, d in found if stamp.is_file())
+    for _, directory in finished[:-KEEP]:
+        shutil.rmtree(directory, ignore_errors=True)
+    legacy = envs / side  # nerperf 0.5 kept one environment per side there
+    if legacy.is_dir():
+        shutil.rmtree(legacy, ignore_errors=True)
 
 
 def log_tail(log: Path, lines: int) -> str:

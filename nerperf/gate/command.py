@@ -186,7 +186,7 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
         else:
             log = out / f"install-{name}.log"
             python, reused = checkouts.prepare(
-                name, checkout, work / "envs" / name, args.install, sys.executable, log, children
+                name, checkout, work / "envs", args.install, sys.executable, log, children
             )
             how = "its environment reused (same requirements)" if reused else f"installed ({args.install})"
             say(f"nerperf gate: {name} = {revision} ({commits[name][:10]}): {how}")
@@ -197,7 +197,9 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
         """After a pair: whether every comparison is decided (the samples so far, the sequential rule)."""
         if len(ran) // 2 < args.min_pairs:
             return False
-        return all(c.verdict for c in compare(ran, sides, settings, args, machine).speed)
+        watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
+        compared = compare(ran, sides, settings, args, machine).speed
+        return all(c.verdict for c in compared if watched in (None, c.measure))
 
     ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait)
     return compare(ran, sides, settings, args, machine)

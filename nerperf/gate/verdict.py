@@ -84,6 +84,8 @@ def markdown(outcome: Outcome) -> str:
         unit = "ms" if c.measure == "latency" else "sentences/s"
         bounds = "-" if math.isnan(c.bounds[0]) else f"{c.bounds[0]:.3f}, {c.bounds[1]:.3f}"
         verdict = f"{c.verdict} at {c.decided_at} pairs" if c.verdict in {"slower", "same", "faster"} else c.verdict
+        if not c.verdict:  # a bisect step stops once its own measure is decided
+            verdict = f"undecided at {c.pairs} pairs (not the measure this gate waited on)"
         if c.verdict == "inconclusive":
             verdict += f" after {c.decided_at} pairs (more pairs: --max-pairs)"
         measure = "latency, batch 1" if c.measure == "latency" else "throughput, batched"

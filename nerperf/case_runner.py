@@ -94,10 +94,14 @@ class CaseRunner:
         assert self._loaded is not None
         prepared = self._loaded[2]
         if case.variant not in prepared:
+            from nerperf.conll import data_format
             from nerperf.evaluation import context
             from nerperf.variants import prepare
+            from nerperf.variants.calibration import for_evaluation
 
-            where = context(self.settings.cache_dir, self.settings.threads, spin=self.spin)
+            s = self.settings
+            calibration = for_evaluation(s.data, s.split, s.calibration_data, s.calibration_sentences, data_format(s))
+            where = context(s.cache_dir, s.threads, spin=self.spin, calibration=calibration)
             self.status.show(f"nerperf {case.id}: building {case.variant} (or reading it from the cache)")
             prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]

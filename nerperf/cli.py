@@ -34,6 +34,8 @@ EVAL_SETTINGS = (
     "threads",
     "cache_dir",
     "memory_limit",
+    "calibration_data",
+    "calibration_sentences",
     "random_weights",
     "stand_in_tokenizer",
 )
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--variant",
         default="fp32",
         metavar="NAME",
-        help="fp32, int8, onnx, onnx-int8 or bf16 (see `nerperf variants`) (default: fp32)",
+        help="fp32, int8, onnx-int8, openvino-int8, ... (all: `nerperf variants`) (default: fp32)",
     )
     settings.add_arguments(run, EVAL_SETTINGS, OLD_SPELLINGS)
     _set_help(
@@ -241,6 +243,8 @@ def evaluate_one(args: argparse.Namespace) -> int:
             cache_dir=chosen.cache_dir,
             predictions_to=args.predictions,
             memory_limit=chosen.memory_limit,
+            calibration_data=chosen.calibration_data,
+            calibration_sentences=chosen.calibration_sentences,
             status=status,
         )
     finally:

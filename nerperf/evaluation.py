@@ -22,8 +22,9 @@ from nerperf.metrics import bootstrap_f1, percentiles, score
 from nerperf.progress import SILENT, Status
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 from nerperf.runner import UNALIGNED, predict
-from nerperf.settings import MAX_TOKENS
+from nerperf.settings import CALIBRATION_SENTENCES, MAX_TOKENS
 from nerperf.variants import cache
+from nerperf.variants.calibration import Calibration, for_evaluation
 
 # Called with the evaluated sentences and each one's predicted tags, one per word.
 PredictionsHook = Callable[[Sequence[Sentence], list[list[str]]], None]
@@ -49,6 +50,8 @@ def evaluate(
     predictions_to: str | Path | None = None,
     on_predictions: PredictionsHook | None = None,
     memory_limit: int | None = None,
+    calibration_data: str | None = None,
+    calibration_sentences: int = CALIBRATION_SENTENCES,
     status: Status = SILENT,
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
@@ -62,7 +65,9 @@ def evaluate(
     prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its build is then not in the peak
     memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines there (``conlleval``'s input), for error
     analysis; ``on_predictions(sentences, tags)`` receives them (the plugin keeps them for ``nerperf gate``).
-    ``memory_limit``: see :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
+    ``calibration_data`` and ``calibration_sentences``: what the statically quantized variants calibrate on
+    (:mod:`nerperf.variants.calibration`; by default ``data``'s training split). ``memory_limit``: see
+    :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
     and label map the data is read with (:class:`nerperf.conll.DataFormat`, the one place for the tag scheme); a
     loaded ``Corpus`` carries its own. The label map renames the model's types too. ``status``: where to say what is
     being done (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
@@ -90,7 +95,9 @@ def evaluate(
     unused = tuple(type_map.unused(corpus.original_types, labels.model_types))  # a WARNING note, not an error
     if prepared is None:
         status.show(f"building {variant} (or reading it from the cache)")
-        prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads))
+        evaluated = None if isinstance(data, Corpus) else str(data)
+        sentences = for_evaluation(evaluated, split, calibration_data, calibration_sentences, corpus.data_format)
+        prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads, calibration=sentences))
     elif prepared.variant != variant:
         raise ValueError(f"prepared variant {prepared.variant!r} given for variant {variant!r}")
 
@@ -173,10 +180,13 @@ def environment() -> dict[str, str]:
     return found
 
 
-def context(cache_dir: str | Path | None, threads: int | None, spin: bool = True) -> variants.Context:
-    """Where variants are cached, and the threads a variant's own runtime (onnxruntime) uses: torch's."""
+def context(
+    cache_dir: str | Path | None, threads: int | None, spin: bool = True, calibration: Calibration | None = None
+) -> variants.Context:
+    """Where variants are cached, the threads a variant's own runtime (onnxruntime, OpenVINO) uses (torch's),
+    and the statically quantized variants' calibration sentences."""
     if threads is None:
         import torch
 
         threads = torch.get_num_threads()
-    return variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), threads, spin)
+    return variants.Context(Path(cache_dir) if cache_dir else cache.default_root(), threads, spin, calibration)

@@ -30,6 +30,7 @@ from nerperf.errors import NerperfInputError
 # The default budget of padded sub-tokens per batch (nerperf.batching): 32 sentences of up to 32 sub-tokens.
 # On the study's sample (MiniLM tokenizer) it brings padding from 1.10 to 1.05 of the real tokens at batch 32.
 MAX_TOKENS = 1024
+CALIBRATION_SENTENCES = 300  # NNCF's default subset; docs/variants.md
 
 
 class SettingsError(NerperfInputError):
@@ -218,6 +219,18 @@ class Settings:
     )
     sentences: int | None = _setting(
         study.SENTENCES, sentence_count, "N", f"first N sentences, or all; the study used {study.SENTENCES}"
+    )
+    calibration_data: str | None = _setting(
+        None,
+        str,
+        "PATH_OR_ID",
+        "training sentences the statically quantized variants (onnx-int8-static, openvino-int8) calibrate on: a "
+        "CoNLL file, or a directory or hub id whose train split is read; never the evaluation data",
+        shown_default="the data's train split",
+        path="existing",
+    )
+    calibration_sentences: int = _setting(
+        CALIBRATION_SENTENCES, positive_int, "N", "calibration sentences: the first N of calibration_data"
     )
     baseline: str = _setting(study.BASELINE, str, "NAME", "checkpoint the F1 floors are relative to")
     f1_tolerance: float = _setting(5.0, points, "POINTS", "F1 points a checkpoint may fall below the baseline")

@@ -124,6 +124,10 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
 
     def judge(base: str, head: str, label: str) -> tuple[str, Any]:
         outcome = command.gate(_gate_args(args, base, head, out / label), out / label, say, children)
+        from nerperf.gate import verdict as verdicts
+
+        write_atomic(out / label / "summary.md", verdicts.markdown(outcome))  # each step's gate, as the gate says it
+        write_atomic(out / label / "gate.json", verdicts.record(outcome) + "\n")
         return bisect.verdict_of(outcome, args.case, args.measure, args.min_effect or 0.0), outcome
 
     def step(index: int) -> str:

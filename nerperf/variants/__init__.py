@@ -1,8 +1,9 @@
-"""The registry of variants: fp32, int8, onnx, onnx-int8, bf16. Each is one small spec.
+"""The registry of variants: fp32, int8, bf16, onnx, onnx-int8, onnx-int8-static, openvino, openvino-int8.
 
 The package is the family of interchangeable backends: this registry, the torch variants
-(:mod:`.torch_variants`), the ONNX Runtime ones (:mod:`.onnx_variants`) and the on-disk cache of built
-variants (:mod:`.cache`).
+(:mod:`.torch_variants`), the ONNX Runtime ones (:mod:`.onnx_variants`), the OpenVINO ones
+(:mod:`.openvino_variants`), the calibration sentences of the statically quantized ones
+(:mod:`.calibration`) and the on-disk cache of built variants (:mod:`.cache`).
 
 A variant turns a loaded checkpoint into a *forward* function (padded int64 tensors -> logits) that the
 runner calls instead of the torch model, so the runner, metrics and benchmarks are the same for all.
@@ -54,13 +55,14 @@ class Variant:
     prepare: Callable[[Checkpoint, Context], Prepared]
     unavailable: Callable[[], str | None] = lambda: None
     libraries: tuple[str, ...] = ("torch", "transformers")  # whose versions key the cache
+    calibrated: bool = False  # built from calibration sentences, which then key its cache
 
 
-def _needs(*modules: str) -> Callable[[], str | None]:
+def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
     def unavailable() -> str | None:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if missing:
-            return f"{' and '.join(missing)} not installed: pip install 'nerperf[onnx]'"
+            return f"{' and '.join(missing)} not installed: pip install 'nerperf[{extra}]'"
         return None
 
     return unavailable
@@ -104,6 +106,50 @@ def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
     return _on_disk("onnx-int8", entry, context)
 
 
+def _prepare_onnx_int8_static(checkpoint: Checkpoint, context: Context) -> Prepared:
+    from nerperf.variants import onnx_variants
+
+    source = _onnx_export(checkpoint, context)
+
+    def build(directory: Path) -> dict[str, Any]:
+        batches = context.calibration_batches(checkpoint, source.details["inputs"])
+        details = onnx_variants.quantize_static(source.directory, directory, batches)
+        return {**details, "calibration": context.calibration_key()}
+
+    entry = built("onnx-int8-static", checkpoint, context, build)
+    return _on_disk("onnx-int8-static", entry, context)
+
+
+def _openvino_model(checkpoint: Checkpoint, context: Context) -> cache.Entry:
+    from nerperf.variants import openvino_variants
+
+    return built("openvino", checkpoint, context, lambda directory: openvino_variants.convert(checkpoint, directory))
+
+
+def _prepare_openvino(checkpoint: Checkpoint, context: Context) -> Prepared:
+    return _openvino_run("openvino", _openvino_model(checkpoint, context), context)
+
+
+def _prepare_openvino_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
+    from nerperf.variants import openvino_variants
+
+    source = _openvino_model(checkpoint, context)
+
+    def build(directory: Path) -> dict[str, Any]:
+        batches = context.calibration_batches(checkpoint, source.details["inputs"])
+        details = openvino_variants.quantize(source.directory, directory, batches)
+        return {**details, "calibration": context.calibration_key()}
+
+    return _openvino_run("openvino-int8", built("openvino-int8", checkpoint, context, build), context)
+
+
+def _openvino_run(name: str, entry: cache.Entry, context: Context) -> Prepared:
+    from nerperf.variants import openvino_variants
+
+    forward = openvino_variants.session_forward(entry.directory, context.threads)
+    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
+
+
 def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
     from nerperf.variants import onnx_variants
 
@@ -112,6 +158,7 @@ def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
 
 
 _ONNX_LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
+_OPENVINO_LIBRARIES = ("torch", "transformers", "onnx", "openvino")
 
 VARIANTS: dict[str, Variant] = {
     v.name: v
@@ -135,7 +182,7 @@ VARIANTS: dict[str, Variant] = {
             "ONNX export (eager attention, opset 17) with onnxruntime's transformer fusions, run by onnxruntime",
             "onnx/legacy-export-opset17-eager/ort-optimizer-bert/1",
             _prepare_onnx,
-            _needs("onnx", "onnxruntime"),
+            _needs("onnx", "onnx", "onnxruntime"),
             _ONNX_LIBRARIES,
         ),
         Variant(
@@ -143,8 +190,36 @@ VARIANTS: dict[str, Variant] = {
             "the onnx variant with onnxruntime's dynamic int8 quantization (signed weights, per channel)",
             "onnx-int8/quantize_dynamic-qint8-per-channel/1",
             _prepare_onnx_int8,
-            _needs("onnx", "onnxruntime"),
+            _needs("onnx", "onnx", "onnxruntime"),
             _ONNX_LIBRARIES,
+        ),
+        Variant(
+            "onnx-int8-static",
+            "the onnx variant with onnxruntime's static int8 quantization (QDQ, u8 activations, s8 weights per "
+            "channel, MinMax), calibrated on training sentences",
+            "onnx-int8-static/pre-process/quantize_static-qdq-u8s8-per-channel-minmax-matmul/1",
+            _prepare_onnx_int8_static,
+            _needs("onnx", "onnx", "onnxruntime"),
+            _ONNX_LIBRARIES,
+            calibrated=True,
+        ),
+        Variant(
+            "openvino",
+            "OpenVINO's CPU runtime on the model converted from its ONNX export, fp32",
+            "openvino/convert_model-onnx-opset17-f32/1",
+            _prepare_openvino,
+            _needs("openvino", "onnx", "openvino"),
+            _OPENVINO_LIBRARIES,
+        ),
+        Variant(
+            "openvino-int8",
+            "the openvino variant quantized to int8 by NNCF (post-training, transformer preset), calibrated on "
+            "training sentences",
+            "openvino-int8/nncf-quantize-transformer/1",
+            _prepare_openvino_int8,
+            _needs("openvino", "onnx", "openvino", "nncf"),
+            (*_OPENVINO_LIBRARIES, "nncf"),
+            calibrated=True,
         ),
     )
 }
@@ -177,6 +252,8 @@ def built(name: str, checkpoint: Checkpoint, context: Context, build: Callable[[
         "variant": variant.recipe,
         **{library: installed_version(library) for library in (*variant.libraries, "nerperf")},
     }
+    if variant.calibrated:
+        parts["calibration"] = context.calibration_key()
     return cache.get_or_build(context.cache_root, f"{checkpoint.name}-{name}", parts, build)
 
 

@@ -1,4 +1,4 @@
-"""The ONNX Runtime variants: export, transformer fusions, dynamic int8 quantization, and running them.
+"""The ONNX Runtime variants: export, transformer fusions, dynamic and static int8 quantization, running them.
 
 Export uses torch's legacy (TorchScript) exporter at opset 17 with eager attention: the default dynamo
 exporter needs onnxscript, and onnxruntime's transformer optimizer fuses no attention on its graphs nor
@@ -29,33 +29,10 @@ QUANTIZATION = {"weight_type": "QInt8", "per_channel": True, "reduce_range": Fal
 
 def export(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
     """Export the checkpoint to ``directory/model.onnx``, fused by onnxruntime's optimizer where it applies."""
-    import torch
-
     model = checkpoint.model
-    names = accepted_inputs(model, checkpoint.tokenizer)
-    sample = _sample_inputs(checkpoint, names)
     large = _parameter_bytes(model) > _PROTOBUF_LIMIT
     raw = directory / "export" / MODEL_FILE
-    raw.parent.mkdir()
-    before = model.config._attn_implementation
-    model.set_attn_implementation("eager")
-    try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            # The legacy exporter's own deprecation notice and tracer warnings are about the export, not us.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _positional(model, names),
-                tuple(sample[n] for n in names),
-                str(raw),
-                input_names=names,
-                output_names=["logits"],
-                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "logits"]},
-                opset_version=_OPSET,
-                dynamo=False,
-            )
-    finally:
-        model.set_attn_implementation(before)
-        model.eval()
+    names = export_unfused(checkpoint, raw)
     details: dict[str, Any] = {"opset": _OPSET, "inputs": names}
     optimizer_type = _OPTIMIZER_TYPES.get(model.config.model_type)
     if optimizer_type is None:
@@ -76,6 +53,37 @@ def export(checkpoint: Checkpoint, directory: Path) -> dict[str, Any]:
     return details
 
 
+def export_unfused(checkpoint: Checkpoint, path: Path) -> list[str]:
+    """The checkpoint as a plain ONNX graph at ``path`` (standard operators only, as other runtimes such as
+    OpenVINO read it); the names of its inputs, in order."""
+    import torch
+
+    model = checkpoint.model
+    names = accepted_inputs(model, checkpoint.tokenizer)
+    sample = _sample_inputs(checkpoint, names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            # The legacy exporter's own deprecation notice and tracer warnings are about the export, not us.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _positional(model, names),
+                tuple(sample[n] for n in names),
+                str(path),
+                input_names=names,
+                output_names=["logits"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "logits"]},
+                opset_version=_OPSET,
+                dynamo=False,
+            )
+    finally:
+        model.set_attn_implementation(before)
+        model.eval()
+    return names
+
+
 def quantize(source: Path, directory: Path) -> dict[str, Any]:
     """onnxruntime dynamic int8 quantization of the optimized graph in ``source``."""
     import onnx
@@ -93,6 +101,54 @@ def quantize(source: Path, directory: Path) -> dict[str, Any]:
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return {"quantization": dict(QUANTIZATION)}
+
+
+STATIC_QUANTIZATION = {  # measured: see docs/variants.md
+    "quant_format": "QDQ",
+    "activation_type": "QUInt8",  # u8 activations, s8 weights: x86's int8 instructions (VNNI's VPDPBUSD too)
+    "weight_type": "QInt8",
+    "per_channel": True,
+    "calibrate_method": "MinMax",
+    "op_types_to_quantize": ["MatMul"],  # the weight matrices; attention stays in its fused operator
+}
+
+
+def quantize_static(source: Path, directory: Path, batches: list[dict[str, Any]]) -> dict[str, Any]:
+    """onnxruntime static int8 quantization (QDQ) of the optimized graph in ``source``, each activation's
+    range fixed from the calibration ``batches`` (:mod:`nerperf.variants.calibration`)."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
+    from onnxruntime.quantization import quantize_static as quantize
+
+    class Batches(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.left = iter(batches)
+
+        def get_next(self) -> dict[str, Any] | None:
+            return next(self.left, None)
+
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    # Symbolic shape inference first: without it the quantizer cannot type the fused graph's tensors and
+    # leaves most matrix multiplications in fp32 (it says "failed to infer the type", once per tensor).
+    inferred = directory / "shapes.onnx"
+    quant_pre_process(str(source / MODEL_FILE), str(inferred), skip_optimization=True)
+    options = STATIC_QUANTIZATION
+    with without_root_warning("Please consider"):
+        quantize(
+            str(inferred),
+            str(directory / MODEL_FILE),
+            Batches(),
+            quant_format=getattr(QuantFormat, str(options["quant_format"])),
+            activation_type=getattr(QuantType, str(options["activation_type"])),
+            weight_type=getattr(QuantType, str(options["weight_type"])),
+            per_channel=bool(options["per_channel"]),
+            calibrate_method=getattr(CalibrationMethod, str(options["calibrate_method"])),
+            op_types_to_quantize=list(options["op_types_to_quantize"]),  # type: ignore[call-overload]
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    inferred.unlink()
+    return {"quantization": dict(options)}
 
 
 def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:

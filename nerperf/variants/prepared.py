@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.runner import Forward
+from nerperf.variants.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,24 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Context:
-    """Where built variants are cached, how many threads the forward may use, and whether its runtime's
-    threads may spin between calls (not while taking turns with another process: ``nerperf gate``)."""
+    """Where built variants are cached, how many threads the forward may use, whether its runtime's
+    threads may spin between calls (not while taking turns with another process: ``nerperf gate``), and
+    where the statically quantized variants' calibration sentences come from."""
 
     cache_root: Path
     threads: int
     spin: bool = True
+    calibration: Calibration | None = None  # the statically quantized variants' sentences
+
+    def calibration_key(self) -> dict[str, Any]:
+        return self._calibration().key()
+
+    def calibration_batches(self, checkpoint: Any, names: list[str]) -> list[dict[str, Any]]:
+        return self._calibration().batches(checkpoint, names)
+
+    def _calibration(self) -> Calibration:
+        from nerperf.errors import NerperfInputError
+
+        if self.calibration is None:
+            raise NerperfInputError("this variant is calibrated on training sentences, and none were given")
+        return self.calibration

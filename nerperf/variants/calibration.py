@@ -1,0 +1,105 @@
+"""Calibration sentences for the statically quantized variants (onnx-int8-static, openvino-int8).
+
+Static quantization fixes each activation's int8 range from sentences run through the model before it is
+used. Those sentences are never the evaluation sample: by default they are the first
+:data:`DEFAULT_SENTENCES` sentences of the *training* split of the data being evaluated (the same
+directory or hub dataset, split ``train``), read with the same data format. A single data file has no
+training split beside it, so there the ``calibration_data`` setting must name one. Which sentences were
+used (source, split, count and a hash of their words) keys the variant's cache and is recorded with its
+result, so a model calibrated on other sentences is never taken from the cache for this one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nerperf.errors import NerperfInputError
+from nerperf.settings import CALIBRATION_SENTENCES as DEFAULT_SENTENCES
+
+if TYPE_CHECKING:
+    from nerperf.checkpoints import Checkpoint
+    from nerperf.conll import DataFormat
+
+DEFAULT_SPLIT = "train"
+BATCH = 8  # sentences per calibration batch
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Where the calibration sentences come from; they are read on first use only (most variants need none)."""
+
+    data: str | None  # a CoNLL file, split directory or hub id; None: not given and not derivable
+    split: str = DEFAULT_SPLIT
+    sentences: int = DEFAULT_SENTENCES
+    data_format: DataFormat | None = field(default=None, compare=False)
+    evaluated: tuple[str, str] | None = None  # the evaluation data and split, which calibration must not be
+    why_missing: str = ""
+
+    @cached_property
+    def words(self) -> list[list[str]]:
+        """The calibration sentences' words: the first ``sentences`` non-empty sentences of the source."""
+        from nerperf.conll import DEFAULT_FORMAT, load_corpus
+
+        if self.data is None:
+            raise NerperfInputError(f"no calibration sentences: {self.why_missing}")
+        corpus = load_corpus(self.data, self.split, data_format=self.data_format or DEFAULT_FORMAT)
+        if self.evaluated is not None and _same_source(corpus, self.evaluated):
+            raise NerperfInputError(
+                f"calibration data {corpus.source} is the evaluation data: calibrating on the sentences being "
+                "scored would flatter the quantized variants; set calibration_data (--calibration-data, "
+                "NERPERF_CALIBRATION_DATA) to training sentences"
+            )
+        words = [s.words for s in corpus.sentences if s.words][: self.sentences]
+        if not words:
+            raise NerperfInputError(f"{corpus.source}: no sentences to calibrate on; check calibration_data")
+        return words
+
+    def key(self) -> dict[str, Any]:
+        """What identifies the calibration, for the variant's cache key and its result."""
+        digest = hashlib.sha256("\n".join("\t".join(w) for w in self.words).encode()).hexdigest()
+        return {"data": self.data, "split": self.split, "sentences": len(self.words), "sha256": digest[:16]}
+
+    def batches(self, checkpoint: Checkpoint, names: list[str]) -> list[dict[str, Any]]:
+        """The sentences as the model's padded int64 inputs (numpy), :data:`BATCH` sentences a batch."""
+        from nerperf.alignment import encode
+        from nerperf.runner import pad
+
+        found = []
+        for start in range(0, len(self.words), BATCH):
+            encoded = encode(checkpoint.tokenizer, self.words[start : start + BATCH], checkpoint.max_length)
+            tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
+            found.append({n: tensors[n].numpy() for n in names})
+        return found
+
+
+def for_evaluation(
+    data: str | None, split: str, calibration_data: str | None, sentences: int, data_format: DataFormat | None
+) -> Calibration:
+    """The calibration for evaluating ``data``'s ``split``: ``calibration_data`` if given (a file, or a
+    directory or hub id whose ``train`` split is read), else ``data``'s own training split."""
+    evaluated = (str(data), split) if data is not None else None
+    if calibration_data is not None:
+        return Calibration(calibration_data, DEFAULT_SPLIT, sentences, data_format, evaluated)
+    if data is None or Path(str(data)).is_file():
+        why = (
+            f"the evaluation data {data} is a single file, with no training split beside it; set calibration_data "
+            "(--calibration-data, NERPERF_CALIBRATION_DATA) to a CoNLL file of training sentences"
+        )
+        return Calibration(None, DEFAULT_SPLIT, sentences, data_format, evaluated, why)
+    return Calibration(str(data), DEFAULT_SPLIT, sentences, data_format, evaluated)
+
+
+def _same_source(corpus: Any, evaluated: tuple[str, str]) -> bool:
+    """Whether a loaded corpus is the evaluation data: the same file, or the same split of the same dataset."""
+    from nerperf.conll import canonical_split, split_file
+
+    data, split = evaluated
+    path = Path(data)
+    evaluated_file = path if path.is_file() else split_file(path, split) if path.is_dir() else None
+    if evaluated_file is not None:
+        return Path(corpus.source).exists() and Path(corpus.source).resolve() == evaluated_file.resolve()
+    return corpus.source == data and corpus.split == canonical_split(split)

@@ -1,0 +1,82 @@
+"""The OpenVINO variants: the model converted to OpenVINO's format (fp32), and NNCF's int8 of it.
+
+OpenVINO's CPU plugin runs on oneDNN's AVX2, AVX-512, VNNI and AMX kernels; NNCF's post-training
+quantization with ``ModelType.TRANSFORMER`` keeps the operations that lose accuracy in int8 (softmax,
+layer norms, the attention scores' inputs) in floating point and applies SmoothQuant to the rest. The
+conversion reads the plain ONNX export (:func:`nerperf.variants.onnx_variants.export_unfused`), not the
+onnx variant's fused graph, whose operators are onnxruntime's own. Both run with ``f32`` as the inference
+precision hint: OpenVINO would otherwise compute in bf16 on CPUs that have it, which is another variant
+(its accuracy differs). Plain ``openvino`` and ``nncf`` packages, not optimum-intel, which pins an older
+transformers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+MODEL_FILE = "model.xml"  # and model.bin beside it
+PRECISION = "f32"
+
+
+def convert(checkpoint: Any, directory: Path) -> dict[str, Any]:
+    """The checkpoint in OpenVINO's format at ``directory/model.xml``, its weights kept in fp32."""
+    import openvino
+
+    from nerperf.variants.onnx_variants import export_unfused
+
+    raw = directory / "export" / "model.onnx"
+    names = export_unfused(checkpoint, raw)
+    try:
+        model = openvino.convert_model(str(raw))
+    except Exception as error:  # OpenVINO's conversion errors are of its own many kinds
+        raise RuntimeError(f"OpenVINO's convert_model failed on the ONNX export: {error}") from error
+    openvino.save_model(model, str(directory / MODEL_FILE), compress_to_fp16=False)
+    shutil.rmtree(raw.parent)
+    return {"inputs": names, "openvino": openvino.__version__}
+
+
+def quantize(source: Path, directory: Path, batches: list[dict[str, Any]]) -> dict[str, Any]:
+    """NNCF post-training int8 quantization of ``source``'s model, calibrated on ``batches``."""
+    import nncf
+    import openvino
+    from nncf.common.logging import nncf_logger
+
+    nncf_logger.setLevel(logging.ERROR)  # its INFO lines are for its own scripts, not a test log
+    model = openvino.Core().read_model(str(source / MODEL_FILE))
+    names = [i.get_any_name() for i in model.inputs]
+    dataset = nncf.Dataset([{n: batch[n] for n in names} for batch in batches])
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # its progress bars (rich, on stdout) are for its scripts
+            quantized = nncf.quantize(
+                model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=len(batches)
+            )
+    except Exception as error:
+        raise RuntimeError(f"NNCF's quantize failed: {error}") from error
+    openvino.save_model(quantized, str(directory / MODEL_FILE), compress_to_fp16=False)
+    return {"quantization": {"tool": "nncf.quantize", "model_type": "TRANSFORMER", "nncf": nncf.__version__}}
+
+
+def session_forward(directory: Path, threads: int) -> Any:
+    """A forward function running ``directory/model.xml`` on OpenVINO's CPU plugin with ``threads`` threads."""
+    import openvino
+    import torch
+
+    compiled = openvino.Core().compile_model(
+        str(directory / MODEL_FILE),
+        "CPU",
+        {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": PRECISION},
+    )
+    request = compiled.create_infer_request()
+    names = [i.get_any_name() for i in compiled.inputs]
+    output = compiled.outputs[0]
+
+    def forward(tensors: dict[str, Any]) -> Any:
+        results = request.infer({n: tensors[n].numpy() for n in names})
+        return torch.from_numpy(results[output].copy())
+
+    return forward

@@ -52,9 +52,7 @@ def quantize(source: Path, directory: Path, batches: list[dict[str, Any]]) -> di
     dataset = nncf.Dataset([{n: batch[n] for n in names} for batch in batches])
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # its progress bars (rich, on stdout) are for its scripts
-            quantized = nncf.quantize(
-                model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=len(batches)
-            )
+            quantized = nncf.quantize(model, dataset, model_type=nncf.ModelType.TRANSFORMER, subset_size=len(batches))
     except Exception as error:
         raise RuntimeError(f"NNCF's quantize failed: {error}") from error
     openvino.save_model(quantized, str(directory / MODEL_FILE), compress_to_fp16=False)

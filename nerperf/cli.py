@@ -153,9 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     from nerperf.gate.bisect_command import add_parser as add_bisect_parser
     from nerperf.gate.command import add_parser as add_gate_parser
+    from nerperf.tune.command import add_parser as add_tune_parser
 
     add_gate_parser(commands)
     add_bisect_parser(commands)
+    add_tune_parser(commands)
     return parser
 
 
@@ -194,6 +196,10 @@ def dispatch(args: argparse.Namespace) -> int:
         from nerperf.gate.bisect_command import run_bisect
 
         return run_bisect(args)
+    if args.command == "tune":
+        from nerperf.tune.command import run_tune
+
+        return run_tune(args)
     return evaluate_one(args)
 
 

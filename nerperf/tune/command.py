@@ -1,0 +1,436 @@
+"""``nerperf tune --model PATH_OR_ID``: its options, its trials in this warm process, and what it writes.
+
+Exit status: 0 a winner for every objective asked; 1 no configuration met the F1 floor for one (the
+closest is printed); 2 bad input; 130 interrupted (every finished trial kept, the summary written from
+them). Outputs under ``--out`` (default ``nerperf-tune/``): ``trials/`` (one file per trial, reused by
+the next run with the same ``--out``), ``summary.md``, ``tune.json`` (and ``--json FILE``) and
+``frontier.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from nerperf import settings
+from nerperf.atomic import write_atomic
+from nerperf.errors import NerperfInputError
+from nerperf.tune import frontier, leaders, space
+from nerperf.tune.trials import Trial, TrialStore
+
+TUNE_SETTINGS = (
+    "data", "split", "word_column", "tag_column", "comment_prefix", "encoding", "tag_scheme", "label_map",
+    "sentences", "cache_dir", "memory_limit", "calibration_data", "calibration_sentences",
+)  # fmt: skip
+LEADER_SENTENCES = 300  # batch-1 timings of the leaders, each of the rounds in turns
+OBJECTIVE_CHOICES = (*space.OBJECTIVES, "both")
+
+
+class BudgetSpent(Exception):
+    """The budget ran out: no new trial is started."""
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "tune",
+        help="the fastest variant, threads and batching of a checkpoint within an F1 floor, on this machine",
+        description="Search every variant that runs here, the thread counts and (for throughput) batch sizes "
+        "and token budgets, pruning what breaks the F1 floor or is slower; time the two fastest again in turns; "
+        "print the trials, the Pareto frontier of F1 against speed, and the winner's settings to paste into "
+        "pyproject.toml. Resumes from the trials already under --out.",
+    )
+    parser.add_argument("--model", required=True, metavar="PATH_OR_ID", help="checkpoint directory or hub id")
+    parser.add_argument(
+        "--floor",
+        type=settings.points,
+        default=1.0,
+        metavar="POINTS",
+        help="F1 points below fp32 allowed (default: 1.0)",
+    )
+    parser.add_argument(
+        "--objective", choices=OBJECTIVE_CHOICES, default="both", help="batch-1 latency, throughput or both (default)"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=20.0, metavar="MINUTES", help="no trial starts after this (default: 20)"
+    )
+    parser.add_argument(
+        "--variants",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated variants to search (default: all that run here)",
+    )
+    parser.add_argument("--json", metavar="FILE", default=None, help="also write every trial and the machine as JSON")
+    parser.add_argument(
+        "--out", metavar="DIR", default="nerperf-tune", help="trials, summary and figure (default: nerperf-tune)"
+    )
+    settings.add_arguments(parser, TUNE_SETTINGS, {})
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from nerperf import progress
+    from nerperf.checkpoints import load_checkpoint
+    from nerperf.conll import data_format, load_corpus
+    from nerperf.machine import machine_label
+
+    chosen = settings.from_arguments(args)
+    objectives = space.OBJECTIVES if args.objective == "both" else (args.objective,)
+    names, skipped = _variants(args.variants)
+    out = Path(args.out).absolute()
+    corpus = load_corpus(chosen.data, chosen.split, data_format=data_format(chosen)).head(chosen.sentences)
+    status = progress.on_stream(sys.stderr)
+    status.show(f"loading {args.model}")
+    checkpoint = load_checkpoint(args.model, chosen.memory_limit)
+    cores = len(os.sched_getaffinity(0))
+    machine = {"cpu": machine_label(), "cores": cores}
+    store = TrialStore(out / "trials", _identity(checkpoint, corpus, machine))
+    runner = _Runner(checkpoint, corpus, chosen, store, status, time.monotonic() + args.budget * 60)
+    stopped = ""
+    try:
+        found = space.search(names, cores, runner.measure, args.floor, objectives)
+    except BudgetSpent:
+        found, stopped = runner.found(), f"the budget of {args.budget:g} minutes was spent; later trials not run"
+    except KeyboardInterrupt:
+        found, stopped = runner.found(), "interrupted (Ctrl-C): every finished trial is kept under --out"
+    decisions: dict[str, leaders.Decision | str] = {}
+    if not stopped:
+        for objective in objectives:
+            decisions[objective] = runner.decide(objective, found, args.floor)
+    status.clear()
+    outcome = _outcome(args, objectives, runner.trials, found, decisions, skipped, stopped, machine)
+    text = summary(outcome)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "summary.md", text)
+    payload = json.dumps(outcome, indent=2, sort_keys=True, default=str) + "\n"
+    write_atomic(out / "tune.json", payload)
+    if args.json:
+        write_atomic(Path(args.json), payload)
+    _figure(outcome, out / "frontier.png")
+    print(text)
+    if stopped.startswith("interrupted"):
+        return 130
+    return 0 if all(outcome["objectives"][o]["winner"] for o in objectives) else 1
+
+
+def _variants(given: str | None) -> tuple[list[str], dict[str, str]]:
+    """The variants to search, and those left out with why (they cannot run here)."""
+    from nerperf.variants import VARIANTS, get_variant
+
+    names = [n.strip() for n in given.split(",") if n.strip()] if given else list(VARIANTS)
+    for name in names:
+        get_variant(name)  # an unknown name is refused with the choices
+    skipped = {n: reason for n in names if (reason := VARIANTS[n].unavailable())}
+    usable = [n for n in names if n not in skipped]
+    if "fp32" not in usable:
+        usable.insert(0, "fp32")  # the reference the floor is taken from
+    return usable, skipped
+
+
+def _identity(checkpoint: Any, corpus: Any, machine: dict[str, Any]) -> dict[str, Any]:
+    """What every trial's figures depend on besides its configuration."""
+    from nerperf.machine import installed_version
+    from nerperf.variants import checkpoint_fingerprint
+
+    words = hashlib.sha256("\n".join("\t".join(s.words) for s in corpus.sentences).encode()).hexdigest()[:16]
+    libraries = ("nerperf", "torch", "transformers", "onnxruntime", "openvino", "nncf")
+    return {
+        "checkpoint": checkpoint_fingerprint(checkpoint),
+        "data": {"source": corpus.source, "split": corpus.split, "sentences": len(corpus.sentences), "sha256": words},
+        "machine": machine,
+        "versions": {name: installed_version(name) for name in libraries},
+    }
+
+
+class _Runner:
+    """Runs trials in this process, one prepared variant at a time, each kept as soon as it ends."""
+
+    def __init__(self, checkpoint: Any, corpus: Any, chosen: Any, store: TrialStore, status: Any, deadline: float):
+        self.checkpoint, self.corpus, self.chosen, self.store = checkpoint, corpus, chosen, store
+        self.status, self.deadline = status, deadline
+        self.trials: dict[space.Config, Trial] = {}
+        self._prepared: dict[tuple[str, int], Any] = {}
+
+    def found(self) -> dict[space.Config, space.Measured]:
+        return {config: trial.measured for config, trial in self.trials.items()}
+
+    def measure(self, config: space.Config) -> space.Measured:
+        trial = self.store.get(config)
+        if trial is None:
+            if time.monotonic() > self.deadline:
+                raise BudgetSpent
+            self.status.show(f"nerperf tune: trial {len(self.trials) + 1}: {config.key}")
+            trial = self._run(config)
+            self.store.put(trial)
+        self.trials[config] = trial
+        return trial.measured
+
+    def _prepare(self, variant: str, threads: int) -> Any:
+        from nerperf.evaluation import context
+        from nerperf.variants import prepare
+        from nerperf.variants.calibration import for_evaluation
+
+        if (variant, threads) not in self._prepared:
+            self._prepared.clear()  # one variant in memory at a time: peak memory is then its own
+            gc.collect()
+            c = self.chosen
+            calibration = for_evaluation(
+                c.data, c.split, c.calibration_data, c.calibration_sentences, self.corpus.data_format
+            )
+            self._prepared[(variant, threads)] = prepare(
+                variant, self.checkpoint, context(c.cache_dir, threads, calibration=calibration)
+            )
+        return self._prepared[(variant, threads)]
+
+    def _evaluate(self, config: space.Config, limit: int | None = None) -> Any:
+        from nerperf.evaluation import evaluate
+
+        return evaluate(
+            self.checkpoint,
+            self.corpus,
+            limit=limit,
+            batch_size=config.batch_size,
+            max_tokens=config.max_tokens,
+            threads=config.threads,
+            variant=config.variant,
+            prepared=self._prepare(config.variant, config.threads),
+        )
+
+    def _run(self, config: space.Config) -> Trial:
+        started = time.perf_counter()
+        try:
+            result = self._evaluate(config)
+        except (NerperfInputError, RuntimeError, ValueError, OSError) as error:
+            return Trial(
+                config, None, None, None, None, None, time.perf_counter() - started, f"{type(error).__name__}: {error}"
+            )
+        speed = result.speed
+        return Trial(
+            config,
+            result.f1,
+            speed.latency_p50_s * 1000,
+            speed.latency_p90_s * 1000,
+            speed.samples_per_s,
+            result.memory.peak_bytes / 2**20,
+            time.perf_counter() - started,
+        )
+
+    def decide(self, objective: str, found: dict[space.Config, space.Measured], floor: float) -> leaders.Decision | str:
+        """The winner against the runner-up, timed in turns; a sentence where there is nothing to decide."""
+        points = _points(found, objective)
+        reference = _reference(found)
+        if reference is None:
+            return "fp32 did not run: no floor"
+        allowed = sorted((p for p in points if p.f1 >= reference - floor / 100 - 1e-12), key=lambda p: -p.speed)
+        if len(allowed) < 2:
+            return "one configuration met the floor: nothing to compare it with"
+        by_key = {c.key: c for c in found}
+        winner, runner_up = by_key[allowed[0].key], by_key[allowed[1].key]
+        self.status.show(f"nerperf tune: timing {winner.key} and {runner_up.key} in turns")
+
+        def seconds(config: space.Config) -> float:
+            if config.objective == space.LATENCY:
+                return self._evaluate(config, limit=LEADER_SENTENCES).speed.latency_p50_s
+            return 1 / self._evaluate(config).speed.samples_per_s
+
+        return leaders.decide(winner, runner_up, seconds)
+
+
+def _points(found: dict[space.Config, space.Measured], objective: str) -> list[frontier.Point]:
+    return [
+        frontier.Point(c.key, m.f1, m.speed)
+        for c, m in found.items()
+        if c.objective == objective and m.f1 is not None and m.speed is not None
+    ]
+
+
+def _reference(found: dict[space.Config, space.Measured]) -> float | None:
+    """fp32's F1 at the defaults (all cores): the floor's reference."""
+    cores = max((c.threads for c in found), default=1)
+    for objective in space.OBJECTIVES:
+        measured = found.get(space.default("fp32", cores, objective))
+        if measured is not None and measured.f1 is not None:
+            return measured.f1
+    return None
+
+
+def _outcome(
+    args: argparse.Namespace,
+    objectives: Sequence[str],
+    trials: dict[space.Config, Trial],
+    found: dict[space.Config, space.Measured],
+    decisions: dict[str, leaders.Decision | str],
+    skipped: dict[str, str],
+    stopped: str,
+    machine: dict[str, Any],
+) -> dict[str, Any]:
+    reference = _reference(found)
+    by_key = {c.key: c for c in found}
+    per_objective: dict[str, Any] = {}
+    cores = machine["cores"]
+    for objective in objectives:
+        points = _points(found, objective)
+        best = frontier.winner(points, reference, args.floor) if reference is not None else None
+        defaults = found.get(space.default(_default_variant(found), cores, objective))
+        decision = decisions.get(objective, stopped or "not decided")
+        if isinstance(decision, leaders.Decision) and decision.high < 1.0:  # timed in turns, the runner-up won
+            best = next(p for p in points if p.key == decision.runner_up.key)
+        per_objective[objective] = {
+            "frontier": [p.key for p in frontier.frontier(points)],
+            "winner": best and asdict(by_key[best.key]),
+            "winner_key": best and best.key,
+            "closest": None if best else (lambda p: p and p.key)(frontier.closest(points)),
+            "against_defaults": best and defaults and defaults.speed and best.speed / defaults.speed,
+            "defaults": space.default(_default_variant(found), cores, objective).key,
+            "leaders": decision if isinstance(decision, str) else {**asdict(decision), "said": decision.describe()},
+        }
+    return {
+        "model": args.model,
+        "floor_points": args.floor,
+        "reference_f1": reference,
+        "machine": machine,
+        "stopped": stopped,
+        "skipped": skipped,
+        "trials": [t.to_json() for t in trials.values()],
+        "objectives": per_objective,
+        "settings": {o: settings_block(args.model, per_objective[o]["winner"]) for o in objectives},
+    }
+
+
+def _default_variant(found: dict[space.Config, space.Measured]) -> str:
+    """What nerperf's defaults would pick today: onnx-int8 where it ran, else fp32."""
+    return "onnx-int8" if any(c.variant == "onnx-int8" for c in found) else "fp32"
+
+
+def settings_block(model: str, winner: dict[str, Any] | None) -> str:
+    """The winner as settings for pyproject.toml: the suite and the gate then measure that configuration."""
+    if not winner:
+        return ""
+    path = Path(model)
+    name = path.name if path.is_dir() else model
+    source = f"{name}={model}" if path.is_dir() else model
+    tokens = '"none"' if winner["max_tokens"] is None else winner["max_tokens"]
+    lines = [
+        "[tool.pytest.ini_options]",
+        f'nerperf_checkpoints = ["{source}"]',
+        f'nerperf_baseline = "{name}"',
+        f'nerperf_variants = ["fp32", "{winner["variant"]}"]'
+        if winner["variant"] != "fp32"
+        else 'nerperf_variants = ["fp32"]',
+        f"nerperf_threads = {winner['threads']}",
+    ]
+    if winner["batch_size"] != 1:
+        lines += [f"nerperf_batch_size = {winner['batch_size']}", f"nerperf_max_tokens = {tokens}"]
+    return "\n".join(lines) + "\n"
+
+
+def summary(outcome: dict[str, Any]) -> str:
+    """The trials, the frontier and the winners, as Markdown (also what the terminal shows)."""
+    from nerperf.plain_table import render
+
+    reference = outcome["reference_f1"]
+    lines = [
+        f"## nerperf tune: {outcome['model']}",
+        "",
+        f"Machine: {outcome['machine']['cpu']}, {outcome['machine']['cores']} cores.",
+    ]
+    if reference is not None:
+        lines.append(f"Reference: fp32 F1 {100 * reference:.2f}; floor {outcome['floor_points']:g} points below it.")
+    if outcome["stopped"]:
+        lines.append(f"Stopped early: {outcome['stopped']}.")
+    for name, reason in outcome["skipped"].items():
+        lines.append(f"Not searched: {name}: {reason}.")
+    rows = []
+    for t in outcome["trials"]:
+        c = t["config"]
+        delta = "" if t["f1"] is None or reference is None else f"{100 * (t['f1'] - reference):+.2f}"
+        rows.append([
+            c["variant"], str(c["threads"]), str(c["batch_size"]), str(c["max_tokens"] or "none"),
+            "-" if t["f1"] is None else f"{100 * t['f1']:.2f}", delta,
+            _number(t["latency_p50_ms"], "{:.2f}") if c["batch_size"] == 1 else "",
+            _number(t["latency_p90_ms"], "{:.2f}") if c["batch_size"] == 1 else "",
+            _number(t["sentences_per_s"], "{:.0f}") if c["batch_size"] != 1 else "",
+            _number(t["peak_memory_mb"], "{:.0f}"), t["error"] or "",
+        ])  # fmt: skip
+    header = [
+        "variant",
+        "threads",
+        "batch",
+        "tokens",
+        "F1",
+        "ΔF1",
+        "p50 ms",
+        "p90 ms",
+        "sentences/s",
+        "peak MB",
+        "error",
+    ]
+    lines += ["", "### Trials", "", "```", render(rows, header), "```"]
+    for objective, found in outcome["objectives"].items():
+        lines += ["", f"### {objective.capitalize()}", ""]
+        lines.append("Frontier (fastest first): " + ("; ".join(found["frontier"]) or "none"))
+        if found["winner_key"]:
+            ratio = found["against_defaults"]
+            against = f" x{ratio:.2f} the defaults ({found['defaults']})" if ratio else ""
+            leaders_said = found["leaders"]["said"] if isinstance(found["leaders"], dict) else found["leaders"]
+            lines += ["", f"**Winner**: {found['winner_key']}{against}; {leaders_said}.", "", "```toml"]
+            lines += [outcome["settings"][objective].rstrip(), "```"]
+        else:
+            closest = found["closest"] or "nothing ran"
+            lines += ["", f"**No configuration met the floor**; the closest: {closest}."]
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: float | None, form: str) -> str:
+    return "-" if value is None else form.format(value)
+
+
+def _figure(outcome: dict[str, Any], path: Path) -> None:
+    """F1 against speed per objective, the frontier joined, in the report's style (matplotlib if installed)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    objectives = list(outcome["objectives"])
+    figure, axes = plt.subplots(
+        1, len(objectives), figsize=(6 * len(objectives), 4.5), layout="constrained", squeeze=False
+    )
+    for axis, objective in zip(axes[0], objectives, strict=True):
+        trials = [t for t in outcome["trials"] if t["objective"] == objective and t["f1"] is not None]
+        speed = (lambda t: t["latency_p50_ms"]) if objective == space.LATENCY else (lambda t: t["sentences_per_s"])
+        variants = sorted({t["config"]["variant"] for t in trials})
+        for index, variant in enumerate(variants):
+            mine = [t for t in trials if t["config"]["variant"] == variant and speed(t)]
+            axis.scatter(
+                [speed(t) for t in mine], [100 * t["f1"] for t in mine], label=variant, color=f"C{index}", s=28
+            )
+        keys = outcome["objectives"][objective]["frontier"]
+        on = [t for key in keys for t in trials if _key(t) == key and speed(t)]
+        axis.plot(
+            [speed(t) for t in on], [100 * t["f1"] for t in on], color="0.3", linewidth=1, zorder=0, label="frontier"
+        )
+        axis.set_xlabel(
+            "batch-1 p50 latency (ms, lower is better)" if objective == space.LATENCY else "sentences/s (batched)"
+        )
+        axis.set_ylabel("F1 (%)")
+        axis.set_title(f"{objective}: {Path(outcome['model']).name}")
+        axis.grid(alpha=0.3)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right upper")
+    figure.suptitle(f"nerperf tune on {outcome['machine']['cpu']}", fontsize=10)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _key(trial: dict[str, Any]) -> str:
+    return space.Config(**trial["config"]).key

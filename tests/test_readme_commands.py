@@ -56,3 +56,32 @@ def test_the_readmes_two_machine_report(shared: Path) -> None:
         assert (out / "figures" / "fig3_f1_vs_samples_per_s.svg").is_file()
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_the_readmes_tune_keeps_its_trials_in_its_default_out_when_interrupted(shared: Path) -> None:
+    """The README's tune command as written, from the root (its default --out), on 40 sentences (the
+    environment's NERPERF_SENTENCES; the whole default run is the 20-minute measurement in docs/tune.md),
+    stopped with Ctrl-C's signal after its first trials: exit 130, the finished trials and a summary kept."""
+    import os
+    import signal
+    import time
+
+    (command,) = readme_commands((".venv/bin/nerperf tune",))
+    out = ROOT / "nerperf-tune"
+    shutil.rmtree(out, ignore_errors=True)
+    environment = {**os.environ, "NERPERF_SENTENCES": "40"}
+    child = subprocess.Popen([str(NERPERF), *shlex.split(command)[1:]], cwd=ROOT, env=environment, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and len(list((out / "trials").glob("*.json"))) < 3:
+            time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        stdout, stderr = child.communicate(timeout=120)
+        assert child.returncode == 130, stderr
+        assert len(list((out / "trials").glob("*.json"))) >= 3
+        assert "interrupted (Ctrl-C)" in (out / "summary.md").read_text() and "### Trials" in stdout
+    finally:
+        child.kill()
+        shutil.rmtree(out, ignore_errors=True)

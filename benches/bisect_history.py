@@ -24,11 +24,10 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from gate_calibration import BUSY_WAIT, INSTALL, ONE_WORD, ONNX_FORWARD, WORD_LOOP, insert_after
+from gate_calibration import BUSY_WAIT, INSTALL, ONE_WORD, ONNX_FORWARD, WORD_LOOP, commit, insert_after, scratch_tree
 
 CASE = "minilm-l3-conll03-onnx-int8"
 CASES = {"NERPERF_CHECKPOINTS": "minilm-l3-conll03", "NERPERF_VARIANTS": "onnx-int8", "NERPERF_SENTENCES": "300"}
@@ -47,22 +46,15 @@ SCENARIOS = {  # name: (GOOD, BAD, measure, what is expected)
 
 def histories(args: argparse.Namespace) -> None:
     """Both throwaway histories as branches (replaced if there), made in a temporary worktree."""
-    from nerperf.gate.checkouts import git, repository_root, resolve
+    from nerperf.gate.checkouts import repository_root, resolve
 
     repository = repository_root(Path.cwd())
     base = resolve(repository, args.base)
-    who = ("-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost")
     for branch, uninstallable in (("bisect-demo", False), ("bisect-demo-skip", True)):
-        with tempfile.TemporaryDirectory() as scratch:
-            tree = Path(scratch) / "tree"
-            git(repository, "worktree", "add", "--detach", str(tree), base)
-            try:
-                for number in range(1, COUNT + 1):
-                    subject = _change(tree, number, uninstallable)
-                    git(tree, *who, "commit", "-qam", f"BISECT DEMO ONLY, commit {number}: {subject}")
-                git(repository, "branch", "-f", branch, git(tree, "rev-parse", "HEAD"))
-            finally:
-                git(repository, "worktree", "remove", "--force", str(tree))
+        with scratch_tree(repository, base, branch) as tree:
+            for number in range(1, COUNT + 1):
+                subject = _change(tree, number, uninstallable)
+                commit(tree, f"BISECT DEMO ONLY, commit {number}: {subject}")
         print(f"{branch}: {args.base} + {COUNT} commits")
 
 

@@ -34,11 +34,14 @@ one word's prediction changed, for ``nerperf gate calib-base calib-one-word --ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +117,6 @@ HEADS = {  # branch: (file, the line after which the change goes, the change)
 
 def heads(args: argparse.Namespace) -> None:
     """Each throwaway head: a commit on BASE, made in a temporary worktree, as a branch (replaced if there)."""
-    import tempfile
-
     from nerperf.gate.checkouts import git, repository_root, resolve
 
     repository = repository_root(Path.cwd())
@@ -126,17 +127,31 @@ def heads(args: argparse.Namespace) -> None:
             print(f"{branch}: {base[:10]} ({args.base})")
             continue
         path, after, inserted = change
-        with tempfile.TemporaryDirectory() as scratch:
-            tree = Path(scratch) / "tree"
-            git(repository, "worktree", "add", "--detach", str(tree), base)
-            try:
-                insert_after(tree / path, after, inserted)
-                who = ("-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost")
-                git(tree, *who, "commit", "-qam", f"CALIBRATION ONLY ({branch}), not for merging")
-                git(repository, "branch", "-f", branch, git(tree, "rev-parse", "HEAD"))
-            finally:
-                git(repository, "worktree", "remove", "--force", str(tree))
+        with scratch_tree(repository, base, branch) as tree:
+            insert_after(tree / path, after, inserted)
+            commit(tree, f"CALIBRATION ONLY ({branch}), not for merging")
         print(f"{branch}: {args.base} + {path}")
+
+
+@contextlib.contextmanager
+def scratch_tree(repository: Path, base: str, branch: str) -> Iterator[Path]:
+    """A temporary worktree at ``base`` to commit throwaway changes in; ``branch`` is set to what it ends at."""
+    from nerperf.gate.checkouts import git
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "tree"
+        git(repository, "worktree", "add", "--detach", str(tree), base)
+        try:
+            yield tree
+            git(repository, "branch", "-f", branch, git(tree, "rev-parse", "HEAD"))
+        finally:
+            git(repository, "worktree", "remove", "--force", str(tree))
+
+
+def commit(tree: Path, message: str) -> None:
+    from nerperf.gate.checkouts import git
+
+    git(tree, "-c", "user.name=nerperf", "-c", "user.email=nerperf@localhost", "commit", "-qam", message)
 
 
 def insert_after(path: Path, after: str, inserted: str) -> None:

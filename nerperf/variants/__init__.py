@@ -110,14 +110,21 @@ def _prepare_onnx_int8_static(checkpoint: Checkpoint, context: Context) -> Prepa
     from nerperf.variants import onnx_variants
 
     source = _onnx_export(checkpoint, context)
+    entry = _calibrated("onnx-int8-static", checkpoint, context, source, onnx_variants.quantize_static)
+    return _on_disk("onnx-int8-static", entry, context)
+
+
+def _calibrated(
+    name: str, checkpoint: Checkpoint, context: Context, source: cache.Entry, quantize: Callable[..., dict[str, Any]]
+) -> cache.Entry:
+    """A statically quantized variant of ``source``'s model, built with the context's calibration sentences
+    (which key its cache entry, :func:`built`, and are recorded in its details)."""
 
     def build(directory: Path) -> dict[str, Any]:
         batches = context.calibration_batches(checkpoint, source.details["inputs"])
-        details = onnx_variants.quantize_static(source.directory, directory, batches)
-        return {**details, "calibration": context.calibration_key()}
+        return {**quantize(source.directory, directory, batches), "calibration": context.calibration_key()}
 
-    entry = built("onnx-int8-static", checkpoint, context, build)
-    return _on_disk("onnx-int8-static", entry, context)
+    return built(name, checkpoint, context, build)
 
 
 def _openvino_model(checkpoint: Checkpoint, context: Context) -> cache.Entry:
@@ -134,13 +141,8 @@ def _prepare_openvino_int8(checkpoint: Checkpoint, context: Context) -> Prepared
     from nerperf.variants import openvino_variants
 
     source = _openvino_model(checkpoint, context)
-
-    def build(directory: Path) -> dict[str, Any]:
-        batches = context.calibration_batches(checkpoint, source.details["inputs"])
-        details = openvino_variants.quantize(source.directory, directory, batches)
-        return {**details, "calibration": context.calibration_key()}
-
-    return _openvino_run("openvino-int8", built("openvino-int8", checkpoint, context, build), context)
+    entry = _calibrated("openvino-int8", checkpoint, context, source, openvino_variants.quantize)
+    return _openvino_run("openvino-int8", entry, context)
 
 
 def _openvino_run(name: str, entry: cache.Entry, context: Context) -> Prepared:

@@ -14,7 +14,9 @@ except that commit 5 calls token 4116 ("Tony") ``B-LOC`` (one word's prediction 
 and commit 11 makes onnx-int8's forward pass busy-wait for 10% of its own time (the calibration's
 ``calib-slow-10`` change). ``bisect-demo-skip`` is the same history with commit 8 uninstallable (a
 requirement no index has; commit 9 takes it out again). Binary search over 17 commits looks at commit 8
-first, so the skip is met on the way.
+first, so the skip is met on the way. Speed steps count a slowdown from 5% (``--min-effect``; the
+injected one is 10%): with the gate's default 2%, a commit like GOOD took up to 10 pairs to be called
+``same`` on this shared machine.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def run(args: argparse.Namespace) -> None:
             command = [
                 sys.executable, "-m", "nerperf.cli", "bisect", good, bad, "--case", CASE, "--measure", measure,
                 "--install", INSTALL, "--out", str(out / name), "--json", str(records / f"{name}.json"),
+                *(["--min-effect", str(args.min_effect)] if measure != "accuracy" else []),
                 "--", "benches/test_models.py",
             ]  # fmt: skip
             started = time.perf_counter()
@@ -132,6 +135,9 @@ def main() -> None:
     making.add_argument("--base", default="HEAD")
     running = commands.add_parser("run", help="bisect each scenario not yet recorded")
     running.add_argument("--only", nargs="*", default=None, help="these scenarios alone")
+    running.add_argument(
+        "--min-effect", type=float, default=5.0, help="speed steps: the slowdown in percent that counts (default 5)"
+    )
     running.add_argument("--out", default=".benchmarks/bisect", help="each bisection's steps (not tracked)")
     running.add_argument("--records", default="docs/bisect-demo", help="each bisection's JSON (tracked: resumable)")
     tabulating = commands.add_parser("table")

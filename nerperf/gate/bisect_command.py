@@ -123,8 +123,13 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
     steps: list[dict[str, Any]] = []
 
     def judge(base: str, head: str, label: str) -> tuple[str, Any]:
-        outcome = command.gate(_gate_args(args, base, head, out / label), out / label, say, children)
+        from dataclasses import replace
+
         from nerperf.gate import verdict as verdicts
+
+        clock = time.perf_counter()
+        outcome = command.gate(_gate_args(args, base, head, out / label), out / label, say, children)
+        outcome = replace(outcome, seconds=time.perf_counter() - clock)
 
         write_atomic(out / label / "summary.md", verdicts.markdown(outcome))  # each step's gate, as the gate says it
         write_atomic(out / label / "gate.json", verdicts.record(outcome) + "\n")

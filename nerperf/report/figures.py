@@ -23,21 +23,10 @@ import textwrap
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from nerperf.frontier import pareto_frontier
 from nerperf.report.tables import RunSummary
 
 Figure = tuple[str, str, bytes]  # caption, SVG text, PNG bytes
-
-
-def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Indices of the points no other point beats on both axes (higher is better on both), by x.
-
-    >>> pareto_frontier([(1, 0.9), (2, 0.8), (1.5, 0.7), (3, 0.85)])
-    [0, 3]
-    """
-    frontier = [
-        i for i, (x, y) in enumerate(points) if not any(ox >= x and oy >= y and (ox, oy) != (x, y) for ox, oy in points)
-    ]
-    return sorted(frontier, key=lambda i: points[i][0])
 
 
 def draw_all(run: RunSummary) -> dict[str, Figure]:
@@ -62,7 +51,8 @@ def build_all(run: RunSummary) -> dict[str, tuple[str, Any]]:
 
 
 # -- the encoding: panels per machine, colour per checkpoint, marker per variant ----------------------
-MARKERS = {"fp32": "o", "int8": "s", "onnx": "^", "onnx-int8": "D", "bf16": "P"}
+MARKERS = {"fp32": "o", "int8": "s", "onnx": "^", "onnx-int8": "D", "bf16": "P", "onnx-int8-static": "v",
+           "openvino": "<", "openvino-int8": ">"}  # fmt: skip
 PANEL_HEIGHT = 3.6  # inches, for a scatter panel
 ROW_HEIGHT = 0.28  # inches, per bar in a horizontal bar panel
 LOG_SPAN = 10.0  # a figure whose values span more than this factor gets a log axis
@@ -353,3 +343,32 @@ def _render(figure: Any, caption: str) -> Figure:
     figure.savefig(png, format="png", dpi=120)
     plt.close(figure)
     return caption, svg.getvalue(), png.getvalue()
+
+
+def tune_frontier(trials: Sequence[dict[str, Any]], frontiers: dict[str, list[str]], title: str) -> Figure:
+    """``nerperf tune``'s trials, F1 against speed, one panel per objective (batch-1 latency, throughput),
+    colour and marker by variant, each objective's frontier joined."""
+    from matplotlib.lines import Line2D
+
+    objectives = list(frontiers)
+    figure, axes = _grid(len(objectives), 6.5, PANEL_HEIGHT)
+    variants = list(dict.fromkeys(t["config"]["variant"] for t in trials))
+    colours = {v: f"C{i % 10}" for i, v in enumerate(variants)}
+    for a, objective in zip(axes, objectives, strict=True):
+        field = "latency_p50_ms" if objective == "latency" else "sentences_per_s"
+        mine = [t for t in trials if t["objective"] == objective and t["f1"] is not None and t[field]]
+        for t in mine:
+            a.scatter(t[field], 100 * t["f1"], color=colours[t["config"]["variant"]], s=36, zorder=3,
+                      marker=MARKERS.get(t["config"]["variant"], "*"))  # fmt: skip
+        on = [t for key in frontiers[objective] for t in mine if t["key"] == key]
+        a.plot([t[field] for t in on], [100 * t["f1"] for t in on], color="black", linewidth=0.8, zorder=2)
+        _log_if_wide([a], [t[field] for t in mine])
+        label = "Batch-1 p50 latency (ms; lower is better)" if objective == "latency" else "Sentences/s, batched"
+        a.set(xlabel=label, ylabel="F1 (%)", title=objective)
+        a.grid(alpha=0.3)
+    handles = [Line2D([], [], color=colours[v], marker=MARKERS.get(v, "*"), linestyle="", label=v) for v in variants]
+    handles.append(Line2D([], [], color="black", linewidth=0.8, label="frontier"))
+    figure.legend(handles=handles, fontsize=7, loc="outside right upper")
+    figure.suptitle(_title(title), fontsize=10)
+    caption = "nerperf tune's trials: F1 against speed per objective; the line joins each objective's frontier."
+    return _render(figure, caption)

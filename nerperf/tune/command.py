@@ -398,43 +398,16 @@ def _number(value: float | None, form: str) -> str:
 
 
 def _figure(outcome: dict[str, Any], path: Path) -> None:
-    """F1 against speed per objective, the frontier joined, in the report's style (matplotlib if installed)."""
+    """F1 against speed per objective, in the report's style, where matplotlib is installed."""
     try:
-        import matplotlib
+        from nerperf.report.figures import tune_frontier
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        trials = [{**t, "key": _key(t)} for t in outcome["trials"]]
+        frontiers = {o: found["frontier"] for o, found in outcome["objectives"].items()}
+        _, _, png = tune_frontier(trials, frontiers, f"nerperf tune: {outcome['model']} on {outcome['machine']['cpu']}")
     except ImportError:
         return
-    objectives = list(outcome["objectives"])
-    figure, axes = plt.subplots(
-        1, len(objectives), figsize=(6 * len(objectives), 4.5), layout="constrained", squeeze=False
-    )
-    for axis, objective in zip(axes[0], objectives, strict=True):
-        trials = [t for t in outcome["trials"] if t["objective"] == objective and t["f1"] is not None]
-        speed = (lambda t: t["latency_p50_ms"]) if objective == space.LATENCY else (lambda t: t["sentences_per_s"])
-        variants = sorted({t["config"]["variant"] for t in trials})
-        for index, variant in enumerate(variants):
-            mine = [t for t in trials if t["config"]["variant"] == variant and speed(t)]
-            axis.scatter(
-                [speed(t) for t in mine], [100 * t["f1"] for t in mine], label=variant, color=f"C{index}", s=28
-            )
-        keys = outcome["objectives"][objective]["frontier"]
-        on = [t for key in keys for t in trials if _key(t) == key and speed(t)]
-        axis.plot(
-            [speed(t) for t in on], [100 * t["f1"] for t in on], color="0.3", linewidth=1, zorder=0, label="frontier"
-        )
-        axis.set_xlabel(
-            "batch-1 p50 latency (ms, lower is better)" if objective == space.LATENCY else "sentences/s (batched)"
-        )
-        axis.set_ylabel("F1 (%)")
-        axis.set_title(f"{objective}: {Path(outcome['model']).name}")
-        axis.grid(alpha=0.3)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside right upper")
-    figure.suptitle(f"nerperf tune on {outcome['machine']['cpu']}", fontsize=10)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    write_atomic(path, png)
 
 
 def _key(trial: dict[str, Any]) -> str:

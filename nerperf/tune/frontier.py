@@ -26,11 +26,9 @@ def frontier(points: Sequence[Point]) -> list[Point]:
     >>> [p.key for p in frontier([Point("a", 0.9, 10), Point("b", 0.8, 20), Point("c", 0.8, 5)])]
     ['b', 'a']
     """
+    from nerperf.frontier import pareto_frontier
 
-    def dominated(p: Point) -> bool:
-        return any(q.f1 >= p.f1 and q.speed >= p.speed and (q.f1 > p.f1 or q.speed > p.speed) for q in points)
-
-    return sorted((p for p in points if not dominated(p)), key=lambda p: (-p.speed, -p.f1, p.key))
+    return [points[i] for i in reversed(pareto_frontier([(p.speed, p.f1) for p in points]))]
 
 
 def winner(points: Sequence[Point], reference_f1: float, floor_points: float) -> Point | None:

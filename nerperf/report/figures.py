@@ -357,18 +357,19 @@ def tune_frontier(trials: Sequence[dict[str, Any]], frontiers: dict[str, list[st
     for a, objective in zip(axes, objectives, strict=True):
         field = "latency_p50_ms" if objective == "latency" else "sentences_per_s"
         mine = [t for t in trials if t["objective"] == objective and t["f1"] is not None and t[field]]
+        on = [t for key in frontiers[objective] for t in mine if t["key"] == key]
         for t in mine:
             a.scatter(t[field], 100 * t["f1"], color=colours[t["config"]["variant"]], s=36, zorder=3,
-                      marker=MARKERS.get(t["config"]["variant"], "*"))  # fmt: skip
-        on = [t for key in frontiers[objective] for t in mine if t["key"] == key]
+                      marker=MARKERS.get(t["config"]["variant"], "*"), edgecolors="black" if t in on else "none",
+                      linewidths=1.5)  # fmt: skip
         a.plot([t[field] for t in on], [100 * t["f1"] for t in on], color="black", linewidth=0.8, zorder=2)
         _log_if_wide([a], [t[field] for t in mine])
         label = "Batch-1 p50 latency (ms; lower is better)" if objective == "latency" else "Sentences/s, batched"
         a.set(xlabel=label, ylabel="F1 (%)", title=objective)
         a.grid(alpha=0.3)
     handles = [Line2D([], [], color=colours[v], marker=MARKERS.get(v, "*"), linestyle="", label=v) for v in variants]
-    handles.append(Line2D([], [], color="black", linewidth=0.8, label="frontier"))
+    handles.append(Line2D([], [], color="black", linewidth=0.8, marker="o", markerfacecolor="none", label="frontier"))
     figure.legend(handles=handles, fontsize=7, loc="outside right upper")
     figure.suptitle(_title(title), fontsize=10)
-    caption = "nerperf tune's trials: F1 against speed per objective; the line joins each objective's frontier."
+    caption = "nerperf tune's trials: F1 against speed per objective; each objective's frontier ringed and joined."
     return _render(figure, caption)

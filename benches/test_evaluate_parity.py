@@ -47,6 +47,7 @@ from nerperf.runner import predict
 from nerperf.settings import MAX_TOKENS
 from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS, get_variant, prepare
+from nerperf.variants.calibration import Calibration
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -124,12 +125,15 @@ def test_nerperf(benchmark: Any, checkpoint: Checkpoint, corpus: Corpus, batch_s
 
 @pytest.mark.parametrize("batch_size", VARIANT_BATCH_SIZES)
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "fp32"])
-def test_nerperf_variant(benchmark: Any, checkpoint: Checkpoint, corpus: Corpus, variant: str, batch_size: int) -> None:
+def test_nerperf_variant(
+    benchmark: Any, shared: Path, checkpoint: Checkpoint, corpus: Corpus, variant: str, batch_size: int
+) -> None:
     reason = get_variant(variant).unavailable()
     if reason:
         pytest.skip(reason)
     benchmark.group = "evaluate-parity"
-    prepared = prepare(variant, checkpoint, context(None, THREADS))  # built (or read from the cache) untimed
+    training = Calibration(str(shared / "data/conll2003"))  # its train split, for the calibrated variants
+    prepared = prepare(variant, checkpoint, context(None, THREADS, calibration=training))  # built untimed
     started = time.perf_counter()
     result = benchmark.pedantic(
         evaluate,

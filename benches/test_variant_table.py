@@ -97,7 +97,8 @@ def measure(benchmark: Any, checkpoint: Checkpoint, data: Path, variant: str, li
     reason = VARIANTS[variant].unavailable()
     if reason:
         pytest.skip(f"{variant}: {reason}")
-    options = dict(limit=limit, threads=THREADS, variant=variant)
+    # The calibrated variants read the training split beside the evaluated file (train.txt by test.txt).
+    options = dict(limit=limit, threads=THREADS, variant=variant, calibration_data=str(data.parent))
     single = evaluate(checkpoint, data, batch_size=1, **{**options, "limit": limit or STUDY_SENTENCES})
     benchmark.group = f"variants-{Path(checkpoint.name).name}"
     batched = benchmark.pedantic(evaluate, args=(checkpoint, data), kwargs=options, rounds=1, iterations=1)

@@ -85,9 +85,11 @@ def for_evaluation(
     if calibration_data is not None:
         return Calibration(calibration_data, DEFAULT_SPLIT, sentences, data_format, evaluated)
     if data is None or Path(str(data)).is_file():
+        given = "was given as loaded sentences" if data is None else f"{data} is a single file"
         why = (
-            f"the evaluation data {data} is a single file, with no training split beside it; set calibration_data "
-            "(--calibration-data, NERPERF_CALIBRATION_DATA) to a CoNLL file of training sentences"
+            f"the evaluation data {given}, with no training split beside it; set calibration_data "
+            "(--calibration-data, NERPERF_CALIBRATION_DATA; evaluate(calibration_data=...)) to a CoNLL file of "
+            "training sentences, or a directory or hub id whose train split is read"
         )
         return Calibration(None, DEFAULT_SPLIT, sentences, data_format, evaluated, why)
     return Calibration(str(data), DEFAULT_SPLIT, sentences, data_format, evaluated)

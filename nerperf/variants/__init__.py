@@ -198,8 +198,8 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "onnx-int8-static",
             "the onnx variant with onnxruntime's static int8 quantization (QDQ, u8 activations, s8 weights per "
-            "channel, MinMax), calibrated on training sentences",
-            "onnx-int8-static/pre-process/quantize_static-qdq-u8s8-per-channel-minmax-matmul/1",
+            "channel, MinMax; the second feed-forward MatMuls kept in fp32), calibrated on training sentences",
+            "onnx-int8-static/pre-process/quantize_static-qdq-u8s8-per-channel-minmax-matmul-ffn2-fp32/1",
             _prepare_onnx_int8_static,
             _needs("onnx", "onnx", "onnxruntime"),
             _ONNX_LIBRARIES,

@@ -121,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--title", default="nerperf report", help="the page's title (default: nerperf report)")
     report.add_argument(
+        "--asv",
+        default=None,
+        metavar="DIR",
+        help="asv's published pages (asv publish's html_dir, e.g. .asv/html): list the steps asv found in its "
+        "history, each with the nerperf bisect command that finds its commit (default: none)",
+    )
+    report.add_argument(
         "--published",
         default=None,
         metavar="FILE",
@@ -276,9 +283,23 @@ def write_report(args: argparse.Namespace) -> int:
     paths, labels = zip(*(_labelled(given) for given in args.inputs), strict=True)
     found = merge.read(list(paths), list(labels))
     published = pages.read_published(Path(args.published)) if args.published else None
-    paths = pages.write(found, Path(args.out), args.baseline, args.title, published)
+    steps = _history_steps(args.asv) if args.asv else ()
+    paths = pages.write(found, Path(args.out), args.baseline, args.title, published, steps)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0
+
+
+def _history_steps(html: str) -> tuple[str, ...]:
+    """Each step asv's published pages found, with the command that bisects it (for the report's facts)."""
+    from nerperf.gate.bisect import asv_steps
+
+    found = asv_steps(Path(html))
+    if not found:
+        return (f"asv found no step in its history ({html}).",)
+    return tuple(
+        f"A step in asv's history: {step.describe()}; its commit: nerperf bisect --from-asv {html} --step {k}"
+        for k, step in enumerate(found, start=1)
+    )
 
 
 def _labelled(given: str) -> tuple[Path, str | None]:

@@ -133,3 +133,20 @@ def test_bisect_finds_the_commit_that_changed_the_predictions(history: tuple[Pat
     summary = (root / "nerperf-bisect" / "summary.md").read_text()
     assert f"**Culprit** for tiny-changed accuracy: `{commits[3][:10]}` commit 3" in summary
     assert "### The culprit against its parent" in summary and "Entity changes" in summary
+
+
+def test_the_report_lists_asvs_steps_with_the_command_that_bisects_each(tmp_path: Path) -> None:
+    """`nerperf report --asv DIR`: the history's steps, each with its `nerperf bisect` command, in both pages."""
+    import html
+
+    from tiny import made_up_result
+
+    published_pages(tmp_path / "html")
+    result = tmp_path / "result.json"
+    made_up_result(0.9, "minilm-l6-conll03", "onnx-int8").save(result)
+    out = tmp_path / "report"
+    assert main(["report", str(result), "--asv", str(tmp_path / "html"), "--out", str(out)]) == 0
+    command = f"nerperf bisect --from-asv {tmp_path / 'html'} --step 2"
+    for page in ("report.md", "report.html"):
+        text = html.unescape((out / page).read_text())
+        assert "A step in asv's history: minilm-l6-conll03-onnx-int8 latency" in text and command in text, page

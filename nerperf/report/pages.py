@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,8 +97,10 @@ def write(
     baseline: str | None = None,
     title: str = "nerperf report",
     published: dict[str, Published] | None = None,
+    history_steps: Sequence[str] = (),
 ) -> list[Path]:
-    """report.md, report.html (self-contained) and figures/*.svg|png in ``directory``; returns the paths."""
+    """report.md, report.html (self-contained) and figures/*.svg|png in ``directory``; returns the paths.
+    ``history_steps``: lines on the steps asv's history shows, each with its ``nerperf bisect`` command."""
     from nerperf.report import figures
 
     run = summarize(found, baseline, published)
@@ -110,8 +113,8 @@ def write(
             written.append(path)
     md = directory / "report.md"
     page = directory / "report.html"
-    write_atomic(md, render_markdown(run, found, drawn, title))
-    write_atomic(page, render_html(run, found, drawn, title))
+    write_atomic(md, render_markdown(run, found, drawn, title, history_steps))
+    write_atomic(page, render_html(run, found, drawn, title, history_steps))
     return [md, page, *written]
 
 
@@ -160,8 +163,10 @@ def _warnings(run: RunSummary) -> list[str]:
     return [f"{name}: {line}" for name, r in run.results for line in notes(r) if line.startswith("WARNING")]
 
 
-def render_markdown(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
-    parts = [f"# {title}", "", *(f"- {fact}" for fact in _facts(run, found)), ""]
+def render_markdown(
+    run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str, steps: Sequence[str] = ()
+) -> str:
+    parts = [f"# {title}", "", *(f"- {fact}" for fact in [*_facts(run, found), *steps]), ""]
     parts += [markdown(summary_rows(run), SUMMARY_COLUMNS), ""]
     by_machine = machines_rows(run)
     if by_machine:
@@ -188,7 +193,9 @@ figure svg { width: 100%; height: auto; }
 """
 
 
-def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str) -> str:
+def render_html(
+    run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str, bytes]], title: str, steps: Sequence[str] = ()
+) -> str:
     """One page, no external resources and no script: the figures are inline SVG."""
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in SUMMARY_COLUMNS)
@@ -197,7 +204,7 @@ def render_html(run: RunSummary, found: Inputs, drawn: dict[str, tuple[str, str,
         kind = "published" if row[0].endswith("(published)") else "baseline" if "(baseline)" in row[0] else ""
         cells = "".join(f"<td>{e(str(c))}</td>" for c in row)
         rows.append(f'<tr class="{kind}">{cells}</tr>')
-    facts = "".join(f"<li>{e(f)}</li>" for f in _facts(run, found))
+    facts = "".join(f"<li>{e(f)}</li>" for f in [*_facts(run, found), *steps])
     second = ""
     partial_credit = semeval_rows(run.results)
     if partial_credit:

@@ -97,11 +97,10 @@ class CaseRunner:
             from nerperf.conll import data_format
             from nerperf.evaluation import context
             from nerperf.variants import prepare
-            from nerperf.variants.calibration import for_evaluation
+            from nerperf.variants.calibration import for_settings
 
             s = self.settings
-            calibration = for_evaluation(s.data, s.split, s.calibration_data, s.calibration_sentences, data_format(s))
-            where = context(s.cache_dir, s.threads, spin=self.spin, calibration=calibration)
+            where = context(s.cache_dir, s.threads, spin=self.spin, calibration=for_settings(s, data_format(s)))
             self.status.show(f"nerperf {case.id}: building {case.variant} (or reading it from the cache)")
             prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]

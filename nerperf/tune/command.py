@@ -180,18 +180,14 @@ class _Runner:
     def _prepare(self, variant: str, threads: int) -> Any:
         from nerperf.evaluation import context
         from nerperf.variants import prepare
-        from nerperf.variants.calibration import for_evaluation
+        from nerperf.variants.calibration import for_settings
 
         if (variant, threads) not in self._prepared:
             self._prepared.clear()  # one variant in memory at a time: peak memory is then its own
             gc.collect()
-            c = self.chosen
-            calibration = for_evaluation(
-                c.data, c.split, c.calibration_data, c.calibration_sentences, self.corpus.data_format
-            )
-            self._prepared[(variant, threads)] = prepare(
-                variant, self.checkpoint, context(c.cache_dir, threads, calibration=calibration)
-            )
+            calibration = for_settings(self.chosen, self.corpus.data_format)
+            where = context(self.chosen.cache_dir, threads, calibration=calibration)
+            self._prepared[(variant, threads)] = prepare(variant, self.checkpoint, where)
         return self._prepared[(variant, threads)]
 
     def _evaluate(self, config: space.Config, limit: int | None = None) -> Any:

@@ -95,6 +95,11 @@ def for_evaluation(
     return Calibration(str(data), DEFAULT_SPLIT, sentences, data_format, evaluated)
 
 
+def for_settings(chosen: Any, data_format: DataFormat | None) -> Calibration:
+    """:func:`for_evaluation` from resolved settings (:class:`nerperf.settings.Settings`): the plugin's and tune's."""
+    return for_evaluation(chosen.data, chosen.split, chosen.calibration_data, chosen.calibration_sentences, data_format)
+
+
 def _same_source(corpus: Any, evaluated: tuple[str, str]) -> bool:
     """Whether a loaded corpus is the evaluation data: the same file, or the same split of the same dataset."""
     from nerperf.conll import canonical_split, split_file

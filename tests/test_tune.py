@@ -100,6 +100,42 @@ def test_the_leaders_in_turns_decide_or_say_within_the_noise() -> None:
     assert not close.decided and close.low < 1 < close.high and "within the noise" in close.describe()
 
 
+def test_the_winner_is_timed_in_turns_against_the_defaults_and_yields_to_them_if_slower(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ratio to nerperf's defaults is taken in turns in the same run, not from two trials minutes apart:
+    here the search's single trials say the big batch is 1.5x the defaults, timing in turns says 1.1x; and a
+    winner the defaults beat in turns yields to them."""
+    defaults, big, fp32 = (
+        Config("onnx-int8", 2, 32, 1024),
+        Config("onnx-int8", 2, 64, 2048),
+        Config("fp32", 2, 32, 1024),
+    )
+    found = {fp32: Measured(0.90, 100.0), defaults: Measured(0.90, 200.0), big: Measured(0.90, 300.0)}
+    true_seconds = {fp32: 1 / 100, defaults: 1 / 200, big: 1 / 220}
+    runner = object.__new__(command._Runner)
+    runner.status = type("Quiet", (), {"show": lambda self, text: None})()
+
+    def evaluate(self: Any, config: Config, limit: int | None = None) -> Any:
+        speed = type("Speed", (), {"samples_per_s": 1 / true_seconds[config]})()
+        return type("Result", (), {"speed": speed})()
+
+    monkeypatch.setattr(command._Runner, "_evaluate", evaluate)
+    first, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
+    assert first.winner == big and first.runner_up == defaults and against is first  # timed once, not twice
+    found[Config("int8", 2, 32, 1024)] = Measured(0.90, 250.0)  # now a runner-up that is not the defaults
+    true_seconds[Config("int8", 2, 32, 1024)] = 1 / 150
+    first, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
+    assert first.decided and against is not None and against.runner_up == defaults
+    assert against.ratio == pytest.approx(1.1) and against.decided
+    points = command._points(found, space.THROUGHPUT)
+    said = command._against_defaults(next(p for p in points if p.key == big.key), defaults.key, points, against)
+    assert said["ratio"] == pytest.approx(1.1) and said["low"] > 1 and "in turns" in said["said"]
+    true_seconds[big] = 1 / 180  # the defaults are really faster: timed in turns, they become the winner
+    _, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
+    assert against.high < 1.0 and "it is the winner" in against.describe()
+
+
 @pytest.fixture
 def project(tmp_path: Path, bert_checkpoint: Path) -> Path:
     """Data as a split directory (the calibrated variants' training split beside it) and the tiny model."""

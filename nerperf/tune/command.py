@@ -105,7 +105,7 @@ def run_tune(args: argparse.Namespace) -> int:
         found, stopped = runner.found(), f"the budget of {args.budget:g} minutes was spent; later trials not run"
     except KeyboardInterrupt:
         found, stopped = runner.found(), "interrupted (Ctrl-C): every finished trial is kept under --out"
-    decisions: dict[str, leaders.Decision | str] = {}
+    decisions: dict[str, tuple[leaders.Decision | str, leaders.Decision | None]] = {}
     if not stopped.startswith("interrupted"):  # a budget spent still leaves the leaders' share
         for objective in objectives:
             decisions[objective] = runner.decide(objective, found, args.floor)
@@ -223,25 +223,46 @@ class _Runner:
             time.perf_counter() - started,
         )
 
-    def decide(self, objective: str, found: dict[space.Config, space.Measured], floor: float) -> leaders.Decision | str:
-        """The winner against the runner-up, timed in turns; a sentence where there is nothing to decide."""
+    def decide(
+        self, objective: str, found: dict[space.Config, space.Measured], floor: float
+    ) -> tuple[leaders.Decision | str, leaders.Decision | None]:
+        """The winner against the runner-up, then against nerperf's defaults, each timed in turns.
+
+        A sentence instead of the first where there is nothing to decide; ``None`` for the second where the
+        winner is the defaults or they did not run. Both in this run, so that "x1.3 the defaults" is a ratio
+        of times taken in turns, not of two trials minutes apart.
+        """
         points = _points(found, objective)
         reference = _reference(found)
         if reference is None:
-            return "fp32 did not run: no floor"
+            return "fp32 did not run: no floor", None
         allowed = sorted((p for p in points if p.f1 >= reference - floor / 100 - 1e-12), key=lambda p: -p.speed)
-        if len(allowed) < 2:
-            return "one configuration met the floor: nothing to compare it with"
+        if not allowed:
+            return "no configuration met the floor", None
         by_key = {c.key: c for c in found}
-        winner, runner_up = by_key[allowed[0].key], by_key[allowed[1].key]
-        self.status.show(f"nerperf tune: timing {winner.key} and {runner_up.key} in turns")
+        cores = max(c.threads for c in found)
+        defaults = space.default(_default_variant(found), cores, objective)
 
         def seconds(config: space.Config) -> float:
             if config.objective == space.LATENCY:
                 return self._evaluate(config, limit=LEADER_SENTENCES).speed.latency_p50_s
             return 1 / self._evaluate(config).speed.samples_per_s
 
-        return leaders.decide(winner, runner_up, seconds)
+        winner = by_key[allowed[0].key]
+        if len(allowed) < 2:
+            first: leaders.Decision | str = "one configuration met the floor: nothing to compare it with"
+        else:
+            runner_up = by_key[allowed[1].key]
+            self.status.show(f"nerperf tune: timing {winner.key} and {runner_up.key} in turns")
+            first = leaders.decide(winner, runner_up, seconds)
+            if first.high < 1.0:  # timed in turns, the runner-up was faster
+                winner = runner_up
+        if winner == defaults or defaults.key not in {p.key for p in allowed}:  # the same, or below the floor
+            return first, None
+        if isinstance(first, leaders.Decision) and first.runner_up == defaults:  # already timed against them
+            return first, first
+        self.status.show(f"nerperf tune: timing {winner.key} and the defaults {defaults.key} in turns")
+        return first, leaders.decide(winner, defaults, seconds)
 
 
 def _points(found: dict[space.Config, space.Measured], objective: str) -> list[frontier.Point]:
@@ -267,7 +288,7 @@ def _outcome(
     objectives: Sequence[str],
     trials: dict[space.Config, Trial],
     found: dict[space.Config, space.Measured],
-    decisions: dict[str, leaders.Decision | str],
+    decisions: dict[str, tuple[leaders.Decision | str, leaders.Decision | None]],
     skipped: dict[str, str],
     stopped: str,
     machine: dict[str, Any],
@@ -279,17 +300,19 @@ def _outcome(
     for objective in objectives:
         points = _points(found, objective)
         best = frontier.winner(points, reference, args.floor) if reference is not None else None
-        defaults = found.get(space.default(_default_variant(found), cores, objective))
-        decision = decisions.get(objective, stopped or "not decided")
+        decision, against = decisions.get(objective, (stopped or "not decided", None))
         if isinstance(decision, leaders.Decision) and decision.high < 1.0:  # timed in turns, the runner-up won
             best = next(p for p in points if p.key == decision.runner_up.key)
+        if against is not None and against.high < 1.0 and best is not None:  # the defaults were faster in turns
+            best = next(p for p in points if p.key == against.runner_up.key)
+        defaults_key = space.default(_default_variant(found), cores, objective).key
         per_objective[objective] = {
             "frontier": [p.key for p in frontier.frontier(points)],
             "winner": best and asdict(by_key[best.key]),
             "winner_key": best and best.key,
             "closest": None if best else (lambda p: p and p.key)(frontier.closest(points)),
-            "against_defaults": best and defaults and defaults.speed and best.speed / defaults.speed,
-            "defaults": space.default(_default_variant(found), cores, objective).key,
+            "against_defaults": _against_defaults(best, defaults_key, points, against),
+            "defaults": defaults_key,
             "leaders": decision if isinstance(decision, str) else {**asdict(decision), "said": decision.describe()},
         }
     return {
@@ -303,6 +326,22 @@ def _outcome(
         "objectives": per_objective,
         "settings": {o: settings_block(args.model, per_objective[o]["winner"]) for o in objectives},
     }
+
+
+def _against_defaults(
+    best: frontier.Point | None, defaults_key: str, points: list[frontier.Point], timed: leaders.Decision | None
+) -> dict[str, Any] | None:
+    """The winner's speed over the defaults': timed in turns where it was, else from the two trials."""
+    if best is None:
+        return None
+    if best.key == defaults_key:
+        return {"ratio": 1.0, "said": "the defaults are the winner"}
+    if timed is not None:
+        return {"ratio": timed.ratio, "low": timed.low, "high": timed.high, "said": timed.describe()}
+    trial = next((p for p in points if p.key == defaults_key and p.speed), None)
+    if trial is None:
+        return None
+    return {"ratio": best.speed / trial.speed, "said": "from the search's single trials, not timed in turns"}
 
 
 def _default_variant(found: dict[space.Config, space.Measured]) -> str:
@@ -378,10 +417,12 @@ def summary(outcome: dict[str, Any]) -> str:
         lines += ["", f"### {objective.capitalize()}", ""]
         lines.append("Frontier (fastest first): " + ("; ".join(found["frontier"]) or "none"))
         if found["winner_key"]:
-            ratio = found["against_defaults"]
-            against = f" x{ratio:.2f} the defaults ({found['defaults']})" if ratio else ""
             leaders_said = found["leaders"]["said"] if isinstance(found["leaders"], dict) else found["leaders"]
-            lines += ["", f"**Winner**: {found['winner_key']}{against}; {leaders_said}.", "", "```toml"]
+            lines += ["", f"**Winner**: {found['winner_key']}; {leaders_said}."]
+            against = found["against_defaults"]
+            if against:
+                lines += ["", f"**Against the defaults** ({found['defaults']}): {against['said']}."]
+            lines += ["", "```toml"]
             lines += [outcome["settings"][objective].rstrip(), "```"]
         else:
             closest = found["closest"] or "nothing ran"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -409,6 +410,43 @@ def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> 
     CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[1], [0]], [0.01, 0.02]).save(ran[0].directory / "samples")
     with pytest.raises(GateError, match="x: one side batched the sentences differently from round to round"):
         compare(ran, SIDES, {}, Args(), {})
+
+
+def test_a_side_that_timed_more_passes_is_compared_on_the_passes_both_made(tmp_path: Path) -> None:
+    """The gate asks for 30 batches a round; a base on a nerperf that predates it times one pass."""
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    for r in ran:
+        if r.side == "head":  # three passes over the base's two batches, the first 10% slower
+            times = [0.011, 0.022, 0.5, 0.5, 0.5, 0.5]
+            CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]] * 3, times).save(r.directory / "samples")
+    outcome = compare(ran, SIDES, {}, Args(), {})
+    throughput = next(c for c in outcome.speed if c.measure == "throughput")
+    assert throughput.ratio == pytest.approx(1.1) and throughput.head == pytest.approx(2 / 0.033)
+    assert "x: the sides timed 2 and 6 batches; the first 2, timed by both, are compared" in outcome.notes
+
+
+def test_the_gate_asks_each_round_for_30_throughput_batches_unless_the_project_chose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nerperf.gate import command, rounds
+
+    seen = []
+
+    def no_rounds(sides: Any, pairs: int, out: Path, settings: dict[str, str], *rest: Any, **named: Any) -> list:
+        seen.append(dict(settings))
+        raise GateError("stop here")
+
+    monkeypatch.setattr(rounds, "run_rounds", no_rounds)
+    monkeypatch.setattr(command.checkouts, "check_out", lambda *a: tmp_path)
+    monkeypatch.setattr(command.checkouts, "resolve", lambda repository, revision: "0" * 40)
+    monkeypatch.chdir(Path(__file__).parents[1])
+    from nerperf.cli import main
+
+    gate = ["gate", "HEAD", "HEAD", "--no-install", "--out", str(tmp_path / "out")]
+    assert main(gate) == verdict.NOT_COMPARED
+    monkeypatch.setenv("NERPERF_THROUGHPUT_BATCHES", "50")
+    assert main(gate) == verdict.NOT_COMPARED
+    assert [s["NERPERF_THROUGHPUT_BATCHES"] for s in seen] == ["30", "50"]
 
 
 def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pytest.MonkeyPatch) -> None:

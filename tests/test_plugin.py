@@ -285,9 +285,12 @@ def test_floors_fail_clearly_and_run_under_benchmark_only(offline_project: pytes
 
 @pytest.mark.slow
 def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: pytest.Pytester) -> None:
-    """With the samples setting, each case's file holds every word's prediction and every round's time."""
+    """With the samples setting, each case's file holds every word's prediction and every round's time;
+    throughput in whole passes over the sample, enough to time ``throughput_batches`` batches (the gate's 30)."""
     out = tiny_project.path / "samples"
-    run = tiny_project.runpytest_subprocess("--benchmark-only", f"--nerperf-samples={out}", "--nerperf-batch-size=2")
+    run = tiny_project.runpytest_subprocess(
+        "--benchmark-only", f"--nerperf-samples={out}", "--nerperf-batch-size=2", "--nerperf-throughput-batches=5"
+    )
     run.assert_outcomes(passed=5)  # the floor of sleepy (fp32 is the baseline), both timings of both cases
     run.stdout.fnmatch_lines(["nerperf: wrote the raw samples of 2 cases to *samples"])
     from nerperf.gate.samples import read_directory
@@ -299,8 +302,13 @@ def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: p
         assert samples.gold == [[tag for _, tag in sentence] for sentence in SENTENCES]
         assert [len(p) for p in samples.predicted] == [len(w) for w in samples.words]
         assert len(samples.latency_s) == len(SENTENCES) and all(t is not None and t > 0 for t in samples.latency_s)
-        assert sorted(i for batch in samples.batches for i in batch) == list(range(len(SENTENCES)))
+        covered = [len({i for batch in samples.batches[: m + 1] for i in batch}) for m in range(len(samples.batches))]
+        one_pass = covered.index(len(SENTENCES)) + 1  # the batches of the first pass: every sentence once
+        assert sorted(i for batch in samples.batches[:one_pass] for i in batch) == list(range(len(SENTENCES)))
+        assert samples.batches == samples.batches[:one_pass] * (len(samples.batches) // one_pass)
+        assert len(samples.batches) >= 5 > len(samples.batches) - one_pass  # whole passes, no more than it takes
         assert all(len(batch) <= 2 for batch in samples.batches) and len(samples.batch_s) == len(samples.batches)
+        assert all(t > 0 for t in samples.batch_s)
     # The same sentences in the same order in every case: the gate pairs them by index.
     assert found["tiny-fp32"].batches == found["tiny-sleepy"].batches
 

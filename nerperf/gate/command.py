@@ -30,6 +30,7 @@ from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.samples import CaseSamples
 from nerperf.settings import positive_int
 
+GATE_THROUGHPUT_BATCHES = 30  # batches a round times for throughput (whole passes): see _paired_batches
 DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see docs/gate.md
 
 
@@ -177,6 +178,8 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
     # register checkpoints and variants), whose usage error ends the gate with its message.
     configured = project_settings(Path.cwd())
     settings = configured.to_environment()
+    # A median over more batches a pair, unless the project chose its own (docs/gate.md, "Cheaper pairs").
+    settings.setdefault("NERPERF_THROUGHPUT_BATCHES", str(GATE_THROUGHPUT_BATCHES))
     work = absolute(args.work) if args.work else _default_work(repository, configured.cache_dir)
     sides = {}
     for name, revision in (("base", args.base), ("head", args.head)):
@@ -227,15 +230,8 @@ def compare(
         if _timed_in_every_round(case, "throughput", [s.batch_s for s in base + head]):
             if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
                 raise GateError(f"{case}: one side batched the sentences differently from round to round")
-            sentences = sum(len(batch) for batch in base[0].batches)
-            pairs_of_times = [(b.batch_s, h.batch_s) for b, h in zip(base, head, strict=True)]
-            if base[0].batches != head[0].batches:
-                # Batches follow the tokenizer (sub-tokens): a new checkpoint or tokenizer batches anew, so
-                # batch k is not the same work on both sides; whole passes over the sample still are.
-                pairs_of_times = [([sum(b)], [sum(h)]) for b, h in pairs_of_times]
-                batching_notes.append(
-                    f"{case}: the sides batched differently (a new tokenizer?); throughput compared by whole passes"
-                )
+            pairs_of_times, sentences, note = _paired_batches(case, base, head)
+            batching_notes += [note] if note else []
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
     judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs)
     diffs, notes, words = [], list(batching_notes), {}
@@ -277,6 +273,33 @@ def compare(
         broken_floors=_floors(ran, "head"),
         failing_tests=failing[0] if failing else "",
         notes=notes,
+    )
+
+
+def _paired_batches(
+    case: str, base: Sequence[CaseSamples], head: Sequence[CaseSamples]
+) -> tuple[list[tuple[list[float], list[float]]], int, str]:
+    """Each pair's batch times, side by side, the sentences they hold, and a note where not batch by batch.
+
+    One side may have timed more passes over the sample (its ``throughput_batches``, or a nerperf that
+    predates it): the passes both made are compared. Batches follow the tokenizer (sub-tokens): a new
+    checkpoint or tokenizer batches anew, so batch k is not the same work on both sides; then each
+    round's time per sentence over all its passes is compared.
+    """
+    ours, theirs = base[0].batches, head[0].batches
+    pairs = [(list(b.batch_s), list(h.batch_s)) for b, h in zip(base, head, strict=True)]
+    common = min(len(ours), len(theirs))
+    if ours[:common] == theirs[:common]:
+        note = "" if len(ours) == len(theirs) else f"{case}: the sides timed {len(ours)} and {len(theirs)} batches"
+        note += f"; the first {common}, timed by both, are compared" if note else ""
+        return [(b[:common], h[:common]) for b, h in pairs], sum(len(batch) for batch in ours[:common]), note
+    per_sentence = [
+        ([sum(b) / sum(map(len, ours))], [sum(h) / sum(map(len, theirs))]) for b, h in pairs
+    ]  # fmt: skip
+    return (
+        per_sentence,
+        1,
+        f"{case}: the sides batched differently (a new tokenizer?); throughput compared by whole passes",
     )
 
 

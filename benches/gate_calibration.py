@@ -60,7 +60,7 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 def run(args: argparse.Namespace) -> None:
     """Run the gates not yet recorded; each is a child of :mod:`nerperf.children` (stopped with this process)."""
     out, records = absolute(args.out), absolute(args.records)
-    out.mkdir(parents=True, exist_ok=True)
+    (out / records.name).mkdir(parents=True, exist_ok=True)  # each design's records (directory) its own rounds
     records.mkdir(parents=True, exist_ok=True)
     with sigterm_raises(), Children() as children:
         for index in range(args.gates):
@@ -69,19 +69,32 @@ def run(args: argparse.Namespace) -> None:
 
 def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, children: Children) -> None:
     name = f"{args.head.replace('/', '_')}-{index:02d}"
-    if (records / f"{name}.json").is_file():
+    if _finished(records / f"{name}.json"):
         return  # gates already recorded are kept: the run resumes, in this session or a later one
     command = [
         sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
-        "--install", INSTALL, "--out", str(out / name), "--json", str(records / f"{name}.json"),
-        "--work", str(out / "work"), "--", "benches/test_models.py",
+        "--install", INSTALL, "--out", str(out / records.name / name), "--json", str(records / f"{name}.json"),
+        "--wait", args.wait, "--work", str(out / "work"), "--", "benches/test_models.py",
     ]  # fmt: skip
     started = time.perf_counter()
     environment = {**os.environ, **CASES}
-    gate = children.start(name, command, cwd=absolute("."), log=out / f"{name}.log", environment=environment)
+    gate = children.start(
+        name, command, cwd=absolute("."), log=out / records.name / f"{name}.log", environment=environment
+    )
     returncode = children.wait(gate)
     seconds = time.perf_counter() - started
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+INTERRUPTED = (130, 143)  # Ctrl-C, SIGTERM: the gate did not finish, so it is run again
+
+
+def _finished(path: Path) -> bool:
+    """Whether a gate's record is there and the gate ran to its end (an exit 2 is a finding, and stays)."""
+    try:
+        return json.loads(path.read_text())["status"] not in INTERRUPTED
+    except (OSError, ValueError, KeyError):
+        return False
 
 
 BUSY_WAIT = """\
@@ -240,18 +253,24 @@ def judged_again(record: dict[str, Any], first: int, last: int, min_effect: floa
 def table(args: argparse.Namespace) -> None:
     out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    not_compared: dict[str, list[str]] = defaultdict(list)
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
+        if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
+            not_compared[path.stem.rsplit("-", 1)[0]].append(record["reason"])
+            continue
         if record.get("schema") != 2:
-            continue  # a gate of the fixed-sample design (before nerperf 0.5): docs/gate.md keeps its table
+            continue  # a gate of the fixed-sample design (before nerperf 0.5), or one interrupted and rerun
         if args.first or args.last or args.min_effect:
             looks = record["rounds"]["looks"]
             first, last = args.first or looks[0], args.last or looks[1]
             record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100)
         head = path.stem.rsplit("-", 1)[0]
-        rounds = out / path.stem / "rounds"
+        rounds = out / records_dir.name / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
         gates[head].append(record)
+    for head, reasons in not_compared.items():
+        print(f"\n## {head}: {len(reasons)} gates exited 2 (nothing compared): " + "; ".join(reasons))
     for head, records in gates.items():
         print(f"\n## {head}: {len(records)} gates, exit statuses {sorted(r['status'] for r in records)}")
         minutes = sorted(r.get("seconds", 0) / 60 for r in records)
@@ -317,6 +336,7 @@ def main() -> None:
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
+    running.add_argument("--wait", choices=("pause", "passive"), default="pause", help="the gate's --wait")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
     running.add_argument("--records", default="docs/calibration", help="each gate's verdict (tracked: resumable)")
     tabulating = commands.add_parser("table")

@@ -59,12 +59,18 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
         (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, index)))
         (tmp_path / f"calib-slow-10-{index:02d}.json").write_text(json.dumps(record(1.10, 10 + index)))
     (tmp_path / "calib-base-09.json").write_text(json.dumps({"schema": 1, "cases": {}}))  # before 0.5
+    (tmp_path / "calib-slow-05-00.json").write_text(json.dumps({"status": 143, "reason": "interrupted by SIGTERM"}))
+    (tmp_path / "calib-slow-05-01.json").write_text(json.dumps({"status": 2, "reason": "the base could not install"}))
     # judged again (min_effect given), since the records' own verdicts are made up
     args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
                                           min_effect=2.0)  # fmt: skip
     calibration.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
+    assert "## calib-slow-05: 1 gates exited 2 (nothing compared): the base could not install" in printed
+    # an interrupted gate is run again by `run`; one that finished, exit 2 included, is kept
+    assert [calibration._finished(tmp_path / f"calib-slow-05-0{i}.json") for i in range(3)] == [False, True, False]
+    assert calibration._finished(tmp_path / "calib-base-00.json")
     assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed
     # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
     spreads = [float(line.split(" | ")[7]) for line in printed.splitlines() if line.startswith("| minilm")]

@@ -379,7 +379,7 @@ def summary(outcome: dict[str, Any]) -> str:
     lines = [
         f"## nerperf tune: {outcome['model']}",
         "",
-        f"Machine: {outcome['machine']['cpu']}, {outcome['machine']['cores']} cores.",
+        f"Machine: {outcome['machine']['cpu']}.",  # the label names the cores
     ]
     if reference is not None:
         lines.append(f"Reference: fp32 F1 {100 * reference:.2f}; floor {outcome['floor_points']:g} points below it.")

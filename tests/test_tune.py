@@ -100,12 +100,12 @@ def test_the_leaders_in_turns_decide_or_say_within_the_noise() -> None:
     assert not close.decided and close.low < 1 < close.high and "within the noise" in close.describe()
 
 
-def test_the_winner_is_timed_in_turns_against_the_defaults_and_yields_to_them_if_slower(
+def test_the_winner_is_timed_in_turns_against_the_defaults_which_are_kept_unless_it_is_faster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The ratio to nerperf's defaults is taken in turns in the same run, not from two trials minutes apart:
     here the search's single trials say the big batch is 1.5x the defaults, timing in turns says 1.1x; and a
-    winner the defaults beat in turns yields to them."""
+    winner not faster than the defaults in turns yields to them (a change is recommended only when it pays)."""
     defaults, big, fp32 = (
         Config("onnx-int8", 2, 32, 1024),
         Config("onnx-int8", 2, 64, 2048),
@@ -131,9 +131,13 @@ def test_the_winner_is_timed_in_turns_against_the_defaults_and_yields_to_them_if
     points = command._points(found, space.THROUGHPUT)
     said = command._against_defaults(next(p for p in points if p.key == big.key), defaults.key, points, against)
     assert said["ratio"] == pytest.approx(1.1) and said["low"] > 1 and "in turns" in said["said"]
-    true_seconds[big] = 1 / 180  # the defaults are really faster: timed in turns, they become the winner
-    _, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
-    assert against.high < 1.0 and "it is the winner" in against.describe()
+    for really in (1 / 180, 1 / 200):  # the defaults really faster, or the same: timed in turns, they are kept
+        true_seconds[big] = really
+        _, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
+        assert not against.decided
+        kept = next(p for p in points if p.key == defaults.key)
+        said = command._against_defaults(kept, defaults.key, points, against)
+        assert said["said"].startswith(f"kept: {big.key}, the fastest single trial, was not faster in turns")
 
 
 @pytest.fixture

@@ -303,7 +303,8 @@ def _outcome(
         decision, against = decisions.get(objective, (stopped or "not decided", None))
         if isinstance(decision, leaders.Decision) and decision.high < 1.0:  # timed in turns, the runner-up won
             best = next(p for p in points if p.key == decision.runner_up.key)
-        if against is not None and against.high < 1.0 and best is not None:  # the defaults were faster in turns
+        if against is not None and not against.decided and best is not None:
+            # Not faster than the defaults when timed in turns: a change is recommended only when it pays.
             best = next(p for p in points if p.key == against.runner_up.key)
         defaults_key = space.default(_default_variant(found), cores, objective).key
         per_objective[objective] = {
@@ -334,6 +335,13 @@ def _against_defaults(
     """The winner's speed over the defaults': timed in turns where it was, else from the two trials."""
     if best is None:
         return None
+    if best.key == defaults_key and timed is not None and timed.winner.key != defaults_key:
+        interval = f"x{timed.ratio:.3f} (95% interval {timed.low:.3f}-{timed.high:.3f}, {timed.rounds} pairs in turns)"
+        return {
+            "ratio": 1.0,
+            "challenger": {"key": timed.winner.key, "ratio": timed.ratio, "low": timed.low, "high": timed.high},
+            "said": f"kept: {timed.winner.key}, the fastest single trial, was not faster in turns: {interval}",
+        }
     if best.key == defaults_key:
         return {"ratio": 1.0, "said": "the defaults are the winner"}
     if timed is not None:
@@ -437,11 +445,13 @@ def _number(value: float | None, form: str) -> str:
 def _figure(outcome: dict[str, Any], path: Path) -> None:
     """F1 against speed per objective, in the report's style, where matplotlib is installed."""
     try:
+        from nerperf.machine import short_machine
         from nerperf.report.figures import tune_frontier
 
         trials = [{**t, "key": _key(t)} for t in outcome["trials"]]
         frontiers = {o: found["frontier"] for o, found in outcome["objectives"].items()}
-        _, _, png = tune_frontier(trials, frontiers, f"nerperf tune: {outcome['model']} on {outcome['machine']['cpu']}")
+        title = f"nerperf tune: {Path(outcome['model']).name}, {short_machine(outcome['machine']['cpu'])}"
+        _, _, png = tune_frontier(trials, frontiers, title)
     except ImportError:
         return
     write_atomic(path, png)

@@ -423,10 +423,15 @@ def summary(outcome: dict[str, Any]) -> str:
     lines += ["", "### Trials", "", "```", render(rows, header), "```"]
     for objective, found in outcome["objectives"].items():
         lines += ["", f"### {objective.capitalize()}", ""]
-        lines.append("Frontier (fastest first): " + ("; ".join(found["frontier"]) or "none"))
+        lines.append("Frontier of the single trials (fastest first): " + ("; ".join(found["frontier"]) or "none"))
         if found["winner_key"]:
-            leaders_said = found["leaders"]["said"] if isinstance(found["leaders"], dict) else found["leaders"]
-            lines += ["", f"**Winner**: {found['winner_key']}; {leaders_said}."]
+            lines += ["", f"**Winner**: {found['winner_key']}."]
+            leaders_found = found["leaders"]
+            if isinstance(leaders_found, dict):  # the two fastest single trials, timed in turns
+                first = space.Config(**leaders_found["winner"]).key
+                lines += ["", f"**The two fastest trials, in turns**: {first}, {leaders_found['said']}."]
+            else:
+                lines += ["", f"**The two fastest trials**: {leaders_found}."]
             against = found["against_defaults"]
             if against:
                 lines += ["", f"**Against the defaults** ({found['defaults']}): {against['said']}."]

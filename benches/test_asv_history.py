@@ -1,7 +1,7 @@
 """asv end to end on the working tree: record results, publish the pages, and look at them in Chromium.
 
-A small slice of the asv suite (one checkpoint, two variants, 100 sentences) keeps this to about a
-minute; ``asv run`` over commits in virtualenvs is the README's "History with asv". Results and pages go
+A small slice of the asv suite (one checkpoint, two variants, 100 sentences, one process per benchmark
+rather than asv's two) keeps this to about a minute; ``asv run`` over commits in virtualenvs is the README's "History with asv". Results and pages go
 to a temporary directory, never ``.asv/``. Screenshots are kept where ``$NERPERF_SCREENSHOTS`` says.
 """
 
@@ -74,7 +74,7 @@ def published(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> tuple[P
     asv("machine", "--yes", "--machine", "nerperf-test", config=config, env=env)
     asv(
         "run", "-E", f"existing:{sys.executable}", "--set-commit-hash", commit.stdout.strip(),
-        "--machine", "nerperf-test", "--show-stderr", config=config, env=env,
+        "--machine", "nerperf-test", "--show-stderr", "-a", "processes=1", config=config, env=env,
     )  # fmt: skip
     asv("publish", config=config, env=env)
     return config, env, tmp

@@ -1,8 +1,9 @@
 """asv end to end on the working tree: record results, publish the pages, and look at them in Chromium.
 
 A small slice of the asv suite (one checkpoint, two variants, 100 sentences, one process per benchmark
-rather than asv's two) keeps this to about a minute; ``asv run`` over commits in virtualenvs is the README's "History with asv". Results and pages go
-to a temporary directory, never ``.asv/``. Screenshots are kept where ``$NERPERF_SCREENSHOTS`` says.
+rather than asv's two) keeps this to about a minute; ``asv run`` over commits in virtualenvs is the
+README's "History with asv". Results and pages go to a temporary directory, never ``.asv/``.
+Screenshots are kept where ``$NERPERF_SCREENSHOTS`` says.
 """
 
 from __future__ import annotations

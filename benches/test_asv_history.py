@@ -36,6 +36,14 @@ def asv(*args: str, config: Path, env: dict[str, str], timeout: int = 900) -> st
     return done.stdout
 
 
+def flot_layout_race(error: str) -> bool:
+    """asv's graph page plots into a container that, on a loaded machine, may not be laid out yet: flot
+    then throws "Invalid dimensions for plot, width = 0" for that plot and draws the others (asv#596 gave
+    the graphs a min-height for the height=0 case; seen here once, in CI, while another asv run shared the
+    2 cores). Tolerated only beside a drawn graph, which the test checks first."""
+    return "Invalid dimensions for plot, width = 0" in error
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -127,7 +135,8 @@ def test_the_pages_draw_their_graphs_in_chromium(
             wait_for="canvas.flot-base",
             cdn=asv_cdn_mirror,
         )
-        assert graph.errors == [] and graph.counts["canvas.flot-base"] >= 1
+        assert graph.counts["canvas.flot-base"] >= 1, graph.errors
+        assert [e for e in graph.errors if not flot_layout_race(e)] == []
     finally:
         server.terminate()
         server.wait(timeout=10)

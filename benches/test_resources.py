@@ -1,5 +1,9 @@
-"""Memory is bounded by the batch, not the split: the whole validation split at batch 256, and the same
-split twice over, peak at the same resident memory.
+"""Memory is bounded by the batch, not the data: the study's 1,000 validation sentences at batch 256, and
+the same sentences twice over, peak at the same resident memory; batch 32 peaks lower.
+
+Batches go by size alone here (``max_tokens=None``): under the default token budget of 1,024 padded
+sub-tokens, batch 256 holds no more tokens than batch 32, and the two peaks differed by less than the
+allocator's noise (545 and 594 MB on 2026-12-02), which is what made this bench flaky.
 
 Each run is a fresh process (so that one run's freed memory cannot hide the next one's peak), measured
 by nerperf's own probe (``VmHWM``, reset when the evaluation starts). What a run adds to the process is
@@ -27,13 +31,13 @@ from nerperf.conll import load_corpus
 from nerperf.evaluation import evaluate
 
 data, model, copies, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-corpus = load_corpus(data, "validation")
+corpus = load_corpus(data, "validation").head(1000)  # the study's sample
 corpus = replace(corpus, sentences=corpus.sentences * copies)
-result = evaluate(model, corpus, batch_size=batch, warmup=False)
+result = evaluate(model, corpus, batch_size=batch, max_tokens=None, warmup=False)
 print(json.dumps({"sentences": result.sentences, "f1": result.f1, "start": result.memory.start_bytes,
                   "peak": result.memory.peak_bytes, "method": result.memory.method}))
 """
-RUNS = {"split-batch-32": (1, 32), "split-batch-256": (1, 256), "split-twice-batch-256": (2, 256)}
+RUNS = {"sample-batch-32": (1, 32), "sample-batch-256": (1, 256), "sample-twice-batch-256": (2, 256)}
 
 
 def measure(shared: Path, copies: int, batch: int) -> dict[str, float]:
@@ -62,12 +66,12 @@ def measured(shared: Path) -> dict[str, dict[str, float]]:
 
 
 def test_memory_does_not_grow_with_the_number_of_sentences(measured: dict[str, dict[str, float]]) -> None:
-    once, twice = measured["split-batch-256"], measured["split-twice-batch-256"]
-    assert twice["sentences"] == 2 * once["sentences"] == 2 * 3250
+    once, twice = measured["sample-batch-256"], measured["sample-twice-batch-256"]
+    assert twice["sentences"] == 2 * once["sentences"] == 2 * 1000
     assert twice["f1"] == pytest.approx(once["f1"])
     # Twice the sentences, the same longest batch: the same memory, within allocator noise.
     assert twice["added_mb"] <= 1.10 * once["added_mb"] + 20, measured
 
 
 def test_a_larger_batch_is_what_costs_memory(measured: dict[str, dict[str, float]]) -> None:
-    assert measured["split-batch-256"]["added_mb"] > measured["split-batch-32"]["added_mb"], measured
+    assert measured["sample-batch-256"]["added_mb"] > measured["sample-batch-32"]["added_mb"], measured

@@ -255,7 +255,7 @@ class _Runner:
             runner_up = by_key[allowed[1].key]
             self.status.show(f"nerperf tune: timing {winner.key} and {runner_up.key} in turns")
             first = leaders.decide(winner, runner_up, seconds)
-            if first.high < 1.0:  # timed in turns, the runner-up was faster
+            if first.runner_up_won:
                 winner = runner_up
         if winner == defaults or defaults.key not in {p.key for p in allowed}:  # the same, or below the floor
             return first, None
@@ -301,7 +301,7 @@ def _outcome(
         points = _points(found, objective)
         best = frontier.winner(points, reference, args.floor) if reference is not None else None
         decision, against = decisions.get(objective, (stopped or "not decided", None))
-        if isinstance(decision, leaders.Decision) and decision.high < 1.0:  # timed in turns, the runner-up won
+        if isinstance(decision, leaders.Decision) and decision.runner_up_won:
             best = next(p for p in points if p.key == decision.runner_up.key)
         if against is not None and not against.decided and best is not None:
             # Not faster than the defaults when timed in turns: a change is recommended only when it pays.
@@ -336,11 +336,10 @@ def _against_defaults(
     if best is None:
         return None
     if best.key == defaults_key and timed is not None and timed.winner.key != defaults_key:
-        interval = f"x{timed.ratio:.3f} (95% interval {timed.low:.3f}-{timed.high:.3f}, {timed.rounds} pairs in turns)"
         return {
             "ratio": 1.0,
             "challenger": {"key": timed.winner.key, "ratio": timed.ratio, "low": timed.low, "high": timed.high},
-            "said": f"kept: {timed.winner.key}, the fastest single trial, was not faster in turns: {interval}",
+            "said": f"kept: {timed.winner.key}, the fastest single trial, was not faster in turns: {timed.interval()}",
         }
     if best.key == defaults_key:
         return {"ratio": 1.0, "said": "the defaults are the winner"}

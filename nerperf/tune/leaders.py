@@ -33,11 +33,19 @@ class Decision:
     def decided(self) -> bool:
         return self.low > 1.0
 
+    @property
+    def runner_up_won(self) -> bool:
+        """Timed in turns, the runner-up was the faster (the whole interval below 1)."""
+        return self.high < 1.0
+
+    def interval(self) -> str:
+        return f"x{self.ratio:.3f} (95% interval {self.low:.3f}-{self.high:.3f}, {self.rounds} pairs in turns)"
+
     def describe(self) -> str:
-        interval = f"x{self.ratio:.3f} (95% interval {self.low:.3f}-{self.high:.3f}, {self.rounds} pairs in turns)"
+        interval = self.interval()
         if self.decided:
             return f"faster than {self.runner_up.key}: {interval}"
-        if self.high < 1.0:
+        if self.runner_up_won:
             return f"timed in turns, {self.runner_up.key} was faster: {interval}; it is the winner"
         return f"within the noise of {self.runner_up.key}: {interval}"
 

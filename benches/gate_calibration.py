@@ -40,7 +40,7 @@ import os
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,7 @@ def table(args: argparse.Namespace) -> None:
         print(f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {minutes[len(minutes) // 2]:.1f}")
         pairs = sorted(r["rounds"]["pairs"] for r in records)
         print(f"pairs run: {pairs}")
+        print(f"machines: {machines(records)}")
         slowed = SLOWED if head != "calib-base" else ()
         alarms = sum(_alarmed(r, slowed) for r in records)
         print(f"gates with a slower or faster verdict on a case not slowed: {alarms} of {len(records)}")
@@ -305,6 +306,16 @@ def table(args: argparse.Namespace) -> None:
             pb, asv = (anchor_calls[(case, measure, tool)] for tool in ("pytest-benchmark", "asv"))
             sd = pair_spread([r["cases"][case][measure]["pair_ratios"] for r in records if case in r.get("cases", {})])
             print(f"| {case} | {measure} | {' | '.join(map(str, counts))} | {spread} | {sd} | {pb} | {asv} |")
+
+
+def machines(records: list[dict[str, Any]]) -> str:
+    """How many of the gates ran on each kind of CPU (the gate records the flags that decide the variants).
+
+    >>> machines([{"machine": {"cpu_flags": ["avx2"]}}, {"machine": {"cpu_flags": ["avx2", "avx512_vnni"]}}])
+    'AVX2 1, AVX2 + AVX512_VNNI 1'
+    """
+    kinds = Counter(" + ".join(f.upper() for f in r.get("machine", {}).get("cpu_flags", [])) or "?" for r in records)
+    return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
 
 
 def pair_spread(gates: list[list[float]]) -> str:

@@ -60,7 +60,7 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 def run(args: argparse.Namespace) -> None:
     """Run the gates not yet recorded; each is a child of :mod:`nerperf.children` (stopped with this process)."""
     out, records = absolute(args.out), absolute(args.records)
-    (out / records.name).mkdir(parents=True, exist_ok=True)  # each design's records (directory) its own rounds
+    gates_dir(out, records).mkdir(parents=True, exist_ok=True)
     records.mkdir(parents=True, exist_ok=True)
     with sigterm_raises(), Children() as children:
         for index in range(args.gates):
@@ -73,17 +73,23 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
         return  # gates already recorded are kept: the run resumes, in this session or a later one
     command = [
         sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
-        "--install", INSTALL, "--out", str(out / records.name / name), "--json", str(records / f"{name}.json"),
+        "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(records / f"{name}.json"),
         "--wait", args.wait, "--work", str(out / "work"), "--", "benches/test_models.py",
     ]  # fmt: skip
     started = time.perf_counter()
     environment = {**os.environ, **CASES}
     gate = children.start(
-        name, command, cwd=absolute("."), log=out / records.name / f"{name}.log", environment=environment
+        name, command, cwd=absolute("."), log=gates_dir(out, records) / f"{name}.log", environment=environment
     )
     returncode = children.wait(gate)
     seconds = time.perf_counter() - started
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+def gates_dir(out: Path, records: Path) -> Path:
+    """Where the gates of one design keep their rounds and logs: under ``out``, named as its records directory,
+    so that each design's (``--records``) rounds stay apart as its records do."""
+    return out / records.name
 
 
 INTERRUPTED = (130, 143)  # Ctrl-C, SIGTERM: the gate did not finish, so it is run again
@@ -266,7 +272,7 @@ def table(args: argparse.Namespace) -> None:
             first, last = args.first or looks[0], args.last or looks[1]
             record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100)
         head = path.stem.rsplit("-", 1)[0]
-        rounds = out / records_dir.name / path.stem / "rounds"
+        rounds = gates_dir(out, records_dir) / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
         gates[head].append(record)
     for head, reasons in not_compared.items():

@@ -369,7 +369,8 @@ def tune_frontier(trials: Sequence[dict[str, Any]], frontiers: dict[str, list[st
         a.grid(alpha=0.3)
     handles = [Line2D([], [], color=colours[v], marker=MARKERS.get(v, "*"), linestyle="", label=v) for v in variants]
     handles.append(Line2D([], [], color="black", linewidth=0.8, marker="o", markerfacecolor="none", label="frontier"))
-    figure.legend(handles=handles, fontsize=7, loc="outside right upper")
+    # Beside the panels, level with their middle: at the upper right it would sit under the long title.
+    figure.legend(handles=handles, fontsize=7, loc="outside right center")
     figure.suptitle(_title(title), fontsize=10)
     caption = "nerperf tune's trials: F1 against speed per objective; each objective's frontier ringed and joined."
     return _render(figure, caption)

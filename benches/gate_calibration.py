@@ -16,6 +16,7 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_calibration.py run --base calib-base --head calib-slow-05 --gates 10
     python benches/gate_calibration.py table
     python benches/gate_calibration.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
+    python benches/gate_calibration.py moderated     # a shared variance across a gate's comparisons?
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
 ``docs/calibration/`` (``--records``), which is tracked: the calibration is hours long, so it is spread
@@ -24,6 +25,15 @@ rounds (logs, raw samples) stay under ``.benchmarks/gate/`` (``--out``, not trac
 them and are left out of the table where they are gone. ``table --first/--last/--min-effect`` replays
 the gate's own sequential rule (:func:`nerperf.gate.speed.judge`) on the recorded pair ratios: what a
 gate with other looks or another minimum effect would have said, without running it again.
+
+``moderated`` asks whether a gate's 12 comparisons (cases x measures) could share their variance:
+limma's empirical-Bayes moderation (Smyth 2004, ``fitFDist``): each comparison's variance of log pair
+ratios is shrunk toward a common one with ``d0`` prior degrees of freedom estimated from how much the
+12 variances differ (``d0`` infinite: one variance fits them all; near 0: no sharing). It prints, per
+same-revision gate and number of pairs, ``d0``, the common spread, how much narrower the moderated
+one-sided 95% bounds are, and how many comparisons each would call ``same`` at that many pairs (a single
+look, not the gate's sequential boundaries, which would have to be simulated again for the moderated
+degrees of freedom), and any false alarm of the moderated test at the family level.
 
 ``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
 and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
@@ -343,6 +353,84 @@ def pair_spread(gates: list[list[float]]) -> str:
     return f"{100 * math.sqrt(squares / freedom):.2f}" if freedom else "-"
 
 
+def moderated(args: argparse.Namespace) -> None:
+    """The shared-variance analysis of the module docstring, on the same-revision gates recorded."""
+    import math
+
+    from scipy import stats
+
+    for path in sorted(Path(args.records).glob("calib-base-*.json")):
+        record = json.loads(path.read_text())
+        if record.get("schema") != 2:
+            continue
+        series = [m["pair_ratios"] for case in record["cases"].values() for m in case.values() if "pair_ratios" in m]
+        print(f"\n## {path.stem}: {len(series)} comparisons, {machines([record])}")
+        print("| pairs | d0 | common spread (%) | moderated bound / plain | same: plain | same: moderated | alarms |")
+        print("|---|---|---|---|---|---|---|")
+        limit = math.log(1 + record["min_effect"])
+        family = 0.05 / len(series)
+        for k in range(3, min(len(r) for r in series) + 1):
+            logs = [[math.log(r) for r in ratios[:k]] for ratios in series]
+            means = [sum(v) / k for v in logs]
+            variances = [sum((x - m) ** 2 for x in v) / (k - 1) for v, m in zip(logs, means, strict=True)]
+            d0, s0 = shared_variance(variances, k - 1)
+            plain = [stats.t.ppf(0.95, k - 1) * math.sqrt(v / k) for v in variances]
+            df = k - 1 + d0
+            pooled = [(d0 * s0 + (k - 1) * v) / df if math.isfinite(d0) else s0 for v in variances]
+            moderated_bounds = [stats.t.ppf(0.95, min(df, 1e6)) * math.sqrt(v / k) for v in pooled]
+            narrower = sum(m / p for m, p in zip(moderated_bounds, plain, strict=True)) / len(plain)
+            same_plain = sum(m + b < limit for m, b in zip(means, plain, strict=True))
+            same_moderated = sum(m + b < limit for m, b in zip(means, moderated_bounds, strict=True))
+            critical = stats.t.ppf(1 - family, min(df, 1e6))
+            alarms = sum(m / math.sqrt(v / k) > critical for m, v in zip(means, pooled, strict=True))
+            print(
+                f"| {k} | {d0:.1f} | {100 * math.sqrt(s0):.2f} | {narrower:.2f} | {same_plain} | {same_moderated} "
+                f"| {alarms} |"
+            )
+
+
+def shared_variance(variances: list[float], freedom: int) -> tuple[float, float]:
+    """limma's ``fitFDist``: the prior degrees of freedom ``d0`` and common variance ``s0`` that the sample
+    ``variances`` (each on ``freedom`` degrees of freedom) are scattered around, by the method of moments on
+    their logs. ``d0`` is infinite where they scatter no more than sampling alone would.
+
+    >>> d0, s0 = shared_variance([1.0, 1.0, 1.0, 1.0], 4)
+    >>> d0, round(s0, 6)
+    (inf, 1.0)
+    """
+    import math
+
+    from scipy.special import digamma, polygamma
+
+    half = freedom / 2
+    logs = [math.log(v) - digamma(half) + math.log(half) for v in variances]
+    mean = sum(logs) / len(logs)
+    excess = sum((e - mean) ** 2 for e in logs) / (len(logs) - 1) - float(polygamma(1, half))
+    if excess <= 0:  # as limma since 2017: the pooled variance, the scale's maximum-likelihood estimate then
+        return math.inf, sum(variances) / len(variances)
+    d0 = 2 * _trigamma_inverse(excess)
+    return d0, math.exp(mean + digamma(d0 / 2) - math.log(d0 / 2))
+
+
+def _trigamma_inverse(x: float) -> float:
+    """The y with trigamma(y) = x, by limma's Newton iteration.
+
+    >>> from scipy.special import polygamma
+    >>> round(float(polygamma(1, _trigamma_inverse(0.5))), 9)
+    0.5
+    """
+    from scipy.special import polygamma
+
+    y = 0.5 + 1 / x
+    for _ in range(50):
+        tri = float(polygamma(1, y))
+        step = tri * (1 - tri / x) / float(polygamma(2, y))
+        y += step
+        if -step / y < 1e-8:
+            break
+    return y
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -362,8 +450,10 @@ def main() -> None:
     tabulating.add_argument("--first", type=int, default=0, help="judge again with the first look here")
     tabulating.add_argument("--last", type=int, default=0, help="judge again on at most this many pairs")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
+    sharing = commands.add_parser("moderated", help="could a gate's comparisons share their variance?")
+    sharing.add_argument("--records", default="docs/calibration")
     args = parser.parse_args()
-    {"heads": heads, "run": run, "table": table}[args.command](args)
+    {"heads": heads, "run": run, "table": table, "moderated": moderated}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -75,3 +75,29 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
     spreads = [float(line.split(" | ")[7]) for line in printed.splitlines() if line.startswith("| minilm")]
     assert len(spreads) == 24 and all(0.5 < s < 2.0 for s in spreads)
+
+
+def test_the_shared_variance_is_limmas_estimate(calibration) -> None:
+    """One variance for all: d0 infinite (or huge) and the common variance found; variances that truly differ
+    (drawn with 4 prior degrees of freedom around 2.0): d0 and the common variance recovered."""
+    rng = np.random.default_rng(0)
+    one = (rng.chisquare(5, 4000) / 5).tolist()  # each on 5 degrees of freedom, all of variance 1
+    d0, s0 = calibration.shared_variance(one, 5)
+    assert d0 > 100 and s0 == pytest.approx(1.0, rel=0.05)
+    truth = 2.0 * 4 / rng.chisquare(4, 4000)  # scaled inverse chi-square: the prior limma assumes
+    sampled = (truth * rng.chisquare(5, 4000) / 5).tolist()
+    d0, s0 = calibration.shared_variance(sampled, 5)
+    assert 3.0 < d0 < 5.5 and s0 == pytest.approx(2.0, rel=0.15)
+
+
+def test_moderation_on_same_revision_gates_decides_sooner_and_raises_no_alarm(
+    calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for index in range(2):
+        (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, 20 + index, pairs=8)))
+    calibration.moderated(calibration.argparse.Namespace(records=str(tmp_path)))
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| 3 |")]
+    assert len(rows) == 2
+    for row in rows:
+        same_plain, same_moderated, alarms = int(row[4]), int(row[5]), int(row[6].rstrip(" |"))
+        assert same_moderated >= same_plain and alarms == 0

@@ -357,6 +357,7 @@ def moderated(args: argparse.Namespace) -> None:
     """The shared-variance analysis of the module docstring, on the same-revision gates recorded."""
     import math
 
+    import numpy as np
     from scipy import stats
 
     for path in sorted(Path(args.records).glob("calib-base-*.json")):
@@ -369,20 +370,18 @@ def moderated(args: argparse.Namespace) -> None:
         print("|---|---|---|---|---|---|---|")
         limit = math.log(1 + record["min_effect"])
         family = 0.05 / len(series)
-        for k in range(3, min(len(r) for r in series) + 1):
-            logs = [[math.log(r) for r in ratios[:k]] for ratios in series]
-            means = [sum(v) / k for v in logs]
-            variances = [sum((x - m) ** 2 for x in v) / (k - 1) for v, m in zip(logs, means, strict=True)]
-            d0, s0 = shared_variance(variances, k - 1)
-            plain = [stats.t.ppf(0.95, k - 1) * math.sqrt(v / k) for v in variances]
-            df = k - 1 + d0
-            pooled = [(d0 * s0 + (k - 1) * v) / df if math.isfinite(d0) else s0 for v in variances]
-            moderated_bounds = [stats.t.ppf(0.95, min(df, 1e6)) * math.sqrt(v / k) for v in pooled]
-            narrower = sum(m / p for m, p in zip(moderated_bounds, plain, strict=True)) / len(plain)
-            same_plain = sum(m + b < limit for m, b in zip(means, plain, strict=True))
-            same_moderated = sum(m + b < limit for m, b in zip(means, moderated_bounds, strict=True))
-            critical = stats.t.ppf(1 - family, min(df, 1e6))
-            alarms = sum(m / math.sqrt(v / k) > critical for m, v in zip(means, pooled, strict=True))
+        logs = np.log(np.array([ratios[: min(map(len, series))] for ratios in series]))
+        for k in range(3, logs.shape[1] + 1):
+            means, variances = logs[:, :k].mean(axis=1), logs[:, :k].var(axis=1, ddof=1)
+            d0, s0 = shared_variance(variances.tolist(), k - 1)
+            df = min(k - 1 + d0, 1e6)  # infinite d0: the pooled variance alone, on (near) infinite freedom
+            pooled = (d0 * s0 + (k - 1) * variances) / (k - 1 + d0) if math.isfinite(d0) else np.full_like(means, s0)
+            plain = stats.t.ppf(0.95, k - 1) * np.sqrt(variances / k)
+            moderated_bounds = stats.t.ppf(0.95, df) * np.sqrt(pooled / k)
+            narrower = float(np.mean(moderated_bounds / plain))
+            same_plain = int(np.sum(means + plain < limit))
+            same_moderated = int(np.sum(means + moderated_bounds < limit))
+            alarms = int(np.sum(means / np.sqrt(pooled / k) > stats.t.ppf(1 - family, df)))
             print(
                 f"| {k} | {d0:.1f} | {100 * math.sqrt(s0):.2f} | {narrower:.2f} | {same_plain} | {same_moderated} "
                 f"| {alarms} |"

@@ -16,7 +16,9 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_calibration.py run --base calib-base --head calib-slow-05 --gates 10
     python benches/gate_calibration.py table
     python benches/gate_calibration.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
-    python benches/gate_calibration.py moderated     # a shared variance across a gate's comparisons?
+    python benches/gate_calibration.py table --prior-df 0      # judged again, each comparison on its own
+    python benches/gate_calibration.py moderated     # the shared variance's prior, fitted on each gate
+    python benches/gate_calibration.py spread        # within pairs or between processes: shorter pairs?
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
 ``docs/calibration/`` (``--records``), which is tracked: the calibration is hours long, so it is spread
@@ -26,14 +28,12 @@ them and are left out of the table where they are gone. ``table --first/--last/-
 the gate's own sequential rule (:func:`nerperf.gate.speed.judge`) on the recorded pair ratios: what a
 gate with other looks or another minimum effect would have said, without running it again.
 
-``moderated`` asks whether a gate's 12 comparisons (cases x measures) could share their variance:
-limma's empirical-Bayes moderation (Smyth 2004, ``fitFDist``): each comparison's variance of log pair
-ratios is shrunk toward a common one with ``d0`` prior degrees of freedom estimated from how much the
-12 variances differ (``d0`` infinite: one variance fits them all; near 0: no sharing). It prints, per
-same-revision gate and number of pairs, ``d0``, the common spread, how much narrower the moderated
-one-sided 95% bounds are, and how many comparisons each would call ``same`` at that many pairs (a single
-look, not the gate's sequential boundaries, which would have to be simulated again for the moderated
-degrees of freedom), and any false alarm of the moderated test at the family level.
+``moderated`` fits the prior of the gate's shared variance (:mod:`nerperf.gate.moderation`) on each
+same-revision gate at its last look, by limma's ``fitFDist`` (Smyth 2004): ``d0``, the prior degrees of
+freedom, from how much the comparisons' variances of log pair ratios differ (infinite: one variance fits
+them all; near 0: nothing to share), over all 12 comparisons and per measure. The smallest of these is
+the gate's fixed ``--prior-df``. ``table --prior-df 0`` judges the same gates again with each comparison
+on its own variance, ``table`` alone with the prior each gate ran with.
 
 ``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
 and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
@@ -217,6 +217,46 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
     return found
 
 
+def spread(args: argparse.Namespace) -> None:
+    """Where each same-revision gate's spread lies (Kalibera & Jones): per measure, the root mean square over
+    the cases of the sd of the pairs' figures with all the inputs and with the first half of them, and of
+    the sd a pair's figure has within its pair (a bootstrap of its median over the inputs); the rest is
+    between processes. A pair's fixed cost is starting both processes and loading the models."""
+    import numpy as np
+
+    from nerperf.gate.samples import read_directory
+
+    generator = np.random.default_rng(0)
+    print("| gate | measure | pairs | sd of pair figures, all inputs (%) | first half of the inputs (%) "
+          "| within a pair, all inputs (%) | between processes (%) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for path in sorted(Path(args.records).glob("calib-base-*.json")):
+        rounds = gates_dir(Path(args.out), Path(args.records)) / path.stem / "rounds"
+        if not rounds.is_dir():
+            continue
+        pairs = json.loads(path.read_text())["rounds"]["pairs"]
+        sides = [
+            [read_directory(_round(rounds, k, side) / "samples") for side in ("base", "head")] for k in range(pairs)
+        ]
+        for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
+            found = []
+            for case in sides[0][0]:
+                logs = [
+                    np.log(np.asarray(getattr(h[case], field)) / np.asarray(getattr(b[case], field))) for b, h in sides
+                ]
+                whole = np.std([np.median(x) for x in logs], ddof=1)
+                half = np.std([np.median(x[: len(x) // 2]) for x in logs], ddof=1)
+                within = np.sqrt(
+                    np.mean([np.var([np.median(generator.choice(x, len(x))) for _ in range(200)]) for x in logs])
+                )
+                found.append((whole, half, within))
+            whole, half, within = (
+                100 * float(np.sqrt(np.mean(np.square(column)))) for column in zip(*found, strict=True)
+            )
+            between = float(np.sqrt(max(0.0, whole**2 - within**2)))
+            print(f"| {path.stem} | {measure} | {pairs} | {whole:.2f} | {half:.2f} | {within:.2f} | {between:.2f} |")
+
+
 def _alarmed(record: dict[str, Any], slowed: tuple[str, ...]) -> bool:
     """Whether a gate called a case it should not have slower (a false alarm; "faster" only describes)."""
     return any(
@@ -236,9 +276,13 @@ def _round(rounds: Path, pair: int, side: str) -> Path:
     raise FileNotFoundError(f"no {side} round of pair {pair} in {rounds}")
 
 
-def judged_again(record: dict[str, Any], first: int, last: int, min_effect: float) -> dict[str, Any]:
+def judged_again(
+    record: dict[str, Any], first: int, last: int, min_effect: float, prior_df: float = 0.0
+) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
-    (the first ``last`` of them), with looks from ``first`` to ``last`` and ``min_effect`` in percent."""
+    (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
+    shared variance's ``prior_df`` (0: none shared). A comparison that the gate, stopping when the rule it
+    ran with had decided everything, left too few pairs to decide by this rule is ``undecided``."""
     from nerperf.gate import speed
 
     comparisons = [
@@ -255,7 +299,7 @@ def judged_again(record: dict[str, Any], first: int, last: int, min_effect: floa
         for measure, found in measures.items()
         if measure != "accuracy"
     ]
-    judged = speed.judge(comparisons, min_effect / 100, first, last)
+    judged = speed.judge(comparisons, min_effect / 100, first, last, prior_df)
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
     for c in judged:
         cases[c.case][c.measure] = {**cases[c.case][c.measure], "verdict": c.verdict or "undecided",
@@ -277,10 +321,11 @@ def table(args: argparse.Namespace) -> None:
             continue
         if record.get("schema") != 2:
             continue  # a gate of the fixed-sample design (before nerperf 0.5), or one interrupted and rerun
-        if args.first or args.last or args.min_effect:
-            looks = record["rounds"]["looks"]
+        if args.first or args.last or args.min_effect or args.prior_df is not None:
+            looks, ran_with = record["rounds"]["looks"], record["rounds"].get("prior_df", 0.0)
             first, last = args.first or looks[0], args.last or looks[1]
-            record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100)
+            prior_df = ran_with if args.prior_df is None else args.prior_df
+            record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100, prior_df)
         head = path.stem.rsplit("-", 1)[0]
         rounds = gates_dir(out, records_dir) / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
@@ -354,80 +399,32 @@ def pair_spread(gates: list[list[float]]) -> str:
 
 
 def moderated(args: argparse.Namespace) -> None:
-    """The shared-variance analysis of the module docstring, on the same-revision gates recorded."""
+    """The prior behind the gate's shared variance, fitted on each same-revision gate at its last look."""
     import math
 
     import numpy as np
-    from scipy import stats
 
+    from nerperf.gate.moderation import fit_prior
+
+    print("| gate | machine | pairs | d0, all | d0, latency | d0, throughput | common spread, all (%) |")
+    print("|---|---|---|---|---|---|---|")
     for path in sorted(Path(args.records).glob("calib-base-*.json")):
         record = json.loads(path.read_text())
         if record.get("schema") != 2:
             continue
-        series = [m["pair_ratios"] for case in record["cases"].values() for m in case.values() if "pair_ratios" in m]
-        print(f"\n## {path.stem}: {len(series)} comparisons, {machines([record])}")
-        print("| pairs | d0 | common spread (%) | moderated bound / plain | same: plain | same: moderated | alarms |")
-        print("|---|---|---|---|---|---|---|")
-        limit = math.log(1 + record["min_effect"])
-        family = 0.05 / len(series)
-        logs = np.log(np.array([ratios[: min(map(len, series))] for ratios in series]))
-        for k in range(3, logs.shape[1] + 1):
-            means, variances = logs[:, :k].mean(axis=1), logs[:, :k].var(axis=1, ddof=1)
-            d0, s0 = shared_variance(variances.tolist(), k - 1)
-            df = min(k - 1 + d0, 1e6)  # infinite d0: the pooled variance alone, on (near) infinite freedom
-            pooled = (d0 * s0 + (k - 1) * variances) / (k - 1 + d0) if math.isfinite(d0) else np.full_like(means, s0)
-            plain = stats.t.ppf(0.95, k - 1) * np.sqrt(variances / k)
-            moderated_bounds = stats.t.ppf(0.95, df) * np.sqrt(pooled / k)
-            narrower = float(np.mean(moderated_bounds / plain))
-            same_plain = int(np.sum(means + plain < limit))
-            same_moderated = int(np.sum(means + moderated_bounds < limit))
-            alarms = int(np.sum(means / np.sqrt(pooled / k) > stats.t.ppf(1 - family, df)))
-            print(
-                f"| {k} | {d0:.1f} | {100 * math.sqrt(s0):.2f} | {narrower:.2f} | {same_plain} | {same_moderated} "
-                f"| {alarms} |"
-            )
-
-
-def shared_variance(variances: list[float], freedom: int) -> tuple[float, float]:
-    """limma's ``fitFDist``: the prior degrees of freedom ``d0`` and common variance ``s0`` that the sample
-    ``variances`` (each on ``freedom`` degrees of freedom) are scattered around, by the method of moments on
-    their logs. ``d0`` is infinite where they scatter no more than sampling alone would.
-
-    >>> d0, s0 = shared_variance([1.0, 1.0, 1.0, 1.0], 4)
-    >>> d0, round(s0, 6)
-    (inf, 1.0)
-    """
-    import math
-
-    from scipy.special import digamma, polygamma
-
-    half = freedom / 2
-    logs = [math.log(v) - digamma(half) + math.log(half) for v in variances]
-    mean = sum(logs) / len(logs)
-    excess = sum((e - mean) ** 2 for e in logs) / (len(logs) - 1) - float(polygamma(1, half))
-    if excess <= 0:  # as limma since 2017: the pooled variance, the scale's maximum-likelihood estimate then
-        return math.inf, sum(variances) / len(variances)
-    d0 = 2 * _trigamma_inverse(excess)
-    return d0, math.exp(mean + digamma(d0 / 2) - math.log(d0 / 2))
-
-
-def _trigamma_inverse(x: float) -> float:
-    """The y with trigamma(y) = x, by limma's Newton iteration.
-
-    >>> from scipy.special import polygamma
-    >>> round(float(polygamma(1, _trigamma_inverse(0.5))), 9)
-    0.5
-    """
-    from scipy.special import polygamma
-
-    y = 0.5 + 1 / x
-    for _ in range(50):
-        tri = float(polygamma(1, y))
-        step = tri * (1 - tri / x) / float(polygamma(2, y))
-        y += step
-        if -step / y < 1e-8:
-            break
-    return y
+        series = {
+            measure: [
+                m["pair_ratios"] for case in record["cases"].values() for name, m in case.items() if name == measure
+            ]
+            for measure in ("latency", "throughput")
+        }
+        pairs = min(len(r) for found in series.values() for r in found)
+        fitted = {}
+        for group, found in (("all", series["latency"] + series["throughput"]), *series.items()):
+            variances = [float(np.var(np.log(r[:pairs]), ddof=1)) for r in found]
+            fitted[group] = fit_prior(variances, pairs - 1)
+        d0 = " | ".join(f"{fitted[g][0]:.1f}" for g in ("all", "latency", "throughput"))
+        print(f"| {path.stem} | {machines([record])} | {pairs} | {d0} | {100 * math.sqrt(fitted['all'][1]):.2f} |")
 
 
 def main() -> None:
@@ -449,10 +446,16 @@ def main() -> None:
     tabulating.add_argument("--first", type=int, default=0, help="judge again with the first look here")
     tabulating.add_argument("--last", type=int, default=0, help="judge again on at most this many pairs")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
-    sharing = commands.add_parser("moderated", help="could a gate's comparisons share their variance?")
+    tabulating.add_argument(
+        "--prior-df", type=float, default=None, help="judge again with this shared-variance prior (0: none)"
+    )
+    where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
+    where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
+    where.add_argument("--records", default="docs/calibration")
+    sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default="docs/calibration")
     args = parser.parse_args()
-    {"heads": heads, "run": run, "table": table, "moderated": moderated}[args.command](args)
+    {"heads": heads, "run": run, "table": table, "moderated": moderated, "spread": spread}[args.command](args)
 
 
 if __name__ == "__main__":

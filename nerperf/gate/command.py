@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -25,7 +26,7 @@ from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 from nerperf.floors import Floor
-from nerperf.gate import accuracy, checkouts, rounds, sequential, speed, verdict
+from nerperf.gate import accuracy, checkouts, moderation, rounds, sequential, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.samples import CaseSamples
 from nerperf.settings import positive_int
@@ -48,6 +49,16 @@ def pairs(text: str) -> int:
     value = positive_int(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"{text!r}: an interval over pairs of processes needs at least 2")
+    return value
+
+
+def prior_df(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees of freedom") from None
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: the prior's degrees of freedom are 0 (none shared) or more")
     return value
 
 
@@ -79,6 +90,14 @@ def add_parser(commands: Any) -> None:
         default=DEFAULT_MIN_EFFECT,
         metavar="PERCENT",
         help=f"the smallest slowdown that fails the gate, in percent (default: {DEFAULT_MIN_EFFECT:g})",
+    )
+    gate.add_argument(
+        "--prior-df",
+        type=prior_df,
+        default=moderation.PRIOR_DF,
+        metavar="D",
+        help="the comparisons of one measure share their variance, weighted as D pairs' worth of degrees of "
+        f"freedom (limma's moderated t); 0: each on its own pairs (default: {moderation.PRIOR_DF:g})",
     )
     gate.add_argument(
         "--wait",
@@ -233,7 +252,8 @@ def compare(
             pairs_of_times, sentences, note = _paired_batches(case, base, head)
             batching_notes += [note] if note else []
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
-    judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs)
+    shared = getattr(args, "prior_df", moderation.PRIOR_DF)
+    judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, shared)
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
         base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
@@ -263,6 +283,7 @@ def compare(
         pairs=len(pair_ids),
         looks=(args.min_pairs, args.max_pairs),
         wait=args.wait,
+        prior_df=shared,
         min_effect=args.min_effect / 100,
         exact=args.exact,
         settings=settings,

@@ -28,6 +28,12 @@ boundary × standard error, valid at every look at once), and ``δ`` the minimum
   ``1 / (1 + δ)``: a description, never a test of its own, so it costs the slowdown test nothing.
 - otherwise undecided; at the last look, ``inconclusive``.
 A decided comparison keeps its verdict (the sequential test stops for it).
+
+With a shared variance (:mod:`nerperf.gate.moderation`, the default where a measure has at least
+:data:`~nerperf.gate.moderation.MIN_SHARED` comparisons), the standard error is the moderated one and the
+boundaries are simulated for it: each comparison's variance drawn from the prior (``d0`` degrees of
+freedom), the group's common scale estimated at every look as the gate does, so the boundaries hold for
+the moderated statistic as they hold for the plain one (the first look's too: no exact quantile there).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from nerperf.gate import moderation
 
 FIRST_LOOK = 3  # pairs before the first look: a t statistic needs 2 degrees of freedom to be of use
 LAST_LOOK = 10  # the most pairs: a gate that has not decided by then says inconclusive
@@ -64,6 +72,8 @@ class Plan:
     last: int
     alpha: float  # one-sided, per comparison
     bounds: tuple[float, ...]
+    prior_df: float = 0.0  # the shared variance's prior degrees of freedom (0: each comparison's own)
+    shared: int = 1  # the comparisons sharing it
 
     def bound(self, pairs: int) -> float:
         """The critical t at ``pairs`` pairs (looks before the first have none: infinity)."""
@@ -73,17 +83,25 @@ class Plan:
 
 
 @functools.lru_cache(maxsize=32)
-def plan(first: int = FIRST_LOOK, last: int = LAST_LOOK, alpha: float = ALPHA) -> Plan:
-    """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided)."""
+def plan(
+    first: int = FIRST_LOOK, last: int = LAST_LOOK, alpha: float = ALPHA, prior_df: float = 0.0, shared: int = 1
+) -> Plan:
+    """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided), for the plain
+    t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one."""
     from scipy import stats
 
     if not 2 <= first <= last:
         raise ValueError(f"looks from {first} to {last} pairs: the first needs at least 2 pairs, the last no fewer")
     looks = list(range(first, last + 1))
     levels = [spent(k / last, alpha) for k in looks]
-    bounds = [float(stats.t.ppf(1 - levels[0], first - 1))]  # the first look: Student's quantile, exactly
+    if prior_df > 0 and shared >= moderation.MIN_SHARED:
+        statistics = _moderated_null_statistics(looks, prior_df, shared)
+        bounds = [_quantile_above(statistics[:, 0], levels[0])]
+    else:
+        prior_df, shared = 0.0, 1
+        bounds = [float(stats.t.ppf(1 - levels[0], first - 1))]  # the first look: Student's quantile, exactly
+        statistics = _null_statistics(looks) if len(looks) > 1 else np.empty((0, 1))
     if len(looks) > 1:
-        statistics = _null_statistics(looks)
         alive = statistics[:, 0] <= bounds[0]
         for index in range(1, len(looks)):
             crossing = levels[index] - levels[index - 1]  # the level spent at this look
@@ -92,7 +110,14 @@ def plan(first: int = FIRST_LOOK, last: int = LAST_LOOK, alpha: float = ALPHA) -
             count = int(round(crossing * len(column)))
             bounds.append(float(candidates[count - 1]) if count >= 1 else float(candidates[0]) + 1e-9)
             alive &= column <= bounds[-1]
-    return Plan(first, last, alpha, tuple(bounds))
+    return Plan(first, last, alpha, tuple(bounds), prior_df, shared)
+
+
+def _quantile_above(column: np.ndarray, level: float) -> float:
+    """The value that ``level`` of ``column`` lies above."""
+    count = int(round(level * len(column)))
+    ordered = np.sort(column)[::-1]
+    return float(ordered[count - 1]) if count >= 1 else float(ordered[0]) + 1e-9
 
 
 def _null_statistics(looks: Sequence[int]) -> np.ndarray:
@@ -100,6 +125,22 @@ def _null_statistics(looks: Sequence[int]) -> np.ndarray:
     generator = np.random.default_rng(SEED)
     draws = generator.standard_normal((PATHS, looks[-1]))
     return np.stack([t_statistic(draws[:, :k]) for k in looks], axis=1)
+
+
+def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: int) -> np.ndarray:
+    """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
+    of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
+    scale-free) and whose common scale is estimated at every look, as :func:`moderated_variances` does."""
+    generator = np.random.default_rng(SEED)
+    gates = PATHS // shared
+    spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1)))
+    draws = generator.standard_normal((gates, shared, looks[-1])) * spreads
+    columns = []
+    for k in looks:
+        theta = draws[:, :, :k]
+        variance = moderation.moderated(theta.var(axis=-1, ddof=1), k - 1, prior_df)
+        columns.append((theta.mean(axis=-1) / np.sqrt(variance / k)).reshape(-1))
+    return np.stack(columns, axis=1)
 
 
 def t_statistic(theta: np.ndarray) -> np.ndarray:
@@ -123,16 +164,23 @@ class Decision:
     upper: float  # the repeated upper bound, at SAME_ALPHA ("same" when below 1 + the minimum effect)
 
 
-def decide(theta: Sequence[float], slower: Plan, same: Plan, min_effect: float) -> Decision:
+def decide(
+    theta: Sequence[float], slower: Plan, same: Plan, min_effect: float, variance: float | None = None
+) -> Decision:
     """The verdict at this look on a comparison's pair log ratios ``theta`` (:mod:`nerperf.gate.speed`),
-    ``slower`` and ``same`` being the two bounds' plans."""
+    ``slower`` and ``same`` being the two bounds' plans; ``variance``: the moderated variance of a pair's
+    log ratio, where the plans are for it (:mod:`nerperf.gate.moderation`), else the pairs' own."""
     values = np.asarray(theta, dtype=float)
     pairs = len(values)
     if pairs < slower.first:
         return Decision("", math.nan, math.inf, 0.0, math.inf)
     mean = float(values.mean())
-    error = float(values.std(ddof=1)) / math.sqrt(pairs)
-    t = float(t_statistic(values[None, :])[0])
+    if variance is None:
+        error = float(values.std(ddof=1)) / math.sqrt(pairs)
+        t = float(t_statistic(values[None, :])[0])
+    else:
+        error = math.sqrt(variance / pairs)
+        t = mean / error if error > 0 else float(t_statistic(values[None, :])[0])
     c = slower.bound(pairs)
     low, high = mean - c * error, mean + same.bound(pairs) * error
     effect = math.log1p(min_effect)

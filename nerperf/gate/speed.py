@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nerperf.gate import sequential
+from nerperf.gate import moderation, sequential
 
 VERDICTS = ("slower", "faster", "same", "inconclusive")
 
@@ -85,28 +85,62 @@ def judge(
     min_effect: float,
     first: int = sequential.FIRST_LOOK,
     last: int = sequential.LAST_LOOK,
+    prior_df: float = moderation.PRIOR_DF,
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
-    first look's that decided it, replayed over its pairs in the order run."""
-    slower = sequential.plan(first, last, sequential.ALPHA / max(1, len(comparisons)))
-    same = sequential.plan(first, last, sequential.SAME_ALPHA)
-    judged = []
-    for c in comparisons:
-        theta = [math.log(r) for r in c.pair_ratios]
-        decision, looked = sequential.Decision("", math.nan, math.inf, 0.0, math.inf), 0
-        for looked in range(first, len(theta) + 1):
-            decision = sequential.decide(theta[:looked], slower, same, min_effect)
-            if decision.verdict:
-                break
-        judged.append(
-            replace(
-                c,
+    first look's that decided it, replayed over its pairs in the order run. The comparisons of one measure
+    with as many pairs share their variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not)."""
+    family = sequential.ALPHA / max(1, len(comparisons))
+    thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
+    groups: dict[tuple[str, int], list[int]] = {}
+    for index, c in enumerate(comparisons):
+        groups.setdefault((c.measure, len(thetas[index])), []).append(index)
+    judged = list(comparisons)
+    for members in groups.values():
+        looks = len(thetas[members[0]])
+        stacked = np.stack([thetas[i] for i in members]) if looks else np.empty((len(members), 0))
+        sharing = prior_df > 0 and len(members) >= moderation.MIN_SHARED
+        own = sequential.plan(first, last, family), sequential.plan(first, last, sequential.SAME_ALPHA)
+        pooled = (
+            (
+                sequential.plan(first, last, family, prior_df, len(members)),
+                sequential.plan(first, last, sequential.SAME_ALPHA, prior_df, len(members)),
+            )
+            if sharing
+            else own
+        )
+        decisions: list[sequential.Decision | None] = [None] * len(members)
+        looked = [0] * len(members)
+        for k in range(first, looks + 1):
+            variances = _shared_variances(stacked[:, :k], prior_df) if sharing else [None] * len(members)
+            for row, variance in enumerate(variances):
+                if decisions[row] is not None and decisions[row].verdict:
+                    continue
+                slower, same = own if variance is None else pooled
+                decisions[row] = sequential.decide(stacked[row, :k], slower, same, min_effect, variance)
+                looked[row] = k
+        for row, index in enumerate(members):
+            decision = decisions[row] or sequential.Decision("", math.nan, math.inf, 0.0, math.inf)
+            judged[index] = replace(
+                comparisons[index],
                 verdict=decision.verdict,
                 bounds=(decision.lower, decision.upper),
                 t=decision.t,
                 critical_t=decision.bound,
-                decided_at=looked,
+                decided_at=looked[row],
             )
-        )
     return judged
+
+
+def _shared_variances(theta: np.ndarray, prior_df: float) -> list[float | None]:
+    """The moderated variance of each row's pair log ratios; rows whose pairs agree exactly (no spread to
+    share) keep their own, and share nothing with the others."""
+    variances = theta.var(axis=1, ddof=1)
+    spread = variances > 0
+    found: list[float | None] = [None] * len(variances)
+    if spread.sum() >= moderation.MIN_SHARED:
+        shrunk = moderation.moderated(variances[spread], theta.shape[1] - 1, prior_df)
+        for row, value in zip(np.flatnonzero(spread), shrunk, strict=True):
+            found[int(row)] = float(value)
+    return found

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff, Change
+from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
 from nerperf.gate.sequential import ALPHA, FIRST_LOOK, LAST_LOOK, SAME_ALPHA
 from nerperf.gate.speed import SpeedComparison
 
@@ -40,6 +41,7 @@ class Outcome:
     seconds: float = 0.0
     looks: tuple[int, int] = (FIRST_LOOK, LAST_LOOK)  # the first and the last look allowed, in pairs
     wait: str = "pause"  # how the processes let the CPU go between turns (the gate's --wait)
+    prior_df: float = PRIOR_DF  # the shared variance's weight (the gate's --prior-df; 0: none shared)
 
     @property
     def reasons(self) -> list[str]:
@@ -59,6 +61,16 @@ class Outcome:
         return WORSE if self.reasons else PASSED
 
 
+def _sharing(o: Outcome) -> str:
+    """How the standard errors were taken."""
+    if o.prior_df <= 0:
+        return "Each comparison's standard error from its own pairs."
+    return (
+        f"Standard errors shared by the comparisons of one measure where there are {MIN_SHARED} or more "
+        f"(moderated t, prior weight {o.prior_df:g} degrees of freedom)."
+    )
+
+
 def markdown(outcome: Outcome) -> str:
     o = outcome
     head = f"`{o.head['revision']}` ({o.head['commit'][:10]})"
@@ -75,7 +87,7 @@ def markdown(outcome: Outcome) -> str:
         f"{o.seconds / 60:.1f} min.",
         "",
         f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
-        f"upper bound: same when below {1 + o.min_effect:g} ({100 * SAME_ALPHA:g}% per comparison).",
+        f"upper bound: same when below {1 + o.min_effect:g} ({100 * SAME_ALPHA:g}% per comparison). {_sharing(o)}",
         "",
         "| Case | Measure | Base | Head | Head/base time | Bounds (lower, upper) | Verdict |",
         "|---|---|---|---|---|---|---|",
@@ -160,6 +172,7 @@ def record(outcome: Outcome) -> str:
             "pairs": o.pairs,
             "looks": list(o.looks),
             "wait": o.wait,
+            "prior_df": o.prior_df,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },
         "min_effect": o.min_effect,

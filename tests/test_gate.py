@@ -341,13 +341,16 @@ def gate_work(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities(project: Path, tmp_path: Path) -> None:
+    # looks from 3 pairs to 6: 3 on a quiet machine; more where other work makes the pairs spread (as
+    # the gate itself is meant to be run, rather than a fixed 3 that a loaded machine leaves inconclusive)
     done, record = run_gate(
-        project, tmp_path, "base", "HEAD", "--rounds", "3", "--min-effect", "10", "--no-install", "--exact"
+        project, tmp_path, "base", "HEAD", "--max-pairs", "6", "--min-effect", "10", "--no-install", "--exact"
     )
     assert done.returncode == verdict.WORSE, done.stderr
     latency = record["cases"]["tiny-changed"]["latency"]
     assert latency["verdict"] == "slower" and latency["ratio"] > 2
-    assert len(latency["pair_ratios"]) == 3 and min(latency["pair_ratios"]) > 2
+    pairs = record["rounds"]["pairs"]
+    assert len(latency["pair_ratios"]) == pairs >= 3 and min(latency["pair_ratios"]) > 2
     assert record["cases"]["tiny-fp32"]["latency"]["verdict"] != "slower"  # only the changed case
     changes = record["cases"]["tiny-changed"]["accuracy"]
     assert record["cases"]["tiny-fp32"]["accuracy"]["changed_sentences"] == 0
@@ -357,7 +360,7 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     summary = (project / "nerperf-gate" / "summary.md").read_text()  # the default --out, under the project
     assert "| tiny-changed | latency, batch 1 |" in summary and "slower" in summary
     assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
-    assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 6
+    assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs
 
 
 @pytest.mark.slow

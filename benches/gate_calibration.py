@@ -283,6 +283,8 @@ def judged_again(
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
     shared variance's ``prior_df`` (0: none shared). A comparison that the gate, stopping when the rule it
     ran with had decided everything, left too few pairs to decide by this rule is ``undecided``."""
+    from dataclasses import replace
+
     from nerperf.gate import speed
 
     comparisons = [
@@ -299,15 +301,32 @@ def judged_again(
         for measure, found in measures.items()
         if measure != "accuracy"
     ]
-    judged = speed.judge(comparisons, min_effect / 100, first, last, prior_df)
+    recorded = max((len(c.pair_ratios) for c in comparisons), default=0)
+    for pairs in range(min(first, recorded), recorded + 1):  # the gate's looks, until it would have stopped
+        looked = [
+            replace(c, pair_ratios=c.pair_ratios[:pairs], ratio=_mean_ratio(c.pair_ratios[:pairs])) for c in comparisons
+        ]
+        judged = speed.judge(looked, min_effect / 100, first, last, prior_df)
+        if pairs >= first and speed.finished(judged, min_effect / 100):
+            break
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
     for c in judged:
         cases[c.case][c.measure] = {**cases[c.case][c.measure], "verdict": c.verdict or "undecided",
                                     "decided_at": c.decided_at}  # fmt: skip
-    pairs = max((c.decided_at for c in judged), default=0)
     share = pairs / max(1, record["rounds"]["pairs"])  # the pairs it would have run, as a share of those run
     status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
     return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status}
+
+
+def _mean_ratio(ratios: tuple[float, ...]) -> float:
+    """The gate's ratio over these pairs: the exponential of the mean of their logs.
+
+    >>> round(_mean_ratio((1.1, 1 / 1.1)), 9)
+    1.0
+    """
+    import math
+
+    return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else math.nan
 
 
 def table(args: argparse.Namespace) -> None:

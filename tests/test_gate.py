@@ -100,6 +100,23 @@ def test_a_same_revision_gate_rarely_cries_wolf_on_many_cases() -> None:
     assert alarms == 0
 
 
+def _judged(verdict: str, ratio: float, measure: str = "latency") -> speed.SpeedComparison:
+    return speed.SpeedComparison("case", measure, 1.0, ratio, ratio, 3, (ratio,) * 3, verdict=verdict)
+
+
+def test_a_failing_gate_stops_once_nothing_undecided_looks_slower() -> None:
+    """Every comparison decided: stop. A comparison slower: stop once no undecided one's ratio so far reaches
+    the minimum effect (it could not change the outcome), but wait on one that does (it may be a slowdown
+    of its own, which the report should name). A bisect step waits on its own measure whatever the rest."""
+    assert speed.finished([_judged("same", 1.0), _judged("slower", 1.1)], 0.02)
+    assert not speed.finished([_judged("same", 1.0), _judged("", 1.01)], 0.02)  # passing so far: go on
+    assert speed.finished([_judged("slower", 1.1), _judged("", 1.01), _judged("", 0.97)], 0.02)
+    assert not speed.finished([_judged("slower", 1.1), _judged("", 1.03)], 0.02)
+    step = [_judged("slower", 1.1, "throughput"), _judged("", 1.01, "latency")]
+    assert not speed.finished(step, 0.02, measure="latency")
+    assert speed.finished(step, 0.02, measure="throughput")
+
+
 def test_the_balanced_order_alternates_which_side_goes_first() -> None:
     assert order(3) == [(0, "base"), (0, "head"), (1, "head"), (1, "base"), (2, "base"), (2, "head")]
 

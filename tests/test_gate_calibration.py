@@ -52,6 +52,15 @@ def test_records_are_judged_again_by_the_gates_own_rule(calibration) -> None:
     assert again["seconds"] == pytest.approx(300.0)  # 3 of the 6 pairs run
 
 
+def test_a_replayed_failing_gate_stops_where_the_gate_would_have(calibration) -> None:
+    """A 20% slowdown in 8 recorded pairs: the replay, like the gate, stops at the look that fails it (the
+    unslowed cases undecided or same there), and its minutes are the share of the pairs it would have run."""
+    again = calibration.judged_again(record(1.20, 1, pairs=8), first=3, last=10, min_effect=2.0, prior_df=3.0)
+    found = [m for measures in again["cases"].values() for name, m in measures.items() if name != "accuracy"]
+    assert again["status"] == 1 and max(m["decided_at"] for m in found) == 3
+    assert again["seconds"] == pytest.approx(600.0 * 3 / 8)
+
+
 def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

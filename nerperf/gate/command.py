@@ -220,8 +220,7 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
         if len(ran) // 2 < args.min_pairs:
             return False
         watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
-        compared = compare(ran, sides, settings, args, machine).speed
-        return all(c.verdict for c in compared if watched in (None, c.measure))
+        return speed.finished(compare(ran, sides, settings, args, machine).speed, args.min_effect / 100, watched)
 
     ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait)
     return compare(ran, sides, settings, args, machine)

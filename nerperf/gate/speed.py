@@ -133,6 +133,18 @@ def judge(
     return judged
 
 
+def finished(comparisons: Sequence[SpeedComparison], min_effect: float, measure: str | None = None) -> bool:
+    """Whether the gate may stop at this look: every comparison (of ``measure``, for a bisect step) decided;
+    or the gate already failing (a comparison ``slower``) and no undecided one looking like a slowdown (its
+    ratio so far below ``1 + min_effect``): those could not change the outcome, and a pull request that
+    fails is fixed and gated again anyway. Stopping sooner never adds a false alarm (no look is added)."""
+    watched = [c for c in comparisons if measure in (None, c.measure)]
+    if all(c.verdict for c in watched):
+        return True
+    failing = measure is None and any(c.verdict == "slower" for c in comparisons)  # a step waits on its own
+    return failing and all(c.verdict or c.ratio < 1 + min_effect for c in watched)
+
+
 def _shared_variances(theta: np.ndarray, prior_df: float) -> list[float | None]:
     """The moderated variance of each row's pair log ratios; rows whose pairs agree exactly (no spread to
     share) keep their own, and share nothing with the others."""

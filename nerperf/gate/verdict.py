@@ -83,7 +83,8 @@ def markdown(outcome: Outcome) -> str:
         "",
         f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
         f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
-        f"stopped once every comparison was decided; minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
+        f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
+        f"minimum effect); minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
         f"{o.seconds / 60:.1f} min.",
         "",
         f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
@@ -96,7 +97,9 @@ def markdown(outcome: Outcome) -> str:
         unit = "ms" if c.measure == "latency" else "sentences/s"
         bounds = "-" if math.isnan(c.bounds[0]) else f"{c.bounds[0]:.3f}, {c.bounds[1]:.3f}"
         verdict = f"{c.verdict} at {c.decided_at} pairs" if c.verdict in {"slower", "same", "faster"} else c.verdict
-        if not c.verdict:  # a bisect step stops once its own measure is decided
+        if not c.verdict and any(other.verdict == "slower" for other in o.speed):
+            verdict = f"undecided at {c.pairs} pairs (the gate had failed, and this did not look slower)"
+        elif not c.verdict:  # a bisect step stops once its own measure is decided
             verdict = f"undecided at {c.pairs} pairs (not the measure this gate waited on)"
         if c.verdict == "inconclusive":
             verdict += f" after {c.decided_at} pairs (more pairs: --max-pairs)"

@@ -104,7 +104,8 @@ def add_parser(commands: Any) -> None:
         choices=sorted(rounds.WAITS),
         default="pause",
         help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
-        "stop spinning, or OpenMP's passive waiting and no pause (cheaper pairs; being calibrated) (default: pause)",
+        "stop spinning, or OpenMP's passive waiting and no pause (pairs a little cheaper, but their spread between "
+        "processes doubled where measured: docs/gate.md) (default: pause)",
     )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")

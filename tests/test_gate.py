@@ -417,6 +417,18 @@ def test_what_cannot_be_compared_exits_2_with_why(
     assert message in record["reason"]
 
 
+def test_the_prior_weight_is_checked_and_recorded(tmp_path: Path) -> None:
+    """--prior-df: a negative weight is refused by name; the one used goes into the outcome (gate.json)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "nerperf.cli", "gate", "main", "--prior-df", "-1"], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "--prior-df" in done.stderr and "0 (none shared) or more" in done.stderr
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    own = type("OwnVariance", (Args,), {"prior_df": 0.0})
+    assert compare(ran, SIDES, {}, own(), {}).prior_df == 0.0
+    assert compare(ran, SIDES, {}, Args(), {}).prior_df == 3.0  # the default where the namespace has none
+
+
 def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> None:
     """A new tokenizer batches anew (batches go by sub-tokens): batch k is other work on each side."""
     ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})

@@ -315,7 +315,8 @@ def judged_again(
                                     "decided_at": c.decided_at}  # fmt: skip
     share = pairs / max(1, record["rounds"]["pairs"])  # the pairs it would have run, as a share of those run
     status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
-    return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status}
+    rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df}  # where the replay stopped
+    return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status, "rounds": rounds}
 
 
 def _mean_ratio(ratios: tuple[float, ...]) -> float:
@@ -333,6 +334,7 @@ def table(args: argparse.Namespace) -> None:
     out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     not_compared: dict[str, list[str]] = defaultdict(list)
+    replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None)
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
@@ -340,7 +342,7 @@ def table(args: argparse.Namespace) -> None:
             continue
         if record.get("schema") != 2:
             continue  # a gate of the fixed-sample design (before nerperf 0.5), or one interrupted and rerun
-        if args.first or args.last or args.min_effect or args.prior_df is not None:
+        if replayed:
             looks, ran_with = record["rounds"]["looks"], record["rounds"].get("prior_df", 0.0)
             first, last = args.first or looks[0], args.last or looks[1]
             prior_df = ran_with if args.prior_df is None else args.prior_df
@@ -354,7 +356,13 @@ def table(args: argparse.Namespace) -> None:
     for head, records in gates.items():
         print(f"\n## {head}: {len(records)} gates, exit statuses {sorted(r['status'] for r in records)}")
         minutes = sorted(r.get("seconds", 0) / 60 for r in records)
-        print(f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {minutes[len(minutes) // 2]:.1f}")
+        prorated = (
+            " (judged again: the share of each gate's time that its pairs up to the stop took)" if replayed else ""
+        )
+        print(
+            f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {minutes[len(minutes) // 2]:.1f}"
+            + prorated
+        )
         pairs = sorted(r["rounds"]["pairs"] for r in records)
         print(f"pairs run: {pairs}")
         print(f"machines: {machines(records)}")

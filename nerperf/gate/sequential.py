@@ -130,7 +130,7 @@ def _null_statistics(looks: Sequence[int]) -> np.ndarray:
 def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: int) -> np.ndarray:
     """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
     of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
-    scale-free) and whose common scale is estimated at every look, as :func:`moderated_variances` does."""
+    scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`)."""
     generator = np.random.default_rng(SEED)
     gates = PATHS // shared
     spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1)))

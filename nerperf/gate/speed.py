@@ -1,4 +1,4 @@
-"""Is the head slower? Ratios paired by input, an interval over pairs of processes, a minimum effect, Holm.
+"""Is the head slower? Ratios paired by input, pairs of processes as the units, a minimum effect, a sequential rule.
 
 For one case and one measure (batch-1 latency, paired by sentence; batched throughput, paired by
 batch), each pair of processes (:mod:`nerperf.gate.rounds`, run in lockstep) timed every input once on

@@ -96,7 +96,7 @@ def plan(
     levels = [spent(k / last, alpha) for k in looks]
     if prior_df > 0 and shared >= moderation.MIN_SHARED:
         statistics = _moderated_null_statistics(looks, prior_df, shared)
-        bounds = [_quantile_above(statistics[:, 0], levels[0])]
+        bounds = [_highest(statistics[:, 0], int(round(levels[0] * len(statistics))))]
     else:
         prior_df, shared = 0.0, 1
         bounds = [float(stats.t.ppf(1 - levels[0], first - 1))]  # the first look: Student's quantile, exactly
@@ -106,17 +106,15 @@ def plan(
         for index in range(1, len(looks)):
             crossing = levels[index] - levels[index - 1]  # the level spent at this look
             column = statistics[:, index]
-            candidates = np.sort(column[alive])[::-1]
-            count = int(round(crossing * len(column)))
-            bounds.append(float(candidates[count - 1]) if count >= 1 else float(candidates[0]) + 1e-9)
+            bounds.append(_highest(column[alive], int(round(crossing * len(column)))))
             alive &= column <= bounds[-1]
     return Plan(first, last, alpha, tuple(bounds), prior_df, shared)
 
 
-def _quantile_above(column: np.ndarray, level: float) -> float:
-    """The value that ``level`` of ``column`` lies above."""
-    count = int(round(level * len(column)))
-    ordered = np.sort(column)[::-1]
+def _highest(candidates: np.ndarray, count: int) -> float:
+    """The boundary that exactly ``count`` of the simulated ``candidates`` cross (are above); with none to
+    cross, just above them all."""
+    ordered = np.sort(candidates)[::-1]
     return float(ordered[count - 1]) if count >= 1 else float(ordered[0]) + 1e-9
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
-from nerperf.gate import bisect, checkouts, command
+from nerperf.gate import bisect, checkouts, command, lockstep
 from nerperf.gate.checkouts import GateError
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
@@ -200,6 +200,7 @@ def _gate_args(args: argparse.Namespace, base: str, head: str, out: Path) -> arg
         no_install=args.no_install,
         work=args.work,
         wait="pause",
+        calls_per_turn=lockstep.CALLS_PER_TURN,
         decide_on=None if accuracy else args.measure,  # stop once the bisected measure is decided
         pytest_args=[*args.pytest_args, "-k", args.case],
     )

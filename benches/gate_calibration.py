@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.children import Children, absolute, sigterm_raises
+from nerperf.gate.lockstep import DEFAULT_WAIT, WAITS
 from nerperf.gate.sequential import LAST_LOOK
 
 CASES = {
@@ -464,7 +465,7 @@ def main() -> None:
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
-    running.add_argument("--wait", choices=("pause", "passive"), default="pause", help="the gate's --wait")
+    running.add_argument("--wait", choices=list(WAITS), default=DEFAULT_WAIT, help="the gate's --wait")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
     running.add_argument("--records", default="docs/calibration", help="each gate's verdict (tracked: resumable)")
     tabulating = commands.add_parser("table")

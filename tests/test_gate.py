@@ -486,10 +486,10 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     so that a side running an older nerperf still takes turns (it ignores the settle variable)."""
     import socket
 
-    from nerperf.gate.lockstep import SETTLE_S, SETTLE_VARIABLE, VARIABLE, Lockstep
-    from nerperf.gate.rounds import WAITS
+    from nerperf.gate.lockstep import SETTLE_S, SETTLE_VARIABLE, VARIABLE, WAITS, Lockstep
 
     assert WAITS["passive"] == {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"} and WAITS["pause"] == {}
+    assert WAITS["short-spin"] == {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"}
     ours, theirs = socket.socketpair()
     monkeypatch.setenv(VARIABLE, f"{ours.fileno()},first")
 
@@ -501,69 +501,10 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     assert settle() == SETTLE_S
     monkeypatch.setenv(SETTLE_VARIABLE, WAITS["passive"][SETTLE_VARIABLE])
     assert settle() == 0.0
+    monkeypatch.setenv(SETTLE_VARIABLE, WAITS["short-spin"][SETTLE_VARIABLE])
+    assert settle() == 0.001
     ours.close()
     theirs.close()
-
-
-def test_two_processes_take_turns_of_several_timed_calls_in_the_same_places(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--calls-per-turn 3: base times inputs 1-3, head 1-3, base 4-6, ...; both sides alike, so an input's two
-    timings sit in the same place of a turn. Turns of one call would interleave 1, 1, 2, 2, ..."""
-    import socket
-    import threading
-
-    from nerperf.gate.lockstep import TURN_VARIABLE, VARIABLE, Lockstep
-
-    ours, theirs = socket.socketpair()
-    seen: list[tuple[str, int]] = []
-
-    def side(name: str, end: socket.socket, first: bool) -> None:
-        step = Lockstep(end, first, settle_s=0.0, calls_per_turn=3)
-        step.start()
-        for call in range(7):
-            step.turn()
-            seen.append((name, call))
-        step.finish()
-
-    threads = [threading.Thread(target=side, args=(n, e, f)) for n, e, f in (("b", ours, True), ("h", theirs, False))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    expected = [(name, c) for start in (0, 3, 6) for name in "bh" for c in range(start, min(start + 3, 7))]
-    assert seen == expected
-    one, two = socket.socketpair()
-    monkeypatch.setenv(VARIABLE, f"{one.fileno()},first")
-    monkeypatch.setenv(TURN_VARIABLE, "8")
-    step = Lockstep.from_environment()
-    step.connection.detach()
-    assert step.calls_per_turn == 8
-    monkeypatch.setenv(TURN_VARIABLE, "0")
-    with pytest.raises(ValueError, match="NERPERF_GATE_CALLS_PER_TURN='0' is not a whole number of calls"):
-        Lockstep.from_environment()
-    one.close()
-    two.close()
-
-
-def test_sides_that_took_turns_of_other_lengths_are_noted(tmp_path: Path) -> None:
-    """A side on a nerperf that predates turns of several calls records none (one call a turn): the pairs'
-    timings drifted apart, and the summary says so for each pair; the default is recorded in gate.json."""
-    from nerperf.gate.lockstep import CALLS_PER_TURN
-    from nerperf.gate.samples import write_turns
-
-    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
-    for r in ran:
-        write_turns(r.directory / "samples", 8)
-    assert not [n for n in compare(ran, SIDES, {}, Args(), {}).notes if "turns" in n]
-    (ran[3].directory / "samples" / "turns.json").unlink()  # pair 2's base: an older nerperf
-    notes = [n for n in compare(ran, SIDES, {}, Args(), {}).notes if "turns" in n]
-    assert notes == [
-        "pair 2: the base's turns were 1 timed calls long and the head's 8 (a side on an older nerperf?): their "
-        "timings drifted apart, so this pair's ratios may carry the machine's drift"
-    ]
-    outcome = compare(ran, SIDES, {}, Args(), {})
-    assert outcome.calls_per_turn == CALLS_PER_TURN == 8
-    assert json.loads(verdict.record(outcome))["rounds"]["calls_per_turn"] == 8
-    assert "taking turns of 8 timed calls" in verdict.markdown(outcome)
 
 
 def test_each_side_keeps_its_latest_environments_by_requirements(tmp_path: Path) -> None:

@@ -199,8 +199,7 @@ def _gate_args(args: argparse.Namespace, base: str, head: str, out: Path) -> arg
         install=args.install,
         no_install=args.no_install,
         work=args.work,
-        wait="pause",
-        calls_per_turn=lockstep.CALLS_PER_TURN,
+        wait=lockstep.DEFAULT_WAIT,
         decide_on=None if accuracy else args.measure,  # stop once the bisected measure is decided
         pytest_args=[*args.pytest_args, "-k", args.case],
     )

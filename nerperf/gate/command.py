@@ -101,19 +101,12 @@ def add_parser(commands: Any) -> None:
     )
     gate.add_argument(
         "--wait",
-        choices=sorted(rounds.WAITS),
-        default="pause",
-        help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
-        "stop spinning, or OpenMP's passive waiting and no pause (pairs a little cheaper, but their spread between "
-        "processes doubled where measured: docs/gate.md) (default: pause)",
-    )
-    gate.add_argument(
-        "--calls-per-turn",
-        type=positive_int,
-        default=lockstep.CALLS_PER_TURN,
-        metavar="N",
-        help="timed calls a process makes before handing over to its partner: the pause before each handover "
-        f"is paid once a turn (default: {lockstep.CALLS_PER_TURN})",
+        choices=list(lockstep.WAITS),
+        default=lockstep.DEFAULT_WAIT,
+        help="how a process lets the CPU go before its partner's timing: its OpenMP threads spin briefly "
+        "(GOMP_SPINCOUNT=10000) and it pauses 1 ms; or they spin as long as by default and it pauses 10 ms (pairs "
+        "half as dear again where measured); or OpenMP's passive waiting and no pause (the spread between "
+        f"processes doubled where measured): docs/gate.md (default: {lockstep.DEFAULT_WAIT})",
     )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")
@@ -231,10 +224,7 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
         watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
         return speed.finished(compare(ran, sides, settings, args, machine).speed, args.min_effect / 100, watched)
 
-    turn = getattr(args, "calls_per_turn", lockstep.CALLS_PER_TURN)
-    ran = rounds.run_rounds(
-        sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait, turn
-    )
+    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait)
     return compare(ran, sides, settings, args, machine)
 
 
@@ -286,7 +276,6 @@ def compare(
         for r in ran
         if r.unpaired_after is not None
     ]
-    notes += _uneven_turns(ran)
     notes += [f"an F1 floor was broken on the base too: {line}" for line in _floors(ran, "base")]
     notes += _not_run(ran)
     return verdict.Outcome(
@@ -295,7 +284,6 @@ def compare(
         pairs=len(pair_ids),
         looks=(args.min_pairs, args.max_pairs),
         wait=args.wait,
-        calls_per_turn=getattr(args, "calls_per_turn", lockstep.CALLS_PER_TURN),
         prior_df=shared,
         min_effect=args.min_effect / 100,
         exact=args.exact,
@@ -365,20 +353,6 @@ def _common_cases(recorded: dict[str, list[tuple[rounds.Round, dict[str, CaseSam
         )
     order = list(recorded["base"][0][1])
     return [case for case in order if case in per_side["base"]]
-
-
-def _uneven_turns(ran: Sequence[rounds.Round]) -> list[str]:
-    """A note for each pair whose processes took turns of different lengths (a side on a nerperf that
-    predates turns of several calls takes one): their timings drift apart, and pair less well."""
-    by_pair: dict[int, dict[str, int]] = {}
-    for r in ran:
-        by_pair.setdefault(r.pair, {})[r.side] = r.calls_per_turn
-    return [
-        f"pair {pair + 1}: the base's turns were {turns['base']} timed calls long and the head's {turns['head']} (a "
-        "side on an older nerperf?): their timings drifted apart, so this pair's ratios may carry the machine's drift"
-        for pair, turns in sorted(by_pair.items())
-        if len(set(turns.values())) > 1
-    ]
 
 
 def _varies(samples: list[CaseSamples]) -> bool:

@@ -1,25 +1,24 @@
-"""Two processes taking turns, a few timed calls each, so that both see the machine in the same state.
+"""Two processes taking turns, one timed call each, so that both see the machine in the same state.
 
 ``nerperf gate`` runs the base and the head side by side, each in its own fresh pytest process, and
-makes them alternate: base times sentences 1-8, head times sentences 1-8, base times sentences 9-16,
-and so on (which side goes first alternates between pairs of processes). A sentence's two timings are
-then a fraction of a second apart instead of minutes, so the machine's drift, which on this project's
-2-core virtual machine moves a whole run by 10-20% (docs/gate.md), cancels from their ratio; and both
-sides time sentence k in the same place of a turn (first, with threads and caches cold; or later).
+makes them alternate: base times sentence 1, head times sentence 1, base times sentence 2, and so on
+(which side goes first alternates between pairs of processes). A sentence's two timings are then
+milliseconds apart instead of minutes, so the machine's drift, which on this project's 2-core virtual
+machine moves a whole run by 10-20% (docs/gate.md), cancels from their ratio.
 
-Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands
-it over just before every ``calls_per_turn``-th timed call (``turn``), then waits for it to come back.
-The second process waits for the baton as its session starts, and the first waits for the second to be
-ready, so that neither's start-up overlaps the other's timings. A process whose tests are done hands
-the baton over and waits until its partner's are done too; a process whose partner has gone carries on
-alone. Before handing over, a process pauses 10 ms, so that its worker threads (torch's OpenMP pool)
-have stopped spinning when the partner's timing starts; ONNX Runtime's threads are told not to spin at
-all under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine, one
-call a turn: torch int8 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX
-Runtime int8 at 8 ms spinning, 4 ms not. A turn of several calls pays the pause once: at one call a
-turn the pauses took 40 s of a 113-s pair (docs/gate.md). The gate passes one end of a socket pair to
-each process in the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``), and the turn's length
-in :data:`TURN_VARIABLE`; without the first, nothing here does anything.
+Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
+over just before each timed call (``turn``), then waits for it to come back. The second process waits
+for the baton as its session starts, and the first waits for the second to be ready, so that neither's
+start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
+until its partner's are done too; a process whose partner has gone carries on alone. Before handing
+over, a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
+partner's timing starts: 1 ms, its threads told to spin only about 0.3 ms after their last work
+(``GOMP_SPINCOUNT``, the gate's default ``--wait short-spin``), or 10 ms at libgomp's default spin
+(``--wait pause``, about 5 ms here; :data:`WAITS`). ONNX Runtime's threads are told not to spin at all
+under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine: torch int8
+at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX Runtime int8 at 8 ms
+spinning, 4 ms not. The gate passes one end of a socket pair to each process in the variable :data:`VARIABLE`
+(``FD,first`` or ``FD,second``); without it nothing here does anything.
 """
 
 from __future__ import annotations
@@ -31,13 +30,19 @@ from dataclasses import dataclass
 
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
-# The gate's --wait passive sets it to 0 (OpenMP's threads then sleep at once: OMP_WAIT_POLICY=PASSIVE).
+# The gate's --wait sets it: 1 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
 # A variable of its own, which a side running an older nerperf ignores, so the protocol stays compatible.
 SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
-CALLS_PER_TURN = 8  # the gate's --calls-per-turn: timed calls a process makes before handing over
-# Both sides must take turns of the same length, or their timings drift apart; a side whose nerperf
-# predates the variable takes turns of one call, and records no turns.json, which the gate notes.
-TURN_VARIABLE = "NERPERF_GATE_CALLS_PER_TURN"
+# How a process lets the CPU go before its partner's timed call (the gate's --wait, docs/gate.md): a short
+# spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms here, still longer than the gaps between
+# a call's own operations) and a 1 ms pause; libgomp's default spin (about 5 ms of CPU after a call here)
+# and a 10 ms pause; or OpenMP's passive waiting (threads sleep at once, even inside a call) and no pause.
+WAITS = {
+    "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
+    "pause": {},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
+}
+DEFAULT_WAIT = "short-spin"
 _READY, _GO = b"R", b"G"
 
 
@@ -50,7 +55,6 @@ class Lockstep:
     finishing: bool = False  # past the tests: the partner leaving now is expected
     lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
     settle_s: float = SETTLE_S  # the pause before handing over
-    calls_per_turn: int = 1  # timed calls before handing over
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -61,11 +65,7 @@ class Lockstep:
         if role not in {"first", "second"} or not descriptor.isdigit():
             raise ValueError(f"{VARIABLE}={value!r} is not FD,first or FD,second (set by nerperf gate only)")
         settle = float(os.environ.get(SETTLE_VARIABLE, SETTLE_S))
-        calls = os.environ.get(TURN_VARIABLE, "1")
-        if not calls.isdigit() or int(calls) < 1:
-            raise ValueError(f"{TURN_VARIABLE}={calls!r} is not a whole number of calls, 1 or more")
-        connection = socket.socket(fileno=int(descriptor))
-        return cls(connection, role == "first", settle_s=settle, calls_per_turn=int(calls))
+        return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle)
 
     def start(self) -> None:
         """The first waits until the second is ready; the second says so, then waits for the baton."""
@@ -76,9 +76,8 @@ class Lockstep:
             self._receive(_GO)
 
     def turn(self) -> None:
-        """Just before a timed call: every ``calls_per_turn`` calls (not before the first), hand the baton
-        over and wait for it to come back."""
-        if self.calls > 0 and self.calls % self.calls_per_turn == 0 and not self.alone:
+        """Just before a timed call (but the first): hand the baton over and wait for it to come back."""
+        if self.calls > 0 and not self.alone:
             if self.settle_s > 0:
                 time.sleep(self.settle_s)
             self._send(_GO)

@@ -3,10 +3,10 @@
 Every round runs the same command, ``pytest --benchmark-only PYTEST_ARGS``, in its side's checkout,
 with the same nerperf settings (passed as ``NERPERF_*`` variables), writing its samples and its run
 summary (``results.json``: floors, what did not run) to a directory of its own. A pair of rounds is a
-base process and a head process started together and run in lockstep (:mod:`nerperf.gate.lockstep`): a
-few timed calls each, in turn, so that each sentence's two timings are a fraction of a second apart.
-Rounds run one after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual
-machine (docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
+base process and a head process started together and run in lockstep (:mod:`nerperf.gate.lockstep`): one
+timed call each, in turn, so that each sentence's two timings are milliseconds apart. Rounds run one
+after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine
+(docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
 gate: nothing is compared. The children are started by :mod:`nerperf.children`, and pairs stop early
@@ -24,17 +24,11 @@ from pathlib import Path
 
 from nerperf.children import Child, Children
 from nerperf.gate.checkouts import GateError, Side, log_tail
-from nerperf.gate.lockstep import SETTLE_VARIABLE, TURN_VARIABLE, VARIABLE
-from nerperf.gate.samples import CaseSamples, read_directory, read_turns, read_unpaired
+from nerperf.gate.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
+from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
 from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
-# How a process lets the CPU go before its partner's timed call (the gate's --wait): a 10 ms pause while
-# its OpenMP threads stop spinning, or OpenMP's passive waiting (threads sleep at once) and no pause.
-WAITS = {
-    "pause": {},
-    "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
-}
 
 
 @dataclass(frozen=True)
@@ -54,11 +48,6 @@ class Round:
     def unpaired_after(self) -> int | None:
         """The timed calls taken in turns before the partner went; None when all were (the usual case)."""
         return read_unpaired(self.directory / "samples")
-
-    @property
-    def calls_per_turn(self) -> int:
-        """The timed calls it made a turn (1 for a side whose nerperf predates turns of several)."""
-        return read_turns(self.directory / "samples")
 
     @property
     def record(self) -> RunRecord:
@@ -91,8 +80,7 @@ def run_rounds(
     children: Children,
     say: Callable[[str], None] = print,
     decided: Callable[[list[Round]], bool] | None = None,
-    wait: str = "pause",
-    calls_per_turn: int = 1,
+    wait: str = DEFAULT_WAIT,
 ) -> list[Round]:
     """Run pairs of rounds until ``decided(rounds so far)`` says so, at most ``pairs``; raise GateError, with
     the log's end, when pytest could not run one.
@@ -111,8 +99,7 @@ def run_rounds(
             directory = out / "rounds" / f"{2 * k + position:02d}-{name}"
             directory.mkdir(parents=True, exist_ok=True)
             role = f"{ends[name].fileno()},{'first' if position == 0 else 'second'}"
-            variables = {**settings, **WAITS[wait], TURN_VARIABLE: str(calls_per_turn)}
-            child = _start(children, sides[name], k, directory, variables, pytest_args, role)
+            child = _start(children, sides[name], k, directory, {**settings, **WAITS[wait]}, pytest_args, role)
             running[name] = (2 * k + position, directory, child)
         for end in ends.values():
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait

@@ -66,20 +66,6 @@ def read_unpaired(directory: Path) -> int | None:
     return json.loads(path.read_text(encoding="utf-8"))["paired_calls"] if path.is_file() else None
 
 
-TURNS = "turns.json"
-
-
-def write_turns(directory: Path, calls_per_turn: int) -> None:
-    """Record the timed calls this process made a turn under ``nerperf gate``, for the gate to check."""
-    write_atomic(directory / TURNS, json.dumps({"calls_per_turn": calls_per_turn}) + "\n")
-
-
-def read_turns(directory: Path) -> int:
-    """The timed calls a turn the process took; 1 where it recorded none (a nerperf that predates turns)."""
-    path = directory / TURNS
-    return json.loads(path.read_text(encoding="utf-8"))["calls_per_turn"] if path.is_file() else 1
-
-
 def read_directory(directory: Path) -> dict[str, CaseSamples]:
     """Every case's samples in ``directory``, by case id (empty when there are none)."""
     found = {}

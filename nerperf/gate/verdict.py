@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff, Change
+from nerperf.gate.lockstep import DEFAULT_WAIT
 from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
 from nerperf.gate.sequential import ALPHA, FIRST_LOOK, LAST_LOOK, SAME_ALPHA
 from nerperf.gate.speed import SpeedComparison
@@ -40,8 +41,7 @@ class Outcome:
     notes: Sequence[str] = ()  # what else a reviewer must know (cases not run, nondeterminism)
     seconds: float = 0.0
     looks: tuple[int, int] = (FIRST_LOOK, LAST_LOOK)  # the first and the last look allowed, in pairs
-    wait: str = "pause"  # how the processes let the CPU go between turns (the gate's --wait)
-    calls_per_turn: int = 1  # timed calls a process made before handing over (the gate's --calls-per-turn)
+    wait: str = DEFAULT_WAIT  # how the processes let the CPU go between turns (the gate's --wait)
     prior_df: float = PRIOR_DF  # the shared variance's weight (the gate's --prior-df; 0: none shared)
 
     @property
@@ -82,8 +82,8 @@ def markdown(outcome: Outcome) -> str:
         "",
         f"{head} against {base}: {verdict}.",
         "",
-        f"{o.pairs} pairs of fresh processes, base and head taking turns of {_calls(o.calls_per_turn)} (which "
-        f"goes first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
+        f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
+        f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
         f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
         f"minimum effect); minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
         f"{o.seconds / 60:.1f} min.",
@@ -176,7 +176,6 @@ def record(outcome: Outcome) -> str:
             "pairs": o.pairs,
             "looks": list(o.looks),
             "wait": o.wait,
-            "calls_per_turn": o.calls_per_turn,
             "prior_df": o.prior_df,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },
@@ -209,15 +208,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def _calls(calls: int) -> str:
-    """A turn's length, in words.
-
-    >>> _calls(1), _calls(8)
-    ('one timed call', '8 timed calls')
-    """
-    return "one timed call" if calls == 1 else f"{calls} timed calls"
 
 
 def _machine(machine: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ from nerperf.cases import Case, select, unavailable_variant
 from nerperf.errors import Unavailable
 from nerperf.floors import Floor
 from nerperf.gate.lockstep import Lockstep
-from nerperf.gate.samples import CaseSamples, write_turns, write_unpaired
+from nerperf.gate.samples import CaseSamples, write_unpaired
 from nerperf.registry import param_id
 from nerperf.results import EvalResult
 from nerperf.settings import Settings
@@ -164,11 +164,8 @@ class NerperfSession:
         return paths
 
     def write_samples(self, directory: Path) -> list[Path]:
-        """Each case's raw samples, one file per case that recorded any; and, under ``nerperf gate``, the
-        timed calls a turn, and when the partner process went before this one's tests were done, how many
-        timed calls were paired."""
-        if self.lockstep is not None:
-            write_turns(directory, self.lockstep.calls_per_turn)
-            if self.lockstep.lost_at is not None:
-                write_unpaired(directory, self.lockstep.lost_at)
+        """Each case's raw samples, one file per case that recorded any; and, under ``nerperf gate``, when
+        the partner process went before this one's tests were done, how many timed calls were paired."""
+        if self.lockstep is not None and self.lockstep.lost_at is not None:
+            write_unpaired(directory, self.lockstep.lost_at)
         return [samples.save(directory) for samples in self.samples.values()]

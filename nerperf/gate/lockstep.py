@@ -12,9 +12,9 @@ for the baton as its session starts, and the first waits for the second to be re
 start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
 until its partner's are done too; a process whose partner has gone carries on alone. Before handing
 over, a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
-partner's timing starts: 1 ms, its threads told to spin only about 0.3 ms after their last work
-(``GOMP_SPINCOUNT``, the gate's default ``--wait short-spin``), or 10 ms at libgomp's default spin
-(``--wait pause``, about 5 ms here; :data:`WAITS`). ONNX Runtime's threads are told not to spin at all
+partner's timing starts: 10 ms at libgomp's default spin (about 5 ms here; the gate's default ``--wait
+pause``), or 1 ms with its threads told to spin only about 0.3 ms after their last work
+(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`). ONNX Runtime's threads are told not to spin at all
 under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine: torch int8
 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX Runtime int8 at 8 ms
 spinning, 4 ms not. The gate passes one end of a socket pair to each process in the variable :data:`VARIABLE`
@@ -33,16 +33,17 @@ SETTLE_S = 0.010  # before handing over: the process's own worker threads stop s
 # The gate's --wait sets it: 1 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
 # A variable of its own, which a side running an older nerperf ignores, so the protocol stays compatible.
 SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
-# How a process lets the CPU go before its partner's timed call (the gate's --wait, docs/gate.md): a short
-# spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms here, still longer than the gaps between
-# a call's own operations) and a 1 ms pause; libgomp's default spin (about 5 ms of CPU after a call here)
-# and a 10 ms pause; or OpenMP's passive waiting (threads sleep at once, even inside a call) and no pause.
+# How a process lets the CPU go before its partner's timed call (the gate's --wait, docs/gate.md):
+# libgomp's default spin (about 5 ms of CPU after a call here) and a 10 ms pause; a short spin (libgomp's
+# GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms here) and a 1 ms pause, pairs a fifth cheaper but torch
+# int8's spread between processes about doubled; or OpenMP's passive waiting (threads sleep at once, even
+# inside a call) and no pause, its spread between processes doubled.
 WAITS = {
-    "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
     "pause": {},
+    "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
 }
-DEFAULT_WAIT = "short-spin"
+DEFAULT_WAIT = "pause"
 _READY, _GO = b"R", b"G"
 
 

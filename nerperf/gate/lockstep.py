@@ -7,18 +7,18 @@ milliseconds apart instead of minutes, so the machine's drift, which on this pro
 machine moves a whole run by 10-20% (docs/gate.md), cancels from their ratio.
 
 Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
-over just before each timed call (``turn``), then waits for it to come back. The second process waits
-for the baton as its session starts, and the first waits for the second to be ready, so that neither's
+over just before each timed call (``turn``), then waits for it to come back. The second process waits for
+the baton as its session starts, and the first waits for the second to be ready, so that neither's
 start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
-until its partner's are done too; a process whose partner has gone carries on alone. Before handing
-over, a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
+until its partner's are done too; a process whose partner has gone carries on alone. Before handing over,
+a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
 partner's timing starts: 10 ms at libgomp's default spin (about 5 ms here; the gate's default ``--wait
 pause``), or 1 ms with its threads told to spin only about 0.3 ms after their last work
-(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`). ONNX Runtime's threads are told not to spin at all
-under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine: torch int8
-at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX Runtime int8 at 8 ms
-spinning, 4 ms not. The gate passes one end of a socket pair to each process in the variable :data:`VARIABLE`
-(``FD,first`` or ``FD,second``); without it nothing here does anything.
+(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`). ONNX Runtime's threads are told not to spin
+at all under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine:
+torch int8 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX Runtime int8
+at 8 ms spinning, 4 ms not. The gate passes one end of a socket pair to each process in the variable
+:data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
 """
 
 from __future__ import annotations

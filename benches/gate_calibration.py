@@ -47,6 +47,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -55,6 +56,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nerperf.atomic import write_atomic
 from nerperf.children import Children, absolute, sigterm_raises
 from nerperf.gate.lockstep import DEFAULT_WAIT, WAITS
 from nerperf.gate.sequential import LAST_LOOK
@@ -87,14 +89,39 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
         "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(records / f"{name}.json"),
         "--wait", args.wait, "--work", str(out / "work"), "--", "benches/test_models.py",
     ]  # fmt: skip
-    started = time.perf_counter()
+    started, busy_before, gate_before = time.perf_counter(), busy_cpu_seconds(), children_cpu_seconds()
     environment = {**os.environ, **CASES}
     gate = children.start(
         name, command, cwd=absolute("."), log=gates_dir(out, records) / f"{name}.log", environment=environment
     )
     returncode = children.wait(gate)
     seconds = time.perf_counter() - started
+    if busy_before is not None and _finished(records / f"{name}.json"):
+        busy = busy_cpu_seconds() - busy_before
+        other = max(0.0, busy - (children_cpu_seconds() - gate_before)) / seconds
+        _add_to_record(records / f"{name}.json", {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+def busy_cpu_seconds() -> float | None:
+    """The CPU time this machine's cores have been busy so far, by whatever ran (Linux's ``/proc/stat``), or
+    None elsewhere: less what the gate itself used, it tells a quiet gate from one run beside other work."""
+    try:
+        ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = ticks
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """The CPU time of this process's reaped descendants: the gate, both sides' pytest and installs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _add_to_record(path: Path, fields: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps({**json.loads(path.read_text()), **fields}, indent=2, sort_keys=True) + "\n")
 
 
 def gates_dir(out: Path, records: Path) -> Path:
@@ -367,6 +394,7 @@ def table(args: argparse.Namespace) -> None:
         pairs = sorted(r["rounds"]["pairs"] for r in records)
         print(f"pairs run: {pairs}")
         print(f"machines: {machines(records)}")
+        print(f"other work beside each gate: {beside(records)}")
         slowed = SLOWED if head != "calib-base" else ()
         alarms = sum(_alarmed(r, slowed) for r in records)
         print(f"gates with a slower or faster verdict on a case not slowed: {alarms} of {len(records)}")
@@ -405,6 +433,23 @@ def machines(records: list[dict[str, Any]]) -> str:
     """
     kinds = Counter(" + ".join(f.upper() for f in r.get("machine", {}).get("cpu_flags", [])) or "?" for r in records)
     return ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+
+
+def beside(records: list[dict[str, Any]]) -> str:
+    """How much of the machine other work took while each gate ran, in cores, where the record says.
+
+    >>> beside([{"beside": {"other_cores": 0.05, "cores": 2}}, {"beside": {"other_cores": 1.1, "cores": 2}}, {}])
+    '0.05, 1.10 cores of 2; 1 gate not measured'
+    """
+    measured = [r["beside"] for r in records if "beside" in r]
+    parts = []
+    if measured:
+        cores = "/".join(str(c) for c in sorted({m["cores"] for m in measured}))
+        parts.append(", ".join(f"{m['other_cores']:.2f}" for m in sorted(measured, key=lambda m: m["other_cores"])))
+        parts[-1] += f" cores of {cores}"
+    if unmeasured := len(records) - len(measured):
+        parts.append(f"{unmeasured} gate{'s' if unmeasured > 1 else ''} not measured")
+    return "; ".join(parts)
 
 
 def pair_spread(gates: list[list[float]]) -> str:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +68,8 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for index in range(3):
-        (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, index)))
+        beside = {"beside": {"other_cores": 0.5 * index, "cores": 2}} if index else {}  # the first, before 0.6.2
+        (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, index) | beside))
         (tmp_path / f"calib-slow-10-{index:02d}.json").write_text(json.dumps(record(1.10, 10 + index)))
     (tmp_path / "calib-base-09.json").write_text(json.dumps({"schema": 1, "cases": {}}))  # before 0.5
     (tmp_path / "calib-slow-05-00.json").write_text(json.dumps({"status": 143, "reason": "interrupted by SIGTERM"}))
@@ -81,9 +85,26 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     assert [calibration._finished(tmp_path / f"calib-slow-05-0{i}.json") for i in range(3)] == [False, True, False]
     assert calibration._finished(tmp_path / "calib-base-00.json")
     assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed
+    assert "other work beside each gate: 0.50, 1.00 cores of 2; 1 gate not measured" in printed
     # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
     spreads = [float(line.split(" | ")[7]) for line in printed.splitlines() if line.startswith("| minilm")]
     assert len(spreads) == 24 and all(0.5 < s < 2.0 for s in spreads)
+
+
+def test_other_work_beside_a_gate_is_the_machines_busy_time_less_the_gates_own(calibration) -> None:
+    """What ``run`` records as other work: a process burning a core for 1 s shows in the machine's busy time
+    while it runs, and in this process's children's time only once reaped (the gate's tree, when it ends)."""
+    busy, children = calibration.busy_cpu_seconds(), calibration.children_cpu_seconds()
+    if busy is None:
+        pytest.skip("no /proc/stat on this system: run records no other work")
+    burner = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 1\nwhile time.process_time() < end: pass"]
+    )
+    os.waitid(os.P_PID, burner.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: the machine's time only
+    assert calibration.busy_cpu_seconds() - busy >= 0.9
+    assert calibration.children_cpu_seconds() - children < 0.1
+    burner.wait()
+    assert calibration.children_cpu_seconds() - children >= 0.9
 
 
 def test_the_prior_is_fitted_on_each_same_revision_gate(calibration, tmp_path: Path, capsys) -> None:

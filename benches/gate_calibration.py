@@ -311,6 +311,7 @@ def judged_again(
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
     shared variance's ``prior_df`` (0: none shared). A comparison that the gate, stopping when the rule it
     ran with had decided everything, left too few pairs to decide by this rule is ``undecided``."""
+    import math
     from dataclasses import replace
 
     from nerperf.gate import speed
@@ -332,7 +333,12 @@ def judged_again(
     recorded = max((len(c.pair_ratios) for c in comparisons), default=0)
     for pairs in range(min(first, recorded), recorded + 1):  # the gate's looks, until it would have stopped
         looked = [
-            replace(c, pair_ratios=c.pair_ratios[:pairs], ratio=_mean_ratio(c.pair_ratios[:pairs])) for c in comparisons
+            replace(
+                c,
+                pair_ratios=c.pair_ratios[:pairs],
+                ratio=speed.mean_ratio([math.log(r) for r in c.pair_ratios[:pairs]]),
+            )
+            for c in comparisons
         ]
         judged = speed.judge(looked, min_effect / 100, first, last, prior_df)
         if pairs >= first and speed.finished(judged, min_effect / 100):
@@ -345,17 +351,6 @@ def judged_again(
     status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
     rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df}  # where the replay stopped
     return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status, "rounds": rounds}
-
-
-def _mean_ratio(ratios: tuple[float, ...]) -> float:
-    """The gate's ratio over these pairs: the exponential of the mean of their logs.
-
-    >>> round(_mean_ratio((1.1, 1 / 1.1)), 9)
-    1.0
-    """
-    import math
-
-    return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else math.nan
 
 
 def table(args: argparse.Namespace) -> None:

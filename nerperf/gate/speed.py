@@ -76,8 +76,12 @@ def compare(
     else:
         base = sentences / float(np.median([sum(t for t in b if t) for b, _ in pairs]))
         head = sentences / float(np.median([sum(t for t in h if t) for _, h in pairs]))
-    ratio = math.exp(float(np.mean(theta))) if len(theta) else math.nan
-    return SpeedComparison(case, measure, base, head, ratio, len(theta), tuple(math.exp(v) for v in theta))
+    return SpeedComparison(case, measure, base, head, mean_ratio(theta), len(theta), tuple(math.exp(v) for v in theta))
+
+
+def mean_ratio(log_ratios: Sequence[float] | np.ndarray) -> float:
+    """A comparison's ratio over its pairs: the exponential of the mean of their log ratios (nan for none)."""
+    return math.exp(float(np.mean(log_ratios))) if len(log_ratios) else math.nan
 
 
 def judge(

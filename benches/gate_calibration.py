@@ -82,11 +82,12 @@ def run(args: argparse.Namespace) -> None:
 
 def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, children: Children) -> None:
     name = f"{args.head.replace('/', '_')}-{index:02d}"
-    if _finished(records / f"{name}.json"):
+    record = records / f"{name}.json"
+    if _finished(record):
         return  # gates already recorded are kept: the run resumes, in this session or a later one
     command = [
         sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
-        "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(records / f"{name}.json"),
+        "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(record),
         "--wait", args.wait, "--work", str(out / "work"), "--", "benches/test_models.py",
     ]  # fmt: skip
     started, busy_before, gate_before = time.perf_counter(), busy_cpu_seconds(), children_cpu_seconds()
@@ -96,10 +97,10 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
     )
     returncode = children.wait(gate)
     seconds = time.perf_counter() - started
-    if busy_before is not None and _finished(records / f"{name}.json"):
+    if busy_before is not None and _finished(record):
         busy = busy_cpu_seconds() - busy_before
         other = max(0.0, busy - (children_cpu_seconds() - gate_before)) / seconds
-        _add_to_record(records / f"{name}.json", {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
+        _add_to_record(record, {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
 
 
@@ -439,9 +440,9 @@ def beside(records: list[dict[str, Any]]) -> str:
     measured = [r["beside"] for r in records if "beside" in r]
     parts = []
     if measured:
+        figures = ", ".join(f"{m['other_cores']:.2f}" for m in sorted(measured, key=lambda m: m["other_cores"]))
         cores = "/".join(str(c) for c in sorted({m["cores"] for m in measured}))
-        parts.append(", ".join(f"{m['other_cores']:.2f}" for m in sorted(measured, key=lambda m: m["other_cores"])))
-        parts[-1] += f" cores of {cores}"
+        parts.append(f"{figures} cores of {cores}")
     if unmeasured := len(records) - len(measured):
         parts.append(f"{unmeasured} gate{'s' if unmeasured > 1 else ''} not measured")
     return "; ".join(parts)

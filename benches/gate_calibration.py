@@ -19,6 +19,7 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_calibration.py table --prior-df 0      # judged again, each comparison on its own
     python benches/gate_calibration.py moderated     # the shared variance's prior, fitted on each gate
     python benches/gate_calibration.py spread        # within pairs or between processes: shorter pairs?
+    python benches/gate_calibration.py estimators    # a pair's figure: the median or another location?
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
 ``docs/calibration/`` (``--records``), which is tracked: the calibration is hours long, so it is spread
@@ -46,6 +47,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import resource
 import sys
@@ -246,19 +248,14 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
     return found
 
 
-def spread(args: argparse.Namespace) -> None:
-    """Where each same-revision gate's spread lies (Kalibera & Jones): per measure, the root mean square over
-    the cases of the sd of the pairs' figures with all the inputs and with the first half of them, and of
-    the sd a pair's figure has within its pair (a bootstrap of its median over the inputs); the rest is
-    between processes. A pair's fixed cost is starting both processes and loading the models."""
+def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, str, list[list[Any]]]]:
+    """Per same-revision gate whose rounds are still there and per measure: the gate, its pairs, the measure
+    and, per case, each pair's base and head times input by input (a 2 × inputs numpy array, in the order
+    run)."""
     import numpy as np
 
     from nerperf.gate.samples import read_directory
 
-    generator = np.random.default_rng(0)
-    print("| gate | measure | pairs | sd of pair figures, all inputs (%) | first half of the inputs (%) "
-          "| within a pair, all inputs (%) | between processes (%) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
     for path in sorted(Path(args.records).glob("calib-base-*.json")):
         rounds = gates_dir(Path(args.out), Path(args.records)) / path.stem / "rounds"
         if not rounds.is_dir():
@@ -268,22 +265,79 @@ def spread(args: argparse.Namespace) -> None:
             [read_directory(_round(rounds, k, side) / "samples") for side in ("base", "head")] for k in range(pairs)
         ]
         for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
-            found = []
-            for case in sides[0][0]:
-                logs = [
-                    np.log(np.asarray(getattr(h[case], field)) / np.asarray(getattr(b[case], field))) for b, h in sides
-                ]
-                whole = np.std([np.median(x) for x in logs], ddof=1)
-                half = np.std([np.median(x[: len(x) // 2]) for x in logs], ddof=1)
-                within = np.sqrt(
-                    np.mean([np.var([np.median(generator.choice(x, len(x))) for _ in range(200)]) for x in logs])
-                )
-                found.append((whole, half, within))
-            whole, half, within = (
-                100 * float(np.sqrt(np.mean(np.square(column)))) for column in zip(*found, strict=True)
+            cases = [
+                [np.asarray([getattr(b[case], field), getattr(h[case], field)], dtype=float) for b, h in sides]
+                for case in sides[0][0]
+            ]
+            yield path.stem, pairs, measure, cases
+
+
+def _rms_percent(values: list[float]) -> float:
+    """The root mean square over cases, in percent."""
+    return 100 * math.sqrt(sum(v * v for v in values) / len(values))
+
+
+def spread(args: argparse.Namespace) -> None:
+    """Where each same-revision gate's spread lies (Kalibera & Jones): per measure, the root mean square over
+    the cases of the sd of the pairs' figures with all the inputs and with the first half of them, and of
+    the sd a pair's figure has within its pair (a bootstrap of its median over the inputs); the rest is
+    between processes. A pair's fixed cost is starting both processes and loading the models."""
+    import numpy as np
+
+    generator = np.random.default_rng(0)
+    print("| gate | measure | pairs | sd of pair figures, all inputs (%) | first half of the inputs (%) "
+          "| within a pair, all inputs (%) | between processes (%) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for gate, pairs, measure, cases in same_revision_times(args):
+        found = []
+        for times in cases:
+            logs = [np.log(head / base) for base, head in times]
+            whole = np.std([np.median(x) for x in logs], ddof=1)
+            half = np.std([np.median(x[: len(x) // 2]) for x in logs], ddof=1)
+            within = np.sqrt(
+                np.mean([np.var([np.median(generator.choice(x, len(x))) for _ in range(200)]) for x in logs])
             )
-            between = float(np.sqrt(max(0.0, whole**2 - within**2)))
-            print(f"| {path.stem} | {measure} | {pairs} | {whole:.2f} | {half:.2f} | {within:.2f} | {between:.2f} |")
+            found.append((whole, half, within))
+        whole, half, within = (_rms_percent(list(column)) for column in zip(*found, strict=True))
+        between = math.sqrt(max(0.0, whole**2 - within**2))
+        print(f"| {gate} | {measure} | {pairs} | {whole:.2f} | {half:.2f} | {within:.2f} | {between:.2f} |")
+
+
+def hodges_lehmann(x: Any) -> float:
+    """The median of all pairwise means (Walsh averages): a location nearly as efficient as the mean on
+    normal data and robust like the median."""
+    import numpy as np
+
+    i, j = np.triu_indices(len(x))
+    return float(np.median((x[i] + x[j]) / 2))
+
+
+def estimators(args: argparse.Namespace) -> None:
+    """Which figure of a pair's per-input log ratios spreads least across the pairs of a same-revision gate
+    (the root mean square over cases of its sd, as :func:`spread`): the gate's median, or the mean, 10%
+    and 25% trimmed means, Hodges-Lehmann, or the ratio of the two sides' total times. The narrower, the
+    fewer pairs a gate needs to call a comparison `same`."""
+    import numpy as np
+    from scipy import stats
+
+    figures = {
+        "median": np.median,
+        "mean": np.mean,
+        "trimmed 10%": lambda x: stats.trim_mean(x, 0.10),
+        "trimmed 25%": lambda x: stats.trim_mean(x, 0.25),
+        "Hodges-Lehmann": hodges_lehmann,
+    }
+    print(f"| gate | measure | pairs | {' | '.join(figures)} | total time |")
+    print("|---|---|---|" + "---|" * (len(figures) + 1))
+    for gate, pairs, measure, cases in same_revision_times(args):
+        logs = [[np.log(head / base) for base, head in times] for times in cases]
+        columns = [
+            _rms_percent([float(np.std([figure(x) for x in case], ddof=1)) for case in logs])
+            for figure in figures.values()
+        ]
+        totals = [[math.log(head.sum() / base.sum()) for base, head in times] for times in cases]
+        columns.append(_rms_percent([float(np.std(case, ddof=1)) for case in totals]))
+        print(f"| {gate} | {measure} | {pairs} | " + " | ".join(f"{c:.2f}" for c in columns) + " |")
 
 
 def _alarmed(record: dict[str, Any], slowed: tuple[str, ...]) -> bool:
@@ -312,7 +366,6 @@ def judged_again(
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
     shared variance's ``prior_df`` (0: none shared). A comparison that the gate, stopping when the rule it
     ran with had decided everything, left too few pairs to decide by this rule is ``undecided``."""
-    import math
     from dataclasses import replace
 
     from nerperf.gate import speed
@@ -455,8 +508,6 @@ def pair_spread(gates: list[list[float]]) -> str:
     >>> pair_spread([[1.01, 0.99], [1.02, 1.00]])
     '1.41'
     """
-    import math
-
     squares, freedom = 0.0, 0
     for ratios in gates:
         logs = [math.log(r) for r in ratios]
@@ -469,8 +520,6 @@ def pair_spread(gates: list[list[float]]) -> str:
 
 def moderated(args: argparse.Namespace) -> None:
     """The prior behind the gate's shared variance, fitted on each same-revision gate at its last look."""
-    import math
-
     import numpy as np
 
     from nerperf.gate.moderation import fit_prior
@@ -521,10 +570,15 @@ def main() -> None:
     where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
     where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
     where.add_argument("--records", default="docs/calibration")
+    figuring = commands.add_parser("estimators", help="which figure of a pair's log ratios spreads least")
+    figuring.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
+    figuring.add_argument("--records", default="docs/calibration")
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default="docs/calibration")
     args = parser.parse_args()
-    {"heads": heads, "run": run, "table": table, "moderated": moderated, "spread": spread}[args.command](args)
+    {"heads": heads, "run": run, "table": table, "moderated": moderated, "spread": spread, "estimators": estimators}[
+        args.command
+    ](args)
 
 
 if __name__ == "__main__":

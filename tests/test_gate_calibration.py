@@ -118,3 +118,62 @@ def test_the_prior_is_fitted_on_each_same_revision_gate(calibration, tmp_path: P
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[2] for row in rows] == ["8", "8"]
     assert all(float(d0) > 3 for row in rows for d0 in row[3:6])
+
+
+def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:
+    """A same-revision gate's record and its rounds' raw samples: per pair an offset shared by its inputs
+    (sd ``between``, the processes') and per input a heavy-tailed jitter (Student's t on 2 degrees of
+    freedom, scaled by 5%), which the median is robust to and the mean and the total time are not."""
+    from nerperf.gate.samples import CaseSamples
+
+    records = tmp_path / f"calibration-{seed}"
+    records.mkdir()
+    (records / "calib-base-00.json").write_text(json.dumps(record(1.0, seed, pairs=pairs)))
+    rounds = tmp_path / "out" / records.name / "calib-base-00" / "rounds"
+    rng = np.random.default_rng(seed)
+    for pair in range(pairs):
+        offset = rng.normal(0, between)
+        for side, index in (("base", 2 * pair), ("head", 2 * pair + 1)):
+            directory = rounds / f"{index:02d}-{side}" / "samples"
+            directory.mkdir(parents=True)
+            for case in ("minilm-l3-conll03-fp32", "minilm-l6-conll03-fp32"):
+                shift = offset if side == "head" else 0.0
+
+                def times(n: int, shift: float = shift) -> list[float]:
+                    return np.exp(np.log(0.01) + shift + 0.05 * rng.standard_t(2, n)).tolist()
+
+                CaseSamples(case, latency_s=times(300), batches=[[i] for i in range(30)], batch_s=times(30)).save(
+                    directory
+                )
+    return records
+
+
+def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(calibration, tmp_path, capsys) -> None:
+    """``estimators`` reads a same-revision gate's raw rounds and prints, per measure, the spread across pairs
+    of each figure of a pair's log ratios; ``spread`` splits the median's into within and between pairs."""
+    records = raw_rounds(tmp_path, pairs=8, seed=5, between=0.002)
+    args = calibration.argparse.Namespace(out=str(tmp_path / "out"), records=str(records))
+    calibration.estimators(args)
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
+    assert [row[1] for row in rows] == ["latency", "throughput"]
+    median, mean, total = (float(rows[0][3]), float(rows[0][4]), float(rows[0][8].rstrip(" |")))
+    assert median < mean and median < total
+    records = raw_rounds(tmp_path, pairs=8, seed=6, between=0.02)  # most of the spread between processes
+    calibration.spread(calibration.argparse.Namespace(out=str(tmp_path / "out"), records=str(records)))
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
+    whole, within = float(rows[0][3]), float(rows[0][5])
+    assert rows[0][2] == "8" and 0 < within < whole
+
+
+def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
+    """``python benches/gate_calibration.py estimators`` from the repository's root: the tracked records, and
+    a row for each gate whose rounds are still under .benchmarks/gate (none in a fresh clone)."""
+    done = subprocess.run(
+        [sys.executable, "benches/gate_calibration.py", "estimators"],
+        cwd=SCRIPT.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("| gate | measure | pairs | median | mean |")

@@ -507,6 +507,59 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     theirs.close()
 
 
+def test_waiting_until_asleep_hands_over_once_the_other_threads_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--wait asleep: a turn waits while another thread of the process runs (here hashing, which lets go of
+    the GIL, as an OpenMP worker spinning after its last work would), no longer, and at most the pause."""
+    import hashlib
+    import socket
+    import threading
+    import time
+
+    from nerperf.gate.lockstep import (
+        ASLEEP_VARIABLE,
+        SETTLE_S,
+        VARIABLE,
+        WAITS,
+        Lockstep,
+        others_running,
+        wait_until_asleep,
+    )
+
+    if others_running() is None:
+        pytest.skip("no /proc/self/task here: --wait asleep pauses as --wait pause does")
+    data = bytes(4_000_000)
+
+    def busy(seconds: float) -> threading.Thread:
+        def work() -> None:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                hashlib.sha256(data).digest()
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        time.sleep(0.02)
+        return thread
+
+    assert wait_until_asleep(1.0) < 0.05  # nothing else runs: hand over at once
+    worker = busy(0.3)
+    assert others_running() >= 1
+    waited = wait_until_asleep(10.0)
+    worker.join()
+    assert 0.1 < waited < 5.0 and others_running() == 0  # until the worker stopped, not the 10 s
+    worker = busy(1.0)
+    assert wait_until_asleep(0.05) < 0.5  # a thread that runs on: no more than the pause (it ran 1 s)
+    worker.join()
+
+    ours, theirs = socket.socketpair()
+    monkeypatch.setenv(VARIABLE, f"{ours.fileno()},first")
+    monkeypatch.setenv(ASLEEP_VARIABLE, WAITS["asleep"][ASLEEP_VARIABLE])
+    step = Lockstep.from_environment()
+    step.connection.detach()
+    assert step.until_asleep and step.settle_s == SETTLE_S
+    ours.close()
+    theirs.close()
+
+
 def test_each_side_keeps_its_latest_environments_by_requirements(tmp_path: Path) -> None:
     """A bisection that meets other requirements (or an uninstallable commit) goes back to its environment."""
     from nerperf.children import Children

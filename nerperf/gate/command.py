@@ -105,8 +105,9 @@ def add_parser(commands: Any) -> None:
         default=lockstep.DEFAULT_WAIT,
         help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
         "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause (pairs a fifth cheaper, but torch "
-        "int8's spread between processes about doubled where measured); or OpenMP's passive waiting and no pause "
-        f"(the spread between processes doubled where measured): docs/gate.md (default: {lockstep.DEFAULT_WAIT})",
+        "int8's spread between processes about doubled where measured); OpenMP's passive waiting and no pause "
+        "(the spread between processes doubled where measured); or the pause ended as soon as the process's other "
+        f"threads are asleep (Linux): docs/gate.md (default: {lockstep.DEFAULT_WAIT})",
     )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")

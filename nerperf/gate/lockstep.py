@@ -14,17 +14,19 @@ until its partner's are done too; a process whose partner has gone carries on al
 a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
 partner's timing starts: 10 ms at libgomp's default spin (about 5 ms here; the gate's default ``--wait
 pause``), or 1 ms with its threads told to spin only about 0.3 ms after their last work
-(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`). ONNX Runtime's threads are told not to spin
-at all under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep on this machine:
-torch int8 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone; ONNX Runtime int8
-at 8 ms spinning, 4 ms not. The gate passes one end of a socket pair to each process in the variable
-:data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
+(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`), or, with ``--wait asleep``, only until none
+of its other threads runs any more (:func:`wait_until_asleep`), at most the 10 ms. ONNX Runtime's threads
+are told not to spin at all under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep
+on this machine: torch int8 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone;
+ONNX Runtime int8 at 8 ms spinning, 4 ms not. The gate passes one end of a socket pair to each process in
+the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,15 +35,23 @@ SETTLE_S = 0.010  # before handing over: the process's own worker threads stop s
 # The gate's --wait sets it: 1 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
 # A variable of its own, which a side running an older nerperf ignores, so the protocol stays compatible.
 SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
+# The gate's --wait asleep sets it: rather than pausing the whole settle time, hand over as soon as none
+# of the process's other threads is running or runnable (Linux's /proc/self/task/*/stat), the settle time
+# being the most it waits. A side on an older nerperf ignores it and pauses.
+ASLEEP_VARIABLE = "NERPERF_GATE_SETTLE_ASLEEP"
+POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them takes about 35 µs here
 # How a process lets the CPU go before its partner's timed call (the gate's --wait, docs/gate.md):
 # libgomp's default spin (about 5 ms of CPU after a call here) and a 10 ms pause; a short spin (libgomp's
 # GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms here) and a 1 ms pause, pairs a fifth cheaper but torch
 # int8's spread between processes about doubled; or OpenMP's passive waiting (threads sleep at once, even
-# inside a call) and no pause, its spread between processes doubled.
+# inside a call) and no pause, its spread between processes doubled; or libgomp's default spin and a pause
+# that ends as soon as the process's other threads are asleep (about 5 ms after torch, at once after ONNX
+# Runtime, whose threads do not spin under the gate), so the partner starts as it would after 10 ms.
 WAITS = {
     "pause": {},
     "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
+    "asleep": {ASLEEP_VARIABLE: "1"},
 }
 DEFAULT_WAIT = "pause"
 _READY, _GO = b"R", b"G"
@@ -55,7 +65,8 @@ class Lockstep:
     alone: bool = False  # the partner has gone: no more waiting
     finishing: bool = False  # past the tests: the partner leaving now is expected
     lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
-    settle_s: float = SETTLE_S  # the pause before handing over
+    settle_s: float = SETTLE_S  # the pause before handing over (with ``until_asleep``, the most it waits)
+    until_asleep: bool = False  # hand over once the process's other threads sleep, not after the whole pause
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -66,7 +77,8 @@ class Lockstep:
         if role not in {"first", "second"} or not descriptor.isdigit():
             raise ValueError(f"{VARIABLE}={value!r} is not FD,first or FD,second (set by nerperf gate only)")
         settle = float(os.environ.get(SETTLE_VARIABLE, SETTLE_S))
-        return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle)
+        asleep = os.environ.get(ASLEEP_VARIABLE) == "1" and others_running() is not None
+        return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle, until_asleep=asleep)
 
     def start(self) -> None:
         """The first waits until the second is ready; the second says so, then waits for the baton."""
@@ -79,7 +91,9 @@ class Lockstep:
     def turn(self) -> None:
         """Just before a timed call (but the first): hand the baton over and wait for it to come back."""
         if self.calls > 0 and not self.alone:
-            if self.settle_s > 0:
+            if self.until_asleep:
+                wait_until_asleep(self.settle_s)
+            elif self.settle_s > 0:
                 time.sleep(self.settle_s)
             self._send(_GO)
             self._receive(_GO)
@@ -122,3 +136,40 @@ class Lockstep:
         self.alone = True
         if not self.finishing and self.lost_at is None:
             self.lost_at = self.calls
+
+
+def others_running() -> int | None:
+    """How many of this process's threads other than the calling one are running or runnable (state R in
+    /proc/self/task/TID/stat); None where there is no such file (not Linux): then nothing can be watched."""
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    me = str(threading.get_native_id())
+    running = 0
+    for task in tasks:
+        if task == me:
+            continue
+        try:
+            with open(f"/proc/self/task/{task}/stat", "rb") as stat:
+                line = stat.read()
+        except OSError:  # the thread ended between the listing and the read
+            continue
+        running += line[line.rindex(b")") + 2 : line.rindex(b")") + 3] == b"R"  # the state follows "(name) "
+    return running
+
+
+def wait_until_asleep(most_s: float) -> float:
+    """Wait until no other thread of this process runs (an OpenMP worker spinning after its last work is
+    running; one that sleeps on its futex is not), at most ``most_s``; the seconds waited.
+
+    Measured on this project's 2-core machine: torch's libgomp workers fall asleep about 5 ms after a call,
+    ONNX Runtime's (told not to spin) at once, so a turn waits about 5 ms or 0.05 ms instead of the pause's
+    10 ms for both, and the partner's timing starts with this process's threads asleep, as after the pause.
+    """
+    start = time.perf_counter()
+    while others_running():
+        if time.perf_counter() - start >= most_s:
+            break
+        time.sleep(POLL_S)
+    return time.perf_counter() - start

@@ -576,9 +576,15 @@ def main() -> None:
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default="docs/calibration")
     args = parser.parse_args()
-    {"heads": heads, "run": run, "table": table, "moderated": moderated, "spread": spread, "estimators": estimators}[
-        args.command
-    ](args)
+    handlers = {
+        "heads": heads,
+        "run": run,
+        "table": table,
+        "moderated": moderated,
+        "spread": spread,
+        "estimators": estimators,
+    }
+    handlers[args.command](args)
 
 
 if __name__ == "__main__":

@@ -68,9 +68,8 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for index in range(3):
-        beside = (
-            {"beside": {"other_cores": 0.5 * index, "cores": 2}} if index else {}
-        )  # the first: recorded before run measured it
+        # the first: recorded before run measured it
+        beside = {"beside": {"other_cores": 0.5 * index, "cores": 2}} if index else {}
         (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, index) | beside))
         (tmp_path / f"calib-slow-10-{index:02d}.json").write_text(json.dumps(record(1.10, 10 + index)))
     (tmp_path / "calib-base-09.json").write_text(json.dumps({"schema": 1, "cases": {}}))  # before 0.5

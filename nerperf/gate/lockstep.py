@@ -155,7 +155,8 @@ def others_running() -> int | None:
                 line = stat.read()
         except OSError:  # the thread ended between the listing and the read
             continue
-        running += line[line.rindex(b")") + 2 : line.rindex(b")") + 3] == b"R"  # the state follows "(name) "
+        name_end = line.rindex(b")")  # the state follows "(name) "
+        running += line[name_end + 2 : name_end + 3] == b"R"
     return running
 
 

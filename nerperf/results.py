@@ -232,17 +232,19 @@ def run_record(
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What a plugin run's results.json says beyond its results: the floors checked and what did not run."""
+    """What a plugin run's results.json says beyond its results: the floors checked, what did not run, and
+    the settings it ran with (their values as ``repr``, by name: a setting absent was unknown to its nerperf)."""
 
     floors: list[dict[str, Any]]  # :class:`nerperf.floors.Floor`'s fields, and "held"
     not_run: list[str]
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def read_run_record(path: Path) -> RunRecord:
     """The floors and the cases not run of a plugin run's results.json (``--nerperf-report``)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return RunRecord(list(data["floors"]), list(data["not_run"]))
+        return RunRecord(list(data["floors"]), list(data["not_run"]), dict(data.get("settings") or {}))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         raise ResultFileError(f"{path}: not a nerperf run's results.json ({type(error).__name__}: {error})") from None
 

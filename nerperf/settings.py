@@ -89,6 +89,17 @@ def tolerance_entry(text: str) -> tuple[str, float]:
     return key, points(value)
 
 
+MEASURES = ("floor", "latency", "throughput")  # the built-in suite's tests, by what they measure
+
+
+def measure_name(text: str) -> str:
+    """One of the suite's measures: ``floor`` (the F1 floors), ``latency`` or ``throughput``."""
+    name = text.strip().lower()
+    if name not in MEASURES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a measure; choose from {', '.join(MEASURES)}")
+    return name
+
+
 def boolean(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -312,6 +323,15 @@ class Settings:
         "DIR",
         "write each case's raw samples there (per-sentence latencies, batch times, predictions), for `nerperf gate`",
         path="always",
+    )
+    measures: tuple[str, ...] = _setting(
+        (),
+        measure_name,
+        "NAMES",
+        "which of the suite's tests run: floor, latency, throughput (nerperf gate times only the measures still "
+        "undecided once the others are)",
+        shown_default="all",
+        many=True,
     )
     origin: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> where its value came from
 

@@ -25,7 +25,7 @@ from tiny import SENTENCES, write_conll
 from nerperf.gate import accuracy, checkouts, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import compare
-from nerperf.gate.rounds import Round, order
+from nerperf.gate.rounds import Look, Round, order
 from nerperf.gate.samples import CaseSamples
 from nerperf.results import run_record
 
@@ -274,6 +274,58 @@ def test_a_measure_timed_in_some_rounds_only_compares_nothing(tmp_path: Path) ->
     assert [c.measure for c in compare(ran, SIDES, {}, Args(), {}).speed] == ["throughput"]
 
 
+def test_pairs_narrowed_to_throughput_compare_latency_over_the_pairs_that_timed_it(tmp_path: Path) -> None:
+    """After the gate decided latency for every case, its third pair timed throughput alone (``measures``)."""
+    ran = fabricated_rounds(tmp_path, {"base": ["x", "y"], "head": ["x", "y"]})
+    for index, side in ((4, "base"), (5, "head")):  # pair 3, base first, as order(3) runs it
+        directory = tmp_path / f"{index}-{side}"
+        (directory / "samples").mkdir(parents=True)
+        for case in ("x", "y"):
+            CaseSamples(case, WORDS, GOLD, GOLD, [], [[0], [1]], [0.011, 0.022]).save(directory / "samples")
+        (directory / "results.json").write_text(run_record("x-fp32", {}, [], {}, [], []))
+        ran.append(Round(index, 2, side, directory, 0, 1.0, ("throughput",)))
+
+    class ThreePairs(Args):
+        min_pairs, max_pairs = 2, 3
+
+    outcome = compare(ran, SIDES, {}, ThreePairs(), {})
+    pairs = {(c.case, c.measure): c.pairs for c in outcome.speed}
+    assert pairs == {("x", "latency"): 2, ("x", "throughput"): 3, ("y", "latency"): 2, ("y", "throughput"): 3}
+    assert outcome.pairs == 3 and "pair 3 timed throughput only: every other comparison was decided" in outcome.notes
+    CaseSamples("y", WORDS, GOLD, GOLD, [], [[0], [1]], []).save(tmp_path / "5-head" / "samples")
+    with pytest.raises(GateError, match="y: its throughput was timed in some rounds only"):
+        compare(ran, SIDES, {}, ThreePairs(), {})
+
+
+def test_the_gate_narrows_to_the_undecided_measure_only_where_every_round_can_be_told(tmp_path: Path) -> None:
+    """Latency reads exactly 1 in both pairs (decided: same); throughput swings ×2 and ×0.5 (undecided)."""
+    from nerperf.gate.command import next_look
+
+    def rounds_recording(directory: Path, settings: dict[str, str]) -> list[Round]:
+        ran = []
+        for index, (pair, side) in enumerate(order(2)):
+            folder = directory / f"{index}-{side}"
+            (folder / "samples").mkdir(parents=True)
+            swing = 1.0 if side == "base" else (2.0, 0.5)[pair]
+            CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]], [0.01 * swing, 0.02 * swing]).save(
+                folder / "samples"
+            )
+            (folder / "results.json").write_text(run_record("x-fp32", settings, [], {}, [], []))
+            ran.append(Round(index, pair, side, folder, 0, 1.0))
+        return ran
+
+    class Looking(Args):
+        min_pairs, max_pairs = 2, 4  # a look at 2 pairs, not the last
+        every_measure = False
+
+    told = rounds_recording(tmp_path / "0.7", {"measures": "()"})
+    assert next_look(told, SIDES, {}, Looking(), {}) == Look(stop=False, measures=("throughput",))
+    Looking.every_measure = True  # --every-measure
+    assert next_look(told, SIDES, {}, Looking(), {}) == Look(stop=False)
+    Looking.every_measure = False  # a side whose nerperf predates the measures setting would time everything
+    assert next_look(rounds_recording(tmp_path / "0.6", {}), SIDES, {}, Looking(), {}) == Look(stop=False)
+
+
 # -- end to end ----------------------------------------------------------------------------------------
 
 PROJECT_CONFTEST = """
@@ -378,6 +430,37 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     assert "| tiny-changed | latency, batch 1 |" in summary and "slower" in summary
     assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
     assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs
+
+
+@pytest.mark.slow
+def test_a_narrowed_pair_times_only_its_measure_in_both_processes(project: Path, tmp_path: Path) -> None:
+    """Told after the first pair to time throughput alone, both sides' pytest deselect the rest (NERPERF_MEASURES)."""
+    from nerperf.children import Children
+    from nerperf.gate.rounds import run_rounds
+
+    sides = {name: Side(name, name, name[0] * 40, project, Path(sys.executable)) for name in ("base", "head")}
+    with Children() as children:
+        ran = run_rounds(
+            sides,
+            2,
+            tmp_path,
+            {},
+            ["test_models.py"],
+            children,
+            lambda line: None,
+            lambda r: Look(False, ("throughput",)),
+        )
+    assert [r.measures for r in ran] == [(), (), ("throughput",), ("throughput",)]
+    for r in ran[2:]:
+        assert "deselected" in (r.directory / "pytest.log").read_text()
+        assert all(not s.latency_s and s.batch_s for s in r.samples.values()) and len(r.samples) == 2
+        assert r.record.settings["measures"] == "('throughput',)" and not r.record.floors
+
+    class TwoPairs(Args):
+        every_measure = False
+
+    outcome = compare(ran, SIDES, {}, TwoPairs(), {})
+    assert {(c.measure, c.pairs) for c in outcome.speed} == {("latency", 1), ("throughput", 2)}
 
 
 @pytest.mark.slow

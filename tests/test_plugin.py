@@ -107,6 +107,37 @@ def test_ids_are_checkpoint_variant_baseline_first_and_floors_skip_the_baseline(
     ]
 
 
+def test_the_measures_setting_keeps_those_measures_of_the_suite_and_every_test_of_the_users_own(
+    tiny_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``nerperf gate`` narrows its later pairs with it (NERPERF_MEASURES): the suite's other tests are
+    deselected, never skipped (a skip would still start the case), and a test of the user's own stays."""
+    tiny_project.makepyfile(test_own="def test_own_case(nerperf_case):\n    pass\n")
+    monkeypatch.setenv("NERPERF_MEASURES", "throughput")
+    run = tiny_project.runpytest_subprocess("--collect-only", "-q", "test_models.py", "test_own.py")
+    ids = [line for line in run.outlines if "::" in line]
+    assert ids == [
+        "test_models.py::test_throughput[tiny-fp32]",
+        "test_own.py::test_own_case[tiny-fp32]",
+        "test_models.py::test_throughput[tiny-sleepy]",
+        "test_own.py::test_own_case[tiny-sleepy]",
+    ]
+    run.stdout.fnmatch_lines(["*4/7 tests collected (3 deselected)*"])  # two latency tests and a floor
+    monkeypatch.setenv("NERPERF_MEASURES", "floor,latency")
+    run = tiny_project.runpytest_subprocess("--collect-only", "-q", "test_models.py")
+    assert [line for line in run.outlines if "::" in line] == [
+        "test_models.py::test_latency[tiny-fp32]",
+        "test_models.py::test_f1_floor[tiny-sleepy]",
+        "test_models.py::test_latency[tiny-sleepy]",
+    ]
+    monkeypatch.setenv("NERPERF_MEASURES", "speed")
+    bad = tiny_project.runpytest_subprocess("--collect-only", "-q", "test_models.py")
+    assert bad.ret != pytest.ExitCode.OK
+    bad.stdout.fnmatch_lines(
+        ["*nerperf: NERPERF_MEASURES: 'speed' is not a measure; choose from floor, latency, throughput"]
+    )
+
+
 def test_settings_precedence_and_bad_values(child: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     ini(child, sentences="5", batch_size="4")
     child.makepyfile(

@@ -200,6 +200,7 @@ def _gate_args(args: argparse.Namespace, base: str, head: str, out: Path) -> arg
         no_install=args.no_install,
         work=args.work,
         wait=lockstep.DEFAULT_WAIT,
+        every_measure=False,
         decide_on=None if accuracy else args.measure,  # stop once the bisected measure is decided
         pytest_args=[*args.pytest_args, "-k", args.case],
     )

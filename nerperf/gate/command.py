@@ -109,6 +109,12 @@ def add_parser(commands: Any) -> None:
         "(the spread between processes doubled where measured); or the pause ended as soon as the process's other "
         f"threads are asleep (Linux): docs/gate.md (default: {lockstep.DEFAULT_WAIT})",
     )
+    gate.add_argument(
+        "--every-measure",
+        action="store_true",
+        help="time every measure in every pair; by default, once one measure (latency, throughput) is decided for "
+        "every case, the later pairs time only the other, at about half a pair's cost",
+    )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")
     gate.add_argument(
@@ -218,15 +224,31 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
         sides[name] = Side(name, revision, commits[name], checkout, python, reused)
     machine = _machine()
 
-    def decided(ran: list[rounds.Round]) -> bool:
-        """After a pair: whether every comparison is decided (the samples so far, the sequential rule)."""
-        if len(ran) // 2 < args.min_pairs:
-            return False
-        watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
-        return speed.finished(compare(ran, sides, settings, args, machine).speed, args.min_effect / 100, watched)
+    def look(ran: list[rounds.Round]) -> rounds.Look:
+        return next_look(ran, sides, settings, args, machine)
 
-    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, decided, args.wait)
+    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, look, args.wait)
     return compare(ran, sides, settings, args, machine)
+
+
+def next_look(
+    ran: Sequence[rounds.Round],
+    sides: dict[str, Side],
+    settings: dict[str, str],
+    args: argparse.Namespace,
+    machine: dict[str, Any],
+) -> rounds.Look:
+    """After a pair: stop once every comparison is decided (the samples so far, the sequential rule), else
+    time only the measures still undecided, where every round's nerperf could be told to (``measures``)."""
+    if len(ran) // 2 < args.min_pairs:
+        return rounds.Look(stop=False)
+    watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
+    judged = compare(ran, sides, settings, args, machine).speed
+    if speed.finished(judged, args.min_effect / 100, watched):
+        return rounds.Look(stop=True)
+    if args.every_measure or not all("measures" in r.record.settings for r in ran):
+        return rounds.Look(stop=False)  # a nerperf before 0.7 runs every measure whatever it is told
+    return rounds.Look(stop=False, measures=speed.undecided_measures(judged, watched))
 
 
 def compare(
@@ -238,27 +260,32 @@ def compare(
 ) -> verdict.Outcome:
     """The outcome of rounds already run: raises GateError when their samples cannot be compared."""
     recorded = {name: [(r, r.samples) for r in ran if r.side == name] for name in ("base", "head")}
-    cases = _common_cases(recorded)
+    cases = _common_cases({name: [(r, s) for r, s in found if not r.measures] for name, found in recorded.items()})
     by_pair = {name: {r.pair: samples for r, samples in recorded[name]} for name in recorded}
+    asked = {r.pair: r.measures for r in ran}
     pair_ids = sorted(by_pair["base"])
     comparisons, batching_notes = [], []
     for case in cases:
-        base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
-        if _timed_in_every_round(case, "latency", [s.latency_s for s in base + head]):
-            comparisons.append(
-                speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
-            )
-        if _timed_in_every_round(case, "throughput", [s.batch_s for s in base + head]):
-            if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
-                raise GateError(f"{case}: one side batched the sentences differently from round to round")
-            pairs_of_times, sentences, note = _paired_batches(case, base, head)
-            batching_notes += [note] if note else []
-            comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
+        for measure in ("latency", "throughput"):
+            timed = [k for k in pair_ids if measure in asked[k] or not asked[k]]  # narrowed pairs timed one measure
+            base, head = [[by_pair[name][k].get(case) or CaseSamples(case) for k in timed] for name in ("base", "head")]
+            if measure == "latency" and _timed_in_every_round(case, measure, [s.latency_s for s in base + head]):
+                comparisons.append(
+                    speed.compare(case, measure, [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
+                )
+            if measure == "throughput" and _timed_in_every_round(case, measure, [s.batch_s for s in base + head]):
+                if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
+                    raise GateError(f"{case}: one side batched the sentences differently from round to round")
+                pairs_of_times, sentences, note = _paired_batches(case, base, head)
+                batching_notes += [note] if note else []
+                comparisons.append(speed.compare(case, measure, pairs_of_times, sentences))
     shared = getattr(args, "prior_df", moderation.PRIOR_DF)
     judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, shared)
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
-        base, head = [by_pair["base"][k][case] for k in pair_ids], [by_pair["head"][k][case] for k in pair_ids]
+        base, head = [
+            [by_pair[name][k][case] for k in pair_ids if case in by_pair[name][k]] for name in ("base", "head")
+        ]
         notes += [
             f"{name}: {case}'s predictions differ between rounds"
             for name, s in (("base", base), ("head", head))
@@ -270,6 +297,7 @@ def compare(
             except ValueError as error:
                 raise GateError(str(error)) from None
             words[case] = base[0].words
+    notes += _narrowed(asked)
     failing = [str(r.directory / "pytest.log") for r in ran if r.side == "head" and r.returncode != 0]
     notes += [
         f"round {r.index:02d} ({r.side}): its partner process went after {r.unpaired_after} timed calls; the rest "
@@ -354,6 +382,23 @@ def _common_cases(recorded: dict[str, list[tuple[rounds.Round, dict[str, CaseSam
         )
     order = list(recorded["base"][0][1])
     return [case for case in order if case in per_side["base"]]
+
+
+def _narrowed(asked: dict[int, tuple[str, ...]]) -> list[str]:
+    """The pairs that timed some measures only, said once per stretch: "pairs 4-10 timed throughput only".
+
+    >>> _narrowed({0: (), 1: (), 2: ("throughput",), 3: ("throughput",)})
+    ['pairs 3-4 timed throughput only: every other comparison was decided']
+    """
+    stretches: dict[tuple[str, ...], list[int]] = {}
+    for pair in sorted(asked):
+        if asked[pair]:
+            stretches.setdefault(asked[pair], []).append(pair + 1)
+    said = []
+    for measures, pairs in stretches.items():
+        where = f"pair {pairs[0]}" if len(pairs) == 1 else f"pairs {pairs[0]}-{pairs[-1]}"
+        said.append(f"{where} timed {' and '.join(measures)} only: every other comparison was decided")
+    return said
 
 
 def _varies(samples: list[CaseSamples]) -> bool:

@@ -9,8 +9,11 @@ after the other, a whole run apart, differ by 10-20% on this project's 2-core vi
 (docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
-gate: nothing is compared. The children are started by :mod:`nerperf.children`, and pairs stop early
-once the gate's sequential rule has decided every comparison (``decided``).
+gate: nothing is compared. The children are started by :mod:`nerperf.children`. After each pair the
+gate looks (``look``): it stops once its sequential rule has decided every comparison, and where one
+measure is decided for every case and the other is not, the next pairs time only the undecided one (the
+``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep the same pairs and the
+same processes' company of cases, at about half a pair's cost (docs/gate.md, "Narrowing").
 """
 
 from __future__ import annotations
@@ -29,6 +32,15 @@ from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
 from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
+MEASURES_VARIABLE = "NERPERF_MEASURES"
+
+
+@dataclass(frozen=True)
+class Look:
+    """What the gate's look after a pair says: stop, or the measures the next pair times (empty: all)."""
+
+    stop: bool
+    measures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Round:
     directory: Path
     returncode: int
     seconds: float
+    measures: tuple[str, ...] = ()  # the only measures it timed (the gate narrowed it); empty: all
 
     @property
     def samples(self) -> dict[str, CaseSamples]:
@@ -79,19 +92,22 @@ def run_rounds(
     pytest_args: Sequence[str],
     children: Children,
     say: Callable[[str], None] = print,
-    decided: Callable[[list[Round]], bool] | None = None,
+    look: Callable[[list[Round]], Look] | None = None,
     wait: str = DEFAULT_WAIT,
 ) -> list[Round]:
-    """Run pairs of rounds until ``decided(rounds so far)`` says so, at most ``pairs``; raise GateError, with
-    the log's end, when pytest could not run one.
+    """Run pairs of rounds until ``look(rounds so far)`` says stop, at most ``pairs``, each pair timing the
+    measures the last look named; raise GateError, with the log's end, when pytest could not run one.
 
     ``out`` must be absolute: the rounds run in the sides' checkouts, elsewhere.
     """
     rounds: list[Round] = []
     schedule = order(pairs)
+    measures: tuple[str, ...] = ()
     for k in range(pairs):
         first, second = (name for pair, name in schedule if pair == k)
-        say(f"nerperf gate: pair {k + 1}/{pairs}: {first} and {second} in turns, {first} first")
+        timing = f", timing {' and '.join(measures)} only" if measures else ""
+        say(f"nerperf gate: pair {k + 1}/{pairs}: {first} and {second} in turns, {first} first{timing}")
+        narrowed = {MEASURES_VARIABLE: ",".join(measures)} if measures else {}
         ends = dict(zip((first, second), socket.socketpair(), strict=True))
         started = time.perf_counter()
         running = {}
@@ -99,13 +115,14 @@ def run_rounds(
             directory = out / "rounds" / f"{2 * k + position:02d}-{name}"
             directory.mkdir(parents=True, exist_ok=True)
             role = f"{ends[name].fileno()},{'first' if position == 0 else 'second'}"
-            child = _start(children, sides[name], k, directory, {**settings, **WAITS[wait]}, pytest_args, role)
+            variables = {**settings, **WAITS[wait], **narrowed}
+            child = _start(children, sides[name], k, directory, variables, pytest_args, role)
             running[name] = (2 * k + position, directory, child)
         for end in ends.values():
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait
         for name, (index, directory, child) in running.items():
             returncode = children.wait(child)
-            rounds.append(Round(index, k, name, directory, returncode, time.perf_counter() - started))
+            rounds.append(Round(index, k, name, directory, returncode, time.perf_counter() - started, measures))
         for r in rounds[-2:]:
             # Exit status 1 is also Python's for "No module named pytest": a round ran only if it reported.
             if r.returncode not in PYTEST_RAN or not (r.directory / "results.json").is_file():
@@ -115,9 +132,12 @@ def run_rounds(
                     f"the {r.side} side's pytest could not run (exit status {r.returncode}{reported}) in pair "
                     f"{k + 1}: {log_tail(log, 4)} (log: {log})"
                 )
-        if decided is not None and k + 1 < pairs and decided(sorted(rounds, key=lambda r: r.index)):
-            say(f"nerperf gate: every comparison decided after {k + 1} pairs")
-            break
+        if look is not None and k + 1 < pairs:
+            seen = look(sorted(rounds, key=lambda r: r.index))
+            if seen.stop:
+                say(f"nerperf gate: every comparison decided after {k + 1} pairs")
+                break
+            measures = seen.measures
     return sorted(rounds, key=lambda r: r.index)
 
 

@@ -149,6 +149,21 @@ def finished(comparisons: Sequence[SpeedComparison], min_effect: float, measure:
     return failing and all(c.verdict or c.ratio < 1 + min_effect for c in watched)
 
 
+def undecided_measures(comparisons: Sequence[SpeedComparison], measure: str | None = None) -> tuple[str, ...]:
+    """The measures the next pair must time: those with a comparison undecided (of ``measure`` alone, for a
+    bisect step); empty where that is every measure compared (the next pair times them all, floors too).
+    A measure is dropped whole, never a case: its comparisons keep sharing their variance over the same pairs
+    (:mod:`nerperf.gate.moderation`), and a case left out would leave its partners in other processes.
+
+    >>> undecided_measures([SpeedComparison("x", "latency", 1, 1, 1, 3, verdict="same"),
+    ...                     SpeedComparison("x", "throughput", 1, 1, 1, 3)])
+    ('throughput',)
+    """
+    compared = {c.measure for c in comparisons}
+    open_ = tuple(sorted({c.measure for c in comparisons if not c.verdict and measure in (None, c.measure)}))
+    return () if set(open_) == compared else open_
+
+
 def _shared_variances(theta: np.ndarray, prior_df: float) -> list[float | None]:
     """The moderated variance of each row's pair log ratios; rows whose pairs agree exactly (no spread to
     share) keep their own, and share nothing with the others."""

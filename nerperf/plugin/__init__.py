@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 SESSION = pytest.StashKey["NerperfSession | None"]()
 LOCKSTEP = pytest.StashKey["Lockstep | None"]()
 FLOOR_MARK = "nerperf_floor"
+MEASURE_MARK = "nerperf_measure"
 _BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"  # pytest-benchmark's reason when it skips a test
 
 
@@ -52,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{FLOOR_MARK}: an F1 floor test: also runs under --benchmark-only (nerperf's floors are gates)"
+    )
+    config.addinivalue_line(
+        "markers", f"{MEASURE_MARK}(name): a timing test's measure (latency, throughput), for the measures setting"
     )
     config.stash[SESSION] = None
     if config.pluginmanager.hasplugin("benchmark"):
@@ -154,7 +158,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Order nerperf tests by case (baseline first, one checkpoint at a time); keep floors under --benchmark-only.
+    """Order nerperf tests by case (baseline first, one checkpoint at a time); keep floors under --benchmark-only;
+    deselect the suite's tests of measures the measures setting leaves out.
 
     pytest-benchmark marks every test without its ``benchmark`` fixture skipped under --benchmark-only;
     floors are accuracy gates that belong in every run, so that mark (only that one) is taken off them.
@@ -162,12 +167,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     nerperf = config.stash.get(SESSION, None)
     if nerperf is None:
         return
+    if nerperf.settings.measures:
+        wanted = (None, *nerperf.settings.measures)  # None: a test of the user's own, always kept
+        left_out = [item for item in items if _case(item) is not None and _measure(item) not in wanted]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            gone = set(left_out)
+            items[:] = [item for item in items if item not in gone]
     positions = [i for i, item in enumerate(items) if _case(item) is not None]
     ordered = sorted((items[i] for i in positions), key=lambda item: nerperf.order(_case(item)))  # type: ignore[arg-type]
     for position, item in zip(positions, ordered, strict=True):
         items[position] = item
         if item.get_closest_marker(FLOOR_MARK) is not None:
             item.own_markers[:] = [m for m in item.own_markers if not _benchmark_only_skip(m)]
+
+
+def _measure(item: pytest.Item) -> str | None:
+    """A suite test's measure: floor, latency or throughput; None for a test of the user's own."""
+    if item.get_closest_marker(FLOOR_MARK) is not None:
+        return "floor"
+    mark = item.get_closest_marker(MEASURE_MARK)
+    return str(mark.args[0]) if mark is not None and mark.args else None
 
 
 def _benchmark_only_skip(mark: pytest.Mark) -> bool:

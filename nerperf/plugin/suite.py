@@ -24,11 +24,13 @@ def test_f1_floor(nerperf: NerperfSession, nerperf_case: Case) -> None:
     nerperf.check_floor(nerperf_case)
 
 
+@pytest.mark.nerperf_measure("latency")
 def test_latency(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) -> None:
     """Per-sentence latency at batch size 1, one round per sentence of the sample."""
     timing.time_latency(benchmark, nerperf, nerperf_case)
 
 
+@pytest.mark.nerperf_measure("throughput")
 def test_throughput(benchmark: Any, nerperf: NerperfSession, nerperf_case: Case) -> None:
     """Throughput at the configured batch size, one round per batch (batched by sub-tokens)."""
     timing.time_throughput(benchmark, nerperf, nerperf_case)

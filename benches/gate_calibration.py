@@ -251,7 +251,7 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
 def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, str, list[list[Any]]]]:
     """Per same-revision gate whose rounds are still there and per measure: the gate, its pairs, the measure
     and, per case, each pair's base and head times input by input (a 2 × inputs numpy array, in the order
-    run)."""
+    run), for the pairs that timed that measure."""
     import numpy as np
 
     from nerperf.gate.samples import read_directory
@@ -265,8 +265,12 @@ def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, st
             [read_directory(_round(rounds, k, side) / "samples") for side in ("base", "head")] for k in range(pairs)
         ]
         for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
-            cases = [
-                [np.asarray([getattr(b[case], field), getattr(h[case], field)], dtype=float) for b, h in sides]
+            cases = [  # the pairs that timed the measure: a narrowed gate's later pairs time one of them
+                [
+                    np.asarray([getattr(b[case], field), getattr(h[case], field)], dtype=float)
+                    for b, h in sides
+                    if case in b and getattr(b[case], field)
+                ]
                 for case in sides[0][0]
             ]
             yield path.stem, pairs, measure, cases

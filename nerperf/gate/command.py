@@ -246,8 +246,10 @@ def next_look(
     judged = compare(ran, sides, settings, args, machine).speed
     if speed.finished(judged, args.min_effect / 100, watched):
         return rounds.Look(stop=True)
-    if args.every_measure or not all("measures" in r.record.settings for r in ran):
-        return rounds.Look(stop=False)  # a nerperf before 0.7 runs every measure whatever it is told
+    # Each side's nerperf is the same in every round: its first round's results.json says whether it knows the
+    # setting (a nerperf without it would time every measure whatever it is told).
+    if args.every_measure or not all("measures" in r.record.settings for r in ran if r.pair == 0):
+        return rounds.Look(stop=False)
     return rounds.Look(stop=False, measures=speed.undecided_measures(judged, watched))
 
 
@@ -265,20 +267,25 @@ def compare(
     asked = {r.pair: r.measures for r in ran}
     pair_ids = sorted(by_pair["base"])
     comparisons, batching_notes = [], []
+
+    def timing(case: str, measure: str) -> list[list[CaseSamples]]:
+        """The case's base and head samples of the pairs that timed ``measure`` (a narrowed pair timed one)."""
+        timed = [k for k in pair_ids if not asked[k] or measure in asked[k]]
+        return [[by_pair[name][k].get(case) or CaseSamples(case) for k in timed] for name in ("base", "head")]
+
     for case in cases:
-        for measure in ("latency", "throughput"):
-            timed = [k for k in pair_ids if measure in asked[k] or not asked[k]]  # narrowed pairs timed one measure
-            base, head = [[by_pair[name][k].get(case) or CaseSamples(case) for k in timed] for name in ("base", "head")]
-            if measure == "latency" and _timed_in_every_round(case, measure, [s.latency_s for s in base + head]):
-                comparisons.append(
-                    speed.compare(case, measure, [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
-                )
-            if measure == "throughput" and _timed_in_every_round(case, measure, [s.batch_s for s in base + head]):
-                if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
-                    raise GateError(f"{case}: one side batched the sentences differently from round to round")
-                pairs_of_times, sentences, note = _paired_batches(case, base, head)
-                batching_notes += [note] if note else []
-                comparisons.append(speed.compare(case, measure, pairs_of_times, sentences))
+        base, head = timing(case, "latency")
+        if _timed_in_every_round(case, "latency", [s.latency_s for s in base + head]):
+            comparisons.append(
+                speed.compare(case, "latency", [(b.latency_s, h.latency_s) for b, h in zip(base, head, strict=True)])
+            )
+        base, head = timing(case, "throughput")
+        if _timed_in_every_round(case, "throughput", [s.batch_s for s in base + head]):
+            if any(s.batches != base[0].batches for s in base) or any(s.batches != head[0].batches for s in head):
+                raise GateError(f"{case}: one side batched the sentences differently from round to round")
+            pairs_of_times, sentences, note = _paired_batches(case, base, head)
+            batching_notes += [note] if note else []
+            comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
     shared = getattr(args, "prior_df", moderation.PRIOR_DF)
     judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, shared)
     diffs, notes, words = [], list(batching_notes), {}

@@ -12,8 +12,8 @@ passed, or 1, some failed; or no ``results.json``, since Python exits 1 without 
 gate: nothing is compared. The children are started by :mod:`nerperf.children`. After each pair the
 gate looks (``look``): it stops once its sequential rule has decided every comparison, and where one
 measure is decided for every case and the other is not, the next pairs time only the undecided one (the
-``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep the same pairs and the
-same processes' company of cases, at about half a pair's cost (docs/gate.md, "Narrowing").
+``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep their pairs and the same
+cases in their processes, at about half a pair's cost (docs/gate.md, "Narrowing").
 """
 
 from __future__ import annotations

@@ -42,6 +42,25 @@ def test_the_winner_is_the_fastest_within_the_floor(found: list[Point], floor: f
     assert best is not None and best in allowed  # the best F1 itself is always allowed
     assert best.speed == max(p.speed for p in allowed)
     assert best in frontier.frontier(found)
+    assert frontier.ranked(found, reference, floor)[0] == best  # what is timed in turns is what is reported
+
+
+def test_equally_fast_leaders_are_timed_with_the_better_f1_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search found two configurations equally fast: the one the report names (the better F1) is the
+    one timed in turns as the winner, whichever the search measured first."""
+    fp32, worse, better = Config("fp32", 2, 32, 1024), Config("int8", 2, 32, 1024), Config("onnx-int8", 2, 32, 1024)
+    found = {fp32: Measured(0.90, 100.0), worse: Measured(0.895, 200.0), better: Measured(0.90, 200.0)}
+    runner = object.__new__(command._Runner)
+    runner.status = type("Quiet", (), {"show": lambda self, text: None})()
+
+    def evaluate(self: Any, config: Config, limit: int | None = None) -> Any:
+        return type("Result", (), {"speed": type("Speed", (), {"samples_per_s": found[config].speed})()})()
+
+    monkeypatch.setattr(command._Runner, "_evaluate", evaluate)
+    first, _ = runner.decide(space.THROUGHPUT, found, floor=1.0)
+    assert first.winner == better and first.runner_up == worse
+    reported = frontier.winner(command._points(found, space.THROUGHPUT), 0.90, 1.0)
+    assert reported is not None and reported.key == better.key
 
 
 def synthetic(

@@ -236,7 +236,7 @@ class _Runner:
         reference = _reference(found)
         if reference is None:
             return "fp32 did not run: no floor", None
-        allowed = sorted((p for p in points if p.f1 >= reference - floor / 100 - 1e-12), key=lambda p: -p.speed)
+        allowed = frontier.ranked(points, reference, floor)
         if not allowed:
             return "no configuration met the floor", None
         by_key = {c.key: c for c in found}

@@ -39,8 +39,18 @@ def winner(points: Sequence[Point], reference_f1: float, floor_points: float) ->
     >>> winner([Point("b", 0.88, 20)], 0.90, 1.0) is None
     True
     """
+    return next(iter(ranked(points, reference_f1, floor_points)), None)
+
+
+def ranked(points: Sequence[Point], reference_f1: float, floor_points: float) -> list[Point]:
+    """The points within the floor, fastest first (the better F1 first among equally fast ones): the
+    winner and its runner-up, timed in turns, are the first two, so both come from this one rule.
+
+    >>> [p.key for p in ranked([Point("a", 0.90, 10), Point("b", 0.88, 20), Point("c", 0.91, 10)], 0.90, 1.0)]
+    ['c', 'a']
+    """
     allowed = [p for p in points if p.f1 >= reference_f1 - floor_points / 100 - 1e-12]
-    return max(allowed, key=lambda p: (p.speed, p.f1), default=None)
+    return sorted(allowed, key=lambda p: (p.speed, p.f1), reverse=True)
 
 
 def closest(points: Sequence[Point]) -> Point | None:

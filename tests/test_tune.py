@@ -45,18 +45,24 @@ def test_the_winner_is_the_fastest_within_the_floor(found: list[Point], floor: f
     assert frontier.ranked(found, reference, floor)[0] == best  # what is timed in turns is what is reported
 
 
+def timed_runner(monkeypatch: pytest.MonkeyPatch, samples_per_s: Any) -> command._Runner:
+    """A tune runner whose leaders are timed by ``samples_per_s(config)`` instead of a model, silently."""
+    runner = object.__new__(command._Runner)
+    runner.status = type("Quiet", (), {"show": lambda self, text: None})()
+
+    def evaluate(self: Any, config: Config, limit: int | None = None) -> Any:
+        return type("Result", (), {"speed": type("Speed", (), {"samples_per_s": samples_per_s(config)})()})()
+
+    monkeypatch.setattr(command._Runner, "_evaluate", evaluate)
+    return runner
+
+
 def test_equally_fast_leaders_are_timed_with_the_better_f1_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """The search found two configurations equally fast: the one the report names (the better F1) is the
     one timed in turns as the winner, whichever the search measured first."""
     fp32, worse, better = Config("fp32", 2, 32, 1024), Config("int8", 2, 32, 1024), Config("onnx-int8", 2, 32, 1024)
     found = {fp32: Measured(0.90, 100.0), worse: Measured(0.895, 200.0), better: Measured(0.90, 200.0)}
-    runner = object.__new__(command._Runner)
-    runner.status = type("Quiet", (), {"show": lambda self, text: None})()
-
-    def evaluate(self: Any, config: Config, limit: int | None = None) -> Any:
-        return type("Result", (), {"speed": type("Speed", (), {"samples_per_s": found[config].speed})()})()
-
-    monkeypatch.setattr(command._Runner, "_evaluate", evaluate)
+    runner = timed_runner(monkeypatch, lambda config: found[config].speed)
     first, _ = runner.decide(space.THROUGHPUT, found, floor=1.0)
     assert first.winner == better and first.runner_up == worse
     reported = frontier.winner(command._points(found, space.THROUGHPUT), 0.90, 1.0)
@@ -132,14 +138,7 @@ def test_the_winner_is_timed_in_turns_against_the_defaults_which_are_kept_unless
     )
     found = {fp32: Measured(0.90, 100.0), defaults: Measured(0.90, 200.0), big: Measured(0.90, 300.0)}
     true_seconds = {fp32: 1 / 100, defaults: 1 / 200, big: 1 / 220}
-    runner = object.__new__(command._Runner)
-    runner.status = type("Quiet", (), {"show": lambda self, text: None})()
-
-    def evaluate(self: Any, config: Config, limit: int | None = None) -> Any:
-        speed = type("Speed", (), {"samples_per_s": 1 / true_seconds[config]})()
-        return type("Result", (), {"speed": speed})()
-
-    monkeypatch.setattr(command._Runner, "_evaluate", evaluate)
+    runner = timed_runner(monkeypatch, lambda config: 1 / true_seconds[config])
     first, against = runner.decide(space.THROUGHPUT, found, floor=1.0)
     assert first.winner == big and first.runner_up == defaults and against is first  # timed once, not twice
     found[Config("int8", 2, 32, 1024)] = Measured(0.90, 250.0)  # now a runner-up that is not the defaults

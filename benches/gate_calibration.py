@@ -50,6 +50,7 @@ import json
 import math
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -441,7 +442,7 @@ def table(args: argparse.Namespace) -> None:
             " (judged again: the share of each gate's time that its pairs up to the stop took)" if replayed else ""
         )
         print(
-            f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {minutes[len(minutes) // 2]:.1f}"
+            f"wall time per gate: {minutes[0]:.1f} to {minutes[-1]:.1f} min, median {statistics.median(minutes):.1f}"
             + prorated
         )
         pairs = sorted(r["rounds"]["pairs"] for r in records)

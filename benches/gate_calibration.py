@@ -365,12 +365,14 @@ def _round(rounds: Path, pair: int, side: str) -> Path:
 
 
 def judged_again(
-    record: dict[str, Any], first: int, last: int, min_effect: float, prior_df: float = 0.0
+    record: dict[str, Any], first: int, last: int, min_effect: float, prior_df: float = 0.0, same_alpha: float = 0.05
 ) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
-    shared variance's ``prior_df`` (0: none shared). A comparison that the gate, stopping when the rule it
-    ran with had decided everything, left too few pairs to decide by this rule is ``undecided``."""
+    shared variance's ``prior_df`` (0: none shared) and the ``same`` bound's level ``same_alpha`` (0.05 for
+    gates recorded before ``rounds.same_alpha`` was, the gate's 0.20 since). A comparison that the gate,
+    stopping when the rule it ran with had decided everything, left too few pairs to decide by this rule is
+    ``undecided``."""
     from dataclasses import replace
 
     from nerperf.gate import speed
@@ -399,7 +401,7 @@ def judged_again(
             )
             for c in comparisons
         ]
-        judged = speed.judge(looked, min_effect / 100, first, last, prior_df)
+        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha)
         if pairs >= first and speed.finished(judged, min_effect / 100):
             break
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
@@ -408,7 +410,7 @@ def judged_again(
                                     "decided_at": c.decided_at}  # fmt: skip
     share = pairs / max(1, record["rounds"]["pairs"])  # the pairs it would have run, as a share of those run
     status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
-    rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df}  # where the replay stopped
+    rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df, "same_alpha": same_alpha}  # where it stopped
     return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status, "rounds": rounds}
 
 
@@ -416,7 +418,7 @@ def table(args: argparse.Namespace) -> None:
     out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     not_compared: dict[str, list[str]] = defaultdict(list)
-    replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None)
+    replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha)
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
@@ -428,7 +430,10 @@ def table(args: argparse.Namespace) -> None:
             looks, ran_with = record["rounds"]["looks"], record["rounds"].get("prior_df", 0.0)
             first, last = args.first or looks[0], args.last or looks[1]
             prior_df = ran_with if args.prior_df is None else args.prior_df
-            record = judged_again(record, first, last, args.min_effect or record["min_effect"] * 100, prior_df)
+            # a record without the level ran before it was recorded, at 0.05
+            same_alpha = args.same_alpha or record["rounds"].get("same_alpha", 0.05)
+            min_effect = args.min_effect or record["min_effect"] * 100
+            record = judged_again(record, first, last, min_effect, prior_df, same_alpha)
         head = path.stem.rsplit("-", 1)[0]
         rounds = gates_dir(out, records_dir) / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
@@ -571,6 +576,9 @@ def main() -> None:
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
     tabulating.add_argument(
         "--prior-df", type=float, default=None, help="judge again with this shared-variance prior (0: none)"
+    )
+    tabulating.add_argument(
+        "--same-alpha", type=float, default=None, help="judge again with this level for 'same' (the gate's: 0.2)"
     )
     where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
     where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")

@@ -77,7 +77,7 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     (tmp_path / "calib-slow-05-01.json").write_text(json.dumps({"status": 2, "reason": "the base could not install"}))
     # judged again (min_effect given), since the records' own verdicts are made up
     args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                          min_effect=2.0, prior_df=None)  # fmt: skip
+                                          min_effect=2.0, prior_df=None, same_alpha=None)  # fmt: skip
     calibration.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
@@ -101,7 +101,7 @@ def test_the_tables_median_gate_of_an_even_count_is_the_mean_of_the_middle_two(
             json.dumps(record(1.0, index) | {"seconds": 60 * minutes})
         )
     args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                          min_effect=None, prior_df=None)  # fmt: skip
+                                          min_effect=None, prior_df=None, same_alpha=None)  # fmt: skip
     calibration.table(args)
     assert "wall time per gate: 10.0 to 30.0 min, median 15.0" in capsys.readouterr().out
 
@@ -190,3 +190,22 @@ def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| gate | measure | pairs | median | mean |")
+
+
+def test_the_same_level_replay_runs_as_docs_gate_md_shows_it() -> None:
+    """``table --prior-df 3 --same-alpha 0.2`` from the repository's root, on the tracked records: the ten
+    same-revision gates stop sooner than as run (at 5%), and every slowed comparison is still ``slower``."""
+    done = subprocess.run(
+        [sys.executable, "benches/gate_calibration.py", "table", "--prior-df", "3", "--same-alpha", "0.2"],
+        cwd=SCRIPT.parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    base = done.stdout.split("## calib-base: 10 gates")[1].split("##")[0]
+    assert "pairs run: [3, 4, 5, 5, 6, 6, 7, 9, 10, 10]" in base and "median 13.3" in base
+    assert "a case not slowed: 0 of 10" in base
+    for head in ("calib-slow-05", "calib-slow-10", "calib-slow-20"):
+        found = done.stdout.split(f"## {head}:")[1].split("##")[0]
+        assert found.count(" slower in ") == 4 and "slower in 0 of" not in found

@@ -82,11 +82,12 @@ def test_a_prior_weight_far_above_the_calibrations_would_cry_wolf() -> None:
 
 
 def test_sharing_decides_same_sooner_and_catches_more_small_slowdowns() -> None:
-    """On quiet same-revision gates more comparisons are 'same' by the fourth pair, and a 4% slowdown of
-    two cases (both measures) is called 'slower' more often by the last look."""
+    """On quiet same-revision gates fewer comparisons are left undecided by the fourth pair (at the gate's
+    `same` level, 20%: about 15% against 19%; at 5% the gap was 42% against 55%), and a 4% slowdown of two
+    cases (both measures) is called 'slower' more often by the last look."""
     theta = streams(QUIET, 11, last=4)
     own, pooled = (first_verdicts(theta, d0) for d0 in (0.0, moderation.PRIOR_DF))
-    assert (pooled == "same").mean() > (own == "same").mean() + 0.10
+    assert (pooled != "same").mean() < 0.85 * (own != "same").mean()
     slowed = [1.0] * 12
     for index in (2, 5, 8, 11):
         slowed[index] = 1.04

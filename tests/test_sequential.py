@@ -64,6 +64,30 @@ def test_fixed_level_re_testing_at_every_look_would_exceed_the_nominal_rate() ->
     assert [round(b, 2) for b in sequential.plan(first, last, alpha).bounds[1:]] != [round(b, 2) for b in fixed[1:]]
 
 
+def ever_said_same(theta: np.ndarray, bounds: list[float], first: int, min_effect: float) -> np.ndarray:
+    """Per simulated gate (row), whether the upper bound (mean + bound x standard error) was below the
+    minimum effect at any look: the gate would have called it ``same`` there, if nothing before."""
+    said = np.zeros(len(theta), dtype=bool)
+    for index, bound in enumerate(bounds):
+        k = first + index
+        x = theta[:, :k]
+        said |= x.mean(axis=1) + bound * x.std(axis=1, ddof=1) / math.sqrt(k) < math.log1p(min_effect)
+    return said
+
+
+def test_a_slowdown_of_exactly_the_minimum_effect_is_called_same_at_most_at_the_same_level() -> None:
+    """The ``same`` bound is a repeated confidence bound too: over all looks, a 2% slowdown (the minimum
+    effect) is called ``same`` in at most SAME_ALPHA of 20,000 gates (80% power there), plus three
+    Monte-Carlo standard errors; the same bound taken at a fixed level at every look would miss it more."""
+    first, last, level = 3, 10, sequential.SAME_ALPHA
+    theta = np.random.default_rng(23).normal(math.log(1.02), SPREAD, (GATES, last))
+    missed = ever_said_same(theta, list(sequential.plan(first, last, level).bounds), first, 0.02).mean()
+    error = math.sqrt(level * (1 - level) / GATES)
+    assert level / 2 <= missed <= level + 3 * error, f"{missed:.4f} against {level}"
+    fixed = [float(stats.t.ppf(1 - level, k - 1)) for k in range(first, last + 1)]
+    assert ever_said_same(theta, fixed, first, 0.02).mean() > level + 3 * error
+
+
 def run_gate(stream: np.ndarray, min_effect: float = 0.02, comparisons: int = 1) -> sequential.Decision:
     """Look after every pair, as the gate does; the decision at the first look that decides."""
     slower = sequential.plan(3, 10, sequential.ALPHA / comparisons)

@@ -90,11 +90,13 @@ def judge(
     first: int = sequential.FIRST_LOOK,
     last: int = sequential.LAST_LOOK,
     prior_df: float = moderation.PRIOR_DF,
+    same_alpha: float = sequential.SAME_ALPHA,
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
     first look's that decided it, replayed over its pairs in the order run. The comparisons of one measure
-    with as many pairs share their variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not)."""
+    with as many pairs share their variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not);
+    ``same_alpha``: the ``same`` bound's level (another than the gate's only to replay recorded gates)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[tuple[str, int], list[int]] = {}
@@ -105,11 +107,11 @@ def judge(
         looks = len(thetas[members[0]])
         stacked = np.stack([thetas[i] for i in members]) if looks else np.empty((len(members), 0))
         sharing = prior_df > 0 and len(members) >= moderation.MIN_SHARED
-        own = sequential.plan(first, last, family), sequential.plan(first, last, sequential.SAME_ALPHA)
+        own = sequential.plan(first, last, family), sequential.plan(first, last, same_alpha)
         pooled = (
             (
                 sequential.plan(first, last, family, prior_df, len(members)),
-                sequential.plan(first, last, sequential.SAME_ALPHA, prior_df, len(members)),
+                sequential.plan(first, last, same_alpha, prior_df, len(members)),
             )
             if sharing
             else own

@@ -177,6 +177,7 @@ def record(outcome: Outcome) -> str:
             "looks": list(o.looks),
             "wait": o.wait,
             "prior_df": o.prior_df,
+            "same_alpha": SAME_ALPHA,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },
         "min_effect": o.min_effect,

@@ -135,6 +135,7 @@ def gates_dir(out: Path, records: Path) -> Path:
 
 
 INTERRUPTED = (130, 143)  # Ctrl-C, SIGTERM: the gate did not finish, so it is run again
+SAME_ALPHA_UNRECORDED = 0.05  # the `same` level of the gates recorded before gate.json kept rounds.same_alpha
 
 
 def _finished(path: Path) -> bool:
@@ -365,14 +366,18 @@ def _round(rounds: Path, pair: int, side: str) -> Path:
 
 
 def judged_again(
-    record: dict[str, Any], first: int, last: int, min_effect: float, prior_df: float = 0.0, same_alpha: float = 0.05
+    record: dict[str, Any],
+    first: int,
+    last: int,
+    min_effect: float,
+    prior_df: float = 0.0,
+    same_alpha: float = SAME_ALPHA_UNRECORDED,
 ) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
-    shared variance's ``prior_df`` (0: none shared) and the ``same`` bound's level ``same_alpha`` (0.05 for
-    gates recorded before ``rounds.same_alpha`` was, the gate's 0.20 since). A comparison that the gate,
-    stopping when the rule it ran with had decided everything, left too few pairs to decide by this rule is
-    ``undecided``."""
+    shared variance's ``prior_df`` (0: none shared) and the ``same`` bound's level ``same_alpha``. A
+    comparison that the gate, stopping when the rule it ran with had decided everything, left too few pairs
+    to decide by this rule is ``undecided``."""
     from dataclasses import replace
 
     from nerperf.gate import speed
@@ -430,8 +435,7 @@ def table(args: argparse.Namespace) -> None:
             looks, ran_with = record["rounds"]["looks"], record["rounds"].get("prior_df", 0.0)
             first, last = args.first or looks[0], args.last or looks[1]
             prior_df = ran_with if args.prior_df is None else args.prior_df
-            # a record without the level ran before it was recorded, at 0.05
-            same_alpha = args.same_alpha or record["rounds"].get("same_alpha", 0.05)
+            same_alpha = args.same_alpha or record["rounds"].get("same_alpha", SAME_ALPHA_UNRECORDED)
             min_effect = args.min_effect or record["min_effect"] * 100
             record = judged_again(record, first, last, min_effect, prior_df, same_alpha)
         head = path.stem.rsplit("-", 1)[0]

@@ -178,16 +178,16 @@ def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(calib
     assert rows[0][2] == "8" and 0 < within < whole
 
 
+def run_script(*arguments: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python benches/gate_calibration.py ARGUMENTS`` from the repository's root, as docs/gate.md shows it."""
+    command = [sys.executable, "benches/gate_calibration.py", *arguments]
+    return subprocess.run(command, cwd=SCRIPT.parent.parent, capture_output=True, text=True, timeout=timeout)
+
+
 def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
     """``python benches/gate_calibration.py estimators`` from the repository's root: the tracked records, and
     a row for each gate whose rounds are still under .benchmarks/gate (none in a fresh clone)."""
-    done = subprocess.run(
-        [sys.executable, "benches/gate_calibration.py", "estimators"],
-        cwd=SCRIPT.parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_script("estimators", timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| gate | measure | pairs | median | mean |")
 
@@ -195,13 +195,7 @@ def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
 def test_the_same_level_replay_runs_as_docs_gate_md_shows_it() -> None:
     """``table --prior-df 3 --same-alpha 0.2`` from the repository's root, on the tracked records: the ten
     same-revision gates stop sooner than as run (at 5%), and every slowed comparison is still ``slower``."""
-    done = subprocess.run(
-        [sys.executable, "benches/gate_calibration.py", "table", "--prior-df", "3", "--same-alpha", "0.2"],
-        cwd=SCRIPT.parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_script("table", "--prior-df", "3", "--same-alpha", "0.2", timeout=300)
     assert done.returncode == 0, done.stderr
     base = done.stdout.split("## calib-base: 10 gates")[1].split("##")[0]
     assert "pairs run: [3, 4, 5, 5, 6, 6, 7, 9, 10, 10]" in base and "median 13.3" in base

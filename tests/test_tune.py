@@ -125,6 +125,20 @@ def test_the_leaders_in_turns_decide_or_say_within_the_noise() -> None:
     assert not close.decided and close.low < 1 < close.high and "within the noise" in close.describe()
 
 
+def test_the_recommended_configuration_yields_to_a_faster_runner_up_then_to_the_defaults() -> None:
+    """One rule names the winner, for what ``decide`` times against the defaults and for the report."""
+    fastest, runner_up, defaults = Config("int8", 2, 64), Config("onnx", 2, 64), Config("onnx-int8", 2)
+    runner_up_faster = leaders.Decision(fastest, runner_up, 0.8, 0.7, 0.9, 6)
+    within_noise = leaders.Decision(fastest, runner_up, 1.0, 0.9, 1.1, 6)
+    assert leaders.recommended(fastest.key, "one configuration met the floor", None) == fastest.key
+    assert leaders.recommended(fastest.key, within_noise, None) == fastest.key
+    assert leaders.recommended(fastest.key, runner_up_faster, None) == runner_up.key
+    beats_defaults = leaders.Decision(runner_up, defaults, 1.3, 1.2, 1.4, 6)
+    ties_defaults = leaders.Decision(runner_up, defaults, 1.02, 0.95, 1.1, 6)
+    assert leaders.recommended(fastest.key, runner_up_faster, beats_defaults) == runner_up.key
+    assert leaders.recommended(fastest.key, runner_up_faster, ties_defaults) == defaults.key
+
+
 def test_the_winner_is_timed_in_turns_against_the_defaults_which_are_kept_unless_it_is_faster(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

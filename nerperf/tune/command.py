@@ -248,15 +248,14 @@ class _Runner:
                 return self._evaluate(config, limit=LEADER_SENTENCES).speed.latency_p50_s
             return 1 / self._evaluate(config).speed.samples_per_s
 
-        winner = by_key[allowed[0].key]
+        fastest = by_key[allowed[0].key]
         if len(allowed) < 2:
             first: leaders.Decision | str = "one configuration met the floor: nothing to compare it with"
         else:
             runner_up = by_key[allowed[1].key]
-            self.status.show(f"nerperf tune: timing {winner.key} and {runner_up.key} in turns")
-            first = leaders.decide(winner, runner_up, seconds)
-            if first.runner_up_won:
-                winner = runner_up
+            self.status.show(f"nerperf tune: timing {fastest.key} and {runner_up.key} in turns")
+            first = leaders.decide(fastest, runner_up, seconds)
+        winner = by_key[leaders.recommended(fastest.key, first, None)]
         if winner == defaults or defaults.key not in {p.key for p in allowed}:  # the same, or below the floor
             return first, None
         if isinstance(first, leaders.Decision) and first.runner_up == defaults:  # already timed against them
@@ -299,13 +298,9 @@ def _outcome(
     cores = machine["cores"]
     for objective in objectives:
         points = _points(found, objective)
-        best = frontier.winner(points, reference, args.floor) if reference is not None else None
+        fastest = frontier.winner(points, reference, args.floor) if reference is not None else None
         decision, against = decisions.get(objective, (stopped or "not decided", None))
-        if isinstance(decision, leaders.Decision) and decision.runner_up_won:
-            best = next(p for p in points if p.key == decision.runner_up.key)
-        if against is not None and not against.decided and best is not None:
-            # Not faster than the defaults when timed in turns: a change is recommended only when it pays.
-            best = next(p for p in points if p.key == against.runner_up.key)
+        best = fastest and next(p for p in points if p.key == leaders.recommended(fastest.key, decision, against))
         defaults_key = space.default(_default_variant(found), cores, objective).key
         per_objective[objective] = {
             "frontier": [p.key for p in frontier.frontier(points)],

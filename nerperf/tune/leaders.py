@@ -66,3 +66,19 @@ def decide(winner: Config, runner_up: Config, seconds: Callable[[Config], float]
     else:
         low, high = stats.t.interval(0.95, len(logs) - 1, loc=mean, scale=spread)
     return Decision(winner, runner_up, math.exp(mean), math.exp(low), math.exp(high), rounds)
+
+
+def recommended(fastest: str, first: Decision | str | None, against: Decision | None) -> str:
+    """The key tune recommends, from the ``fastest`` single trial within the floor and the timings in turns.
+
+    The runner-up replaces it where it was the faster in turns (``first``); nerperf's defaults replace
+    that where it was not faster than them in turns (``against``): a change is recommended only when it
+    pays. ``decide``'s choice of what to time against the defaults and the report's winner both come from
+    here, so they cannot disagree.
+    """
+    key = fastest
+    if isinstance(first, Decision) and first.runner_up_won:
+        key = first.runner_up.key
+    if against is not None and not against.decided:
+        key = against.runner_up.key
+    return key

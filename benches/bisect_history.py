@@ -15,8 +15,9 @@ and commit 11 makes onnx-int8's forward pass busy-wait for 10% of its own time (
 ``calib-slow-10`` change). ``bisect-demo-skip`` is the same history with commit 8 uninstallable (a
 requirement no index has; commit 9 takes it out again). Binary search over 17 commits looks at commit 8
 first, so the skip is met on the way. Speed steps count a slowdown from 5% (``--min-effect``; the
-injected one is 10%): with the gate's default 2%, a commit like GOOD took up to 10 pairs to be called
-``same`` on this shared machine.
+injected one is 10%), as the recorded runs did: with the gate's default 2% and ``same`` at 5%, a commit
+like GOOD took up to 10 pairs to be called ``same`` on this shared machine. With ``same`` at 20%,
+``--min-effect 2`` decided every step in 3 pairs (``docs/bisect-demo/same-20-min-effect-2/``).
 """
 
 from __future__ import annotations

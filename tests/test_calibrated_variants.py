@@ -91,14 +91,61 @@ def test_calibrating_on_the_evaluation_data_is_refused(bert_checkpoint: Path, co
         )
 
 
-def test_a_single_evaluation_file_needs_calibration_data_named(conll_file: Path, tmp_path: Path) -> None:
+def test_a_single_evaluation_file_without_a_training_file_beside_it_says_what_was_looked_for(
+    conll_file: Path, tmp_path: Path
+) -> None:
     calibration = for_evaluation(str(conll_file), "validation", None, 300, None)
-    with pytest.raises(NerperfInputError, match="single file.*set calibration_data .*--calibration-data"):
+    looked_for = r"looked beside .*tiny\.txt for train\.txt, eng\.train or one \*train\*\.txt file: none is there"
+    with pytest.raises(NerperfInputError, match=looked_for + ".*set calibration_data .*--calibration-data"):
         calibration.key()
     named = for_evaluation(
         str(conll_file), "validation", str(write_conll(tmp_path / "t.txt", SENTENCES[:2])), 300, None
     )
     assert named.key()["sentences"] == 2
+
+
+@pytest.mark.parametrize(
+    ("beside", "taken"),
+    [
+        (["train.txt", "test.txt"], "train.txt"),  # CoNLL-2003's layout (../shared/data/conll2003)
+        (["eng.train", "eng.testb"], "eng.train"),  # the original release's names
+        (["wnut17train.txt"], "wnut17train.txt"),  # one *train* file of the same suffix
+        (["train.txt", "other-train.txt"], "train.txt"),  # the split reader's own name comes first
+    ],
+)
+def test_a_data_files_directory_gives_its_training_file(tmp_path: Path, beside: list[str], taken: str) -> None:
+    evaluated = write_conll(tmp_path / "valid.txt", SENTENCES)
+    for name in beside:
+        write_conll(tmp_path / name, SENTENCES[:2])
+    calibration = for_evaluation(str(evaluated), "validation", None, 300, None)
+    assert calibration.data == str(tmp_path / taken)
+    assert calibration.key()["sentences"] == 2  # read from that file, not the evaluated one
+
+
+def test_several_training_files_beside_a_data_file_are_named_and_none_is_taken(tmp_path: Path) -> None:
+    evaluated = write_conll(tmp_path / "dev.conll", SENTENCES)
+    for name in ("a-train.conll", "b-train.conll", "train.txt.bak"):
+        write_conll(tmp_path / name, SENTENCES[:2])
+    calibration = for_evaluation(str(evaluated), "validation", None, 300, None)
+    assert calibration.data is None
+    with pytest.raises(NerperfInputError, match=r"found 2 \(a-train\.conll, b-train\.conll\), so none is taken"):
+        calibration.key()
+
+
+def test_evaluating_the_training_file_itself_never_calibrates_on_it(tmp_path: Path) -> None:
+    evaluated = write_conll(tmp_path / "train.txt", SENTENCES)
+    assert for_evaluation(str(evaluated), "train", None, 300, None).data is None
+
+
+def test_a_calibrated_result_names_its_calibration_file(bert_checkpoint: Path, tmp_path: Path) -> None:
+    from nerperf.report.tables import notes
+
+    evaluated = write_conll(tmp_path / "valid.txt", SENTENCES)
+    write_conll(tmp_path / "train.txt", SENTENCES[::-1])
+    result = evaluate(bert_checkpoint, evaluated, variant="onnx-int8-static", cache_dir=tmp_path / "cache")
+    said = [line for line in notes(result) if line.startswith("calibrated on: ")]
+    assert said == [f"calibrated on: {len(SENTENCES)} sentences of {tmp_path / 'train.txt'} "
+                    f"(sha256 {result.build.details['calibration']['sha256']})"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,14 @@ def test_the_readmes_eval_scores_the_whole_file_and_says_so(shared: Path) -> Non
 
 
 @pytest.mark.slow
+def test_the_readmes_calibrated_eval_on_a_data_file_names_the_training_file_beside_it(shared: Path) -> None:
+    (command,) = [c for c in readme_commands((".venv/bin/nerperf eval",)) if "onnx-int8-static" in c]
+    done = run(command)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^calibrated on: 300 sentences of \.\./shared/data/conll2003/train\.txt ", done.stdout, re.M)
+
+
+@pytest.mark.slow
 def test_the_readmes_two_machine_report(shared: Path) -> None:
     (command,) = [c for c in readme_commands(("nerperf report",)) if "../shared/measurements" in c]
     out = ROOT / "nerperf-report"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from nerperf.plain_table import render
 from nerperf.results import EvalResult
@@ -127,6 +128,13 @@ def scored_sentences(result: EvalResult) -> str:
     return f"{result.sentences} of {total} sentences"
 
 
+def calibrated_on(calibration: dict[str, Any]) -> str:
+    """``300 sentences of ../data/train.txt``: what a statically quantized variant calibrated on."""
+    source = str(calibration.get("data"))
+    split = "" if Path(source).is_file() else f" [{calibration.get('split')}]"  # a file is read whole
+    return f"{calibration.get('sentences')} sentences of {source}{split} (sha256 {calibration.get('sha256')})"
+
+
 def notes(result: EvalResult) -> list[str]:
     """Everything a reader must know to trust the figures, one line each."""
     s, c, b, m = result.speed, result.coverage, result.build, result.memory
@@ -145,6 +153,9 @@ def notes(result: EvalResult) -> list[str]:
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]
+    calibration = b.details.get("calibration")
+    if calibration:
+        lines.append(f"calibrated on: {calibrated_on(calibration)}")
     if result.environment.get("cpu"):
         lines.append(f"machine: {result.environment['cpu']}")
     if result.tokenizer:

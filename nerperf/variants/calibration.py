@@ -7,6 +7,11 @@ directory or hub dataset, split ``train``), read with the same data format. A si
 training split beside it, so there the ``calibration_data`` setting must name one. Which sentences were
 used (source, split, count and a hash of their words) keys the variant's cache and is recorded with its
 result, so a model calibrated on other sentences is never taken from the cache for this one.
+
+A single data file is usually one split of a directory laid out like CoNLL-2003's (``valid.txt`` beside
+``train.txt``): its training file is the one the split-directory reader would take for ``train``
+(:data:`nerperf.conll.SPLIT_FILES`), else the one file beside it whose name holds ``train`` with the same
+suffix. Where there is none (or several), the ``calibration_data`` setting must name one.
 """
 
 from __future__ import annotations
@@ -84,15 +89,42 @@ def for_evaluation(
     evaluated = (str(data), split) if data is not None else None
     if calibration_data is not None:
         return Calibration(calibration_data, DEFAULT_SPLIT, sentences, data_format, evaluated)
-    if data is None or Path(str(data)).is_file():
-        given = "was given as loaded sentences" if data is None else f"{data} is a single file"
-        why = (
-            f"the evaluation data {given}, with no training split beside it; set calibration_data "
-            "(--calibration-data, NERPERF_CALIBRATION_DATA; evaluate(calibration_data=...)) to a CoNLL file of "
-            "training sentences, or a directory or hub id whose train split is read"
-        )
+    if data is None:
+        why = f"the evaluation data was given as loaded sentences; {_NAME_ONE}"
         return Calibration(None, DEFAULT_SPLIT, sentences, data_format, evaluated, why)
+    if Path(str(data)).is_file():
+        found, why = training_file_beside(Path(str(data)))
+        source = str(found) if found is not None else None
+        return Calibration(source, DEFAULT_SPLIT, sentences, data_format, evaluated, f"{why}; {_NAME_ONE}")
     return Calibration(str(data), DEFAULT_SPLIT, sentences, data_format, evaluated)
+
+
+_NAME_ONE = (
+    "set calibration_data (--calibration-data, NERPERF_CALIBRATION_DATA; evaluate(calibration_data=...)) to a "
+    "CoNLL file of training sentences, or a directory or hub id whose train split is read"
+)
+
+
+def training_file_beside(data: Path) -> tuple[Path | None, str]:
+    """The training file in ``data``'s directory, or None and what was looked for.
+
+    The split-directory reader's names for ``train`` first (``train.txt``, ``eng.train``), then the one file
+    whose name holds ``train`` with ``data``'s suffix. ``data`` itself is never its own training file.
+    """
+    from nerperf.conll import split_file
+
+    directory = data.parent
+    named = split_file(directory, DEFAULT_SPLIT)
+    if named is not None and named.resolve() != data.resolve():
+        return named, ""
+    pattern = f"*train*{data.suffix}"
+    others = sorted(p for p in directory.glob(pattern) if p.is_file() and p.resolve() != data.resolve())
+    if len(others) == 1:
+        return others[0], ""
+    looked_for = f"looked beside {data} for train.txt, eng.train or one {pattern} file"
+    if others:
+        return None, f"{looked_for} and found {len(others)} ({', '.join(p.name for p in others)}), so none is taken"
+    return None, f"{looked_for}: none is there"
 
 
 def for_settings(chosen: Any, data_format: DataFormat | None) -> Calibration:

@@ -257,6 +257,26 @@ def test_pytest_benchmarks_files_survive_an_interrupted_write(tmp_path: Path) ->
     assert [p.name for p in (tmp_path / "storage").rglob("*.json")] == ["0001_run.json"]
 
 
+def test_a_pytest_benchmark_writer_that_changed_stops_the_run_naming_the_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left as it was, an interrupted run could truncate saved benchmarks without anyone knowing."""
+    from pytest_benchmark import session
+
+    from nerperf.plugin.benchmark_internals import Unsupported, make_history_durable
+
+    def save_json(self: object, output_json: object, indent: int) -> None:  # a release with another writer
+        pass
+
+    monkeypatch.setattr(session.BenchmarkSession, "save_json", save_json)
+    with pytest.raises(Unsupported) as raised:
+        make_history_durable()
+    said = str(raised.value)
+    assert said.startswith("nerperf: pytest-benchmark 5.") and "has pytest_benchmark.session.BenchmarkSession" in said
+    assert "save_json('self', 'output_json', 'indent'), not the writer nerperf makes atomic" in said
+    assert "so an interrupted run could truncate its saved benchmarks. nerperf supports pytest-benchmark >=" in said
+
+
 def test_asv_results_survive_an_interrupted_write(tmp_path: Path) -> None:
     """asv's plugin machinery (as asv.conf.json's "plugins" entry drives it) makes write_json atomic."""
     from asv import util

@@ -412,3 +412,64 @@ def test_parallel_parts_run_pinned_and_merge(child: pytest.Pytester, bert_checkp
     assert "other-fp32" in (out / "report" / "report.md").read_text()
     with pytest.raises(NerperfInputError, match="parts would share cores"):
         cli.dispatch(type("Args", (), {"command": "parallel", "parts": 64, "out": str(out), "pytest_args": []})())
+
+
+def test_a_run_that_uses_no_nerperf_fixture_leaves_pytest_benchmark_as_it_is(pytester: pytest.Pytester) -> None:
+    """The plugin loads in every pytest run of an environment where nerperf is installed: only runs that use
+    it get pytest-benchmark's writers made atomic."""
+    pytester.makeconftest(
+        "def pytest_sessionfinish(session):\n"
+        "    from pytest_benchmark.session import BenchmarkSession\n"
+        "    print('wrapped:', getattr(BenchmarkSession.save_json, '__nerperf_atomic__', False))\n"
+    )
+    pytester.makepyfile(test_plain="def test_plain(benchmark):\n    benchmark(sum, [1, 2])\n")
+    run = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    run.assert_outcomes(passed=1)
+    run.stdout.fnmatch_lines(["*wrapped: False*"])
+
+
+def test_floors_stop_the_run_where_pytest_benchmark_skips_them_some_other_way(tiny_project: pytest.Pytester) -> None:
+    """A pytest-benchmark whose --benchmark-only skip nerperf does not recognise would leave every floor
+    skipped in silence: the run stops instead, naming the installed version and the supported range."""
+    tiny_project.makeconftest(
+        CHILD_CONFTEST + "\nimport pytest\n\n"
+        "@pytest.hookimpl(trylast=True)\n"
+        "def pytest_collection_modifyitems(config, items):\n"
+        "    for item in items:  # the same skip, worded as another release might word it\n"
+        "        for mark in item.own_markers:\n"
+        "            if mark.name == 'skip':\n"
+        "                mark.kwargs['reason'] = 'benchmark-only mode: not a benchmark'\n"
+    )
+    run = tiny_project.runpytest_subprocess("--benchmark-only", "test_models.py")
+    assert run.ret == pytest.ExitCode.USAGE_ERROR
+    run.stderr.fnmatch_lines(
+        [
+            "*nerperf: pytest-benchmark 5.* did not mark test_models.py::test_f1_floor[[]tiny-sleepy[]] "
+            "skip(reason='...(--benchmark-only active)') under --benchmark-only, so nerperf cannot keep its "
+            "F1 floors in this run. nerperf supports pytest-benchmark >=*"
+        ]
+    )
+
+
+def test_the_supported_range_named_is_the_one_nerperf_declares() -> None:
+    import tomllib
+    from packaging.requirements import Requirement
+
+    from nerperf.plugin.benchmark_internals import declared_range
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    (declared,) = [r for r in map(Requirement, pyproject["project"]["dependencies"]) if r.name == "pytest-benchmark"]
+    assert declared_range() == str(declared.specifier) != ""
+
+
+def test_round_timings_missing_from_pytest_benchmark_stop_the_run() -> None:
+    from nerperf.plugin.benchmark_internals import Unsupported, round_timings
+
+    class Stats:  # a release that renamed its per-round data
+        rounds: list[float] = [0.1]
+
+    class Benchmark:
+        stats = type("Metadata", (), {"stats": Stats()})()
+
+    with pytest.raises(Unsupported, match=r"pytest-benchmark \S+ has no benchmark\.stats\.stats\.data and \.total"):
+        round_timings(Benchmark())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from nerperf.gate.lockstep import VARIABLE, Lockstep
+from nerperf.plugin import benchmark_internals
 from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ SESSION = pytest.StashKey["NerperfSession | None"]()
 LOCKSTEP = pytest.StashKey["Lockstep | None"]()
 FLOOR_MARK = "nerperf_floor"
 MEASURE_MARK = "nerperf_measure"
-_BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"  # pytest-benchmark's reason when it skips a test
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -58,10 +58,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{MEASURE_MARK}(name): a timing test's measure (latency, throughput), for the measures setting"
     )
     config.stash[SESSION] = None
-    if config.pluginmanager.hasplugin("benchmark"):
-        from nerperf.durable_history import wrap_pytest_benchmark
-
-        wrap_pytest_benchmark()  # an interrupted run must not truncate benchmark history
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -94,6 +90,8 @@ def nerperf_session(config: pytest.Config) -> NerperfSession:
         current.lockstep = config.stash.get(LOCKSTEP, None)
         current.runner.spin = current.lockstep is None  # taking turns: runtimes' threads must not spin
         current.runner.status = terminal_status(config)
+        if config.pluginmanager.hasplugin("benchmark"):
+            benchmark_internals.make_history_durable()  # an interrupted run must not truncate benchmark history
         config.stash[SESSION] = current
     return current
 
@@ -156,17 +154,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("nerperf_case", params)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
     """Order nerperf tests by case (baseline first, one checkpoint at a time); keep floors under --benchmark-only;
     deselect the suite's tests of measures the measures setting leaves out.
 
-    pytest-benchmark marks every test without its ``benchmark`` fixture skipped under --benchmark-only;
-    floors are accuracy gates that belong in every run, so that mark (only that one) is taken off them.
+    A wrapper, so that it runs after every plugin's implementation, pytest-benchmark's included: under
+    --benchmark-only that one marks every test without its ``benchmark`` fixture skipped, and floors are
+    accuracy gates that belong in every run, so that mark (only that one) is taken off them
+    (:func:`~nerperf.plugin.benchmark_internals.keep_under_benchmark_only`).
     """
+    outcome = yield
     nerperf = config.stash.get(SESSION, None)
     if nerperf is None:
-        return
+        return outcome
     if nerperf.settings.measures:
         wanted = (None, *nerperf.settings.measures)  # None: a test of the user's own, always kept
         left_out = [item for item in items if _case(item) is not None and _measure(item) not in wanted]
@@ -179,7 +180,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for position, item in zip(positions, ordered, strict=True):
         items[position] = item
         if item.get_closest_marker(FLOOR_MARK) is not None:
-            item.own_markers[:] = [m for m in item.own_markers if not _benchmark_only_skip(m)]
+            benchmark_internals.keep_under_benchmark_only(config, item)
+    return outcome
 
 
 def _measure(item: pytest.Item) -> str | None:
@@ -188,10 +190,6 @@ def _measure(item: pytest.Item) -> str | None:
         return "floor"
     mark = item.get_closest_marker(MEASURE_MARK)
     return str(mark.args[0]) if mark is not None and mark.args else None
-
-
-def _benchmark_only_skip(mark: pytest.Mark) -> bool:
-    return mark.name == "skip" and _BENCHMARK_ONLY_SKIP in mark.kwargs.get("reason", "")
 
 
 def _case(item: pytest.Item) -> Case | None:

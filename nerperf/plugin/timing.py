@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from nerperf.cases import Case
+from nerperf.plugin.benchmark_internals import round_timings
 from nerperf.plugin.session import NerperfSession
 from nerperf.results import extra_info
 
@@ -107,8 +108,8 @@ def _timed(
     benchmark.pedantic(run, setup=setup, rounds=len(inputs), warmup_rounds=WARMUP_ROUNDS)
     if benchmark.stats is None:
         return None
-    timings = list(benchmark.stats.stats.data)
+    timings, total = round_timings(benchmark)
     sentences = sum(len(batch) for batch in inputs)
-    benchmark.extra_info["timed_sentences_per_s"] = sentences / benchmark.stats.stats.total
+    benchmark.extra_info["timed_sentences_per_s"] = sentences / total
     # setup is also called after the timed rounds under --benchmark-cprofile: those calls are not timed
     return list(zip(order[WARMUP_ROUNDS : WARMUP_ROUNDS + len(timings)], timings, strict=True))

@@ -69,7 +69,7 @@ CASES = {
     "NERPERF_VARIANTS": "fp32,int8,onnx-int8",
     "NERPERF_SENTENCES": "300",
 }
-INSTALL = "python -m pip install -q -e '.[onnx]'"
+INSTALL = "python -m pip install -q -c constraints.txt -e '.[onnx]'"  # the versions measured with
 SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the busy-wait branches slow these
 
 

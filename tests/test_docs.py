@@ -44,5 +44,6 @@ def test_every_relative_link_resolves(page: Path) -> None:
 def test_the_readme_is_a_front_door() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert len(text.splitlines()) <= README_LINES
-    setup = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest --benchmark-only"
+    install = ".venv/bin/pip install -c constraints.txt -e '.[test]'"
+    setup = f"python3 -m venv .venv && {install} && .venv/bin/pytest --benchmark-only"
     assert setup in text and "\n.venv/bin/pytest\n" in text  # the two commands a new user needs

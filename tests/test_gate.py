@@ -666,3 +666,16 @@ def test_each_side_keeps_its_latest_environments_by_requirements(tmp_path: Path)
         again, reused = checkouts.prepare("head", checkout, envs, install, python, tmp_path / "log", children)
     assert reused and again.parent.parent == made[-1]
     assert sorted(envs.iterdir()) == sorted(made[-checkouts.KEEP :])  # the oldest removed, no failed one left
+
+
+def test_the_default_install_honours_the_sides_constraints_file(tmp_path: Path) -> None:
+    """With ranges in pyproject.toml, a side installed without the project's constraints could resolve
+    another torch than the one measured with (here, a multi-GB CUDA build)."""
+    from nerperf.gate.checkouts import DEFAULT_INSTALL, environment_key, install_command
+
+    assert install_command(tmp_path, DEFAULT_INSTALL) == DEFAULT_INSTALL
+    before = environment_key(tmp_path, DEFAULT_INSTALL, "python3")
+    (tmp_path / "constraints.txt").write_text("torch==2.13.0\n")
+    assert install_command(tmp_path, DEFAULT_INSTALL) == "python -m pip install -e '.[test]' -c constraints.txt"
+    assert install_command(tmp_path, "make install") == "make install"  # a command of the user's own: as given
+    assert environment_key(tmp_path, DEFAULT_INSTALL, "python3") != before  # new constraints: a new environment

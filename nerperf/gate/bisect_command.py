@@ -51,7 +51,7 @@ def add_parser(commands: Any) -> None:
     command.add_looks(parser)
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the bisection as JSON")
     parser.add_argument("--out", metavar="DIR", default="nerperf-bisect", help="summary and every step's gate")
-    parser.add_argument("--install", metavar="COMMAND", default=checkouts.DEFAULT_INSTALL)
+    parser.add_argument("--install", metavar="COMMAND", default=checkouts.DEFAULT_INSTALL, help="as nerperf gate's")
     parser.add_argument("--no-install", action="store_true", help="as nerperf gate's")
     parser.add_argument("--work", metavar="DIR", default=None, help="as nerperf gate's")
     parser.add_argument(

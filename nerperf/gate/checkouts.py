@@ -3,8 +3,10 @@
 Checkouts are git worktrees of the project's repository, at fixed paths under the gate's work
 directory, so that an environment's editable install keeps pointing at its side. An environment is
 built once and reused while its key holds: the install command, the interpreter, and the content of the
-files that say what to install (pyproject.toml, setup.py, setup.cfg, requirements*.txt). A failed
-install leaves no environment that could be taken for a good one.
+files that say what to install (pyproject.toml, setup.py, setup.cfg, constraints.txt, requirements*.txt).
+The default install adds ``-c constraints.txt`` where the side's checkout has one, so that both sides
+run with the exact versions the project measures with. A failed install leaves no environment that
+could be taken for a good one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from nerperf.children import Children
 from nerperf.errors import NerperfInputError
 
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
-REQUIREMENT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+CONSTRAINTS = "constraints.txt"  # exact versions a project measures with: the default install honours them
+REQUIREMENT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", CONSTRAINTS)
 _KEY_FILE = "nerperf-gate-key"
 
 
@@ -72,6 +75,13 @@ def check_out(repository: Path, work: Path, name: str, commit: str) -> Path:
     return path
 
 
+def install_command(checkout: Path, install: str) -> str:
+    """``install`` as run in ``checkout``: the default with ``-c constraints.txt`` where the checkout has one."""
+    if install == DEFAULT_INSTALL and (checkout / CONSTRAINTS).is_file():
+        return f"{DEFAULT_INSTALL} -c {CONSTRAINTS}"
+    return install
+
+
 def environment_key(checkout: Path, install: str, python: str) -> str:
     digest = hashlib.sha256(f"{install}\0{python}\0".encode())
     names = [*REQUIREMENT_FILES, *sorted(p.name for p in checkout.glob("requirements*.txt"))]
@@ -93,6 +103,7 @@ def prepare(
     ``log``. Paths must be absolute (the install runs in the checkout, and a relative ``bin`` on PATH would
     find the outer interpreter). The checkout's path never changes, so an editable install stays true.
     """
+    install = install_command(checkout, install)
     key = environment_key(checkout, install, python)
     env_dir = envs / f"{side}-{key[:16]}"
     interpreter = env_dir / "bin" / "python"

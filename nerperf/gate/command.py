@@ -125,7 +125,8 @@ def add_parser(commands: Any) -> None:
         metavar="COMMAND",
         default=checkouts.DEFAULT_INSTALL,
         help="installs a side into its environment, run in its checkout with the environment's python and pip "
-        f"first on PATH (default: {checkouts.DEFAULT_INSTALL})",
+        f"first on PATH (default: {checkouts.DEFAULT_INSTALL}, with -c {checkouts.CONSTRAINTS} where the checkout "
+        "has one)",
     )
     gate.add_argument(
         "--no-install",

@@ -1,0 +1,132 @@
+"""nerperf as a user adds it to their project: the built wheel (not an editable install) in a fresh
+environment, in a directory outside this repository, with the README's "In your project" files written as
+the README shows them, and ``pytest --benchmark-only`` run there as the README writes it.
+
+Twice: at the lowest versions nerperf declares (read from the wheel's own metadata) of torch, transformers,
+pytest and pytest-benchmark, and at the newest the registry serves (whatever pip resolves), torch aside:
+both ends take torch 2.13.0's CPU build, the one on this machine's disk (newer releases on PyPI are CUDA
+builds of several GB; CONTRIBUTING.md, "Supported versions", says how the newest torch was tested). The
+README's install lines name a package index and a PyPI release that these machines cannot reach, so the
+test installs their equivalents: torch's CPU build first, then the wheel with its ``[onnx]`` extra.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+ENDS = ("torch", "transformers", "pytest", "pytest-benchmark")
+DEV_SENTENCES = 200  # the user's dev file: a small one keeps the test to a couple of minutes
+# The torch each end installs first: the CPU build on this machine's disk, or another release to try by hand
+# (CONTRIBUTING.md, "Supported versions": NERPERF_USER_TORCH=2.14.1 for the newest pip can install here).
+TORCH = f"torch=={os.environ.get('NERPERF_USER_TORCH', '2.13.0')}"
+
+
+def readme_block(language: str, first_line: str) -> str:
+    """The README's fenced ``language`` block that starts with ``first_line``, as written there."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    (found,) = [b for b in blocks if b.startswith(first_line)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("nerperf-*.whl")
+    return built
+
+
+def lower_bounds(wheel: Path) -> dict[str, str]:
+    """The lowest version the wheel's metadata allows for each of :data:`ENDS`."""
+    from packaging.requirements import Requirement
+
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        lines = archive.read(name).decode().splitlines()
+    found = {}
+    for line in lines:
+        if line.startswith("Requires-Dist:"):
+            requirement = Requirement(line.partition(":")[2].strip())
+            if requirement.name in ENDS and requirement.marker is None:
+                (lowest,) = [s.version for s in requirement.specifier if s.operator == ">="]
+                found[requirement.name] = lowest
+    assert sorted(found) == sorted(ENDS), f"the wheel lacks a lower bound: {found}"
+    return found
+
+
+def test_the_wheels_runtime_requirements_are_ranges(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        requirements = [line for line in archive.read(name).decode().splitlines() if line.startswith("Requires-Dist:")]
+    runtime = [r for r in requirements if "extra ==" not in r]
+    assert runtime and not [r for r in runtime if "==" in r], runtime
+    assert not [r for r in requirements if re.search(r"[a-z0-9]==", r.split(";")[0])], "an extra pins a version"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end", ["lowest", "newest"])
+def test_the_readmes_project_passes_from_the_wheel(
+    end: str, wheel: Path, shared: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path_factory.mktemp(f"user-{end}")
+    assert ROOT not in home.parents
+    venv, project = home / "venv", home / "project"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    pins = [f"{name}=={version}" for name, version in lower_bounds(wheel).items()] if end == "lowest" else []
+    if TORCH != "torch==2.13.0":
+        pins = [p for p in pins if not p.startswith("torch==")]
+    for install in ([TORCH], [f"{wheel}[onnx]", *pins]):  # the README: torch's CPU build first
+        installed = subprocess.run([*pip, *install], capture_output=True, text=True)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+
+    (project / "tests").mkdir(parents=True)
+    module = readme_block("python", "# tests/test_ner_models.py\n")
+    (project / "tests" / "test_ner_models.py").write_text(module)
+    (project / "pyproject.toml").write_text(readme_block("toml", "[tool.pytest.ini_options]\n"))
+    (project / "checkpoints").mkdir()
+    (project / "checkpoints" / "ner-v7").symlink_to(shared / "models" / "minilm-l6-conll03")
+    (project / "checkpoints" / "ner-v8").symlink_to(shared / "models" / "minilm-l3-conll03")
+    (project / "data").mkdir()
+    sentences = (shared / "data" / "conll2003" / "valid.txt").read_text().split("\n\n")
+    (project / "data" / "dev.txt").write_text("\n\n".join(sentences[: DEV_SENTENCES + 1]) + "\n")  # -DOCSTART- too
+
+    command = readme_block("bash", "pytest --benchmark-only\n").strip()  # the block holds that one line
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    environment.update(PATH=f"{venv / 'bin'}:{environment['PATH']}", NERPERF_CACHE_DIR=str(home / "cache"))
+    done = subprocess.run(command.split(), cwd=project, env=environment, capture_output=True, text=True, timeout=900)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-6000:]
+
+    versions = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import nerperf, torch, transformers, pytest, pytest_benchmark as b, "
+         "importlib.metadata as m; print(nerperf.__file__, torch.__version__, transformers.__version__, "
+         "pytest.__version__, m.version('pytest-benchmark'))"],
+        cwd=project, env=environment, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert Path(versions[0]).is_relative_to(venv), versions  # the wheel's nerperf, no file of this repository
+    if end == "lowest":
+        from packaging.version import Version
+
+        bounds = lower_bounds(wheel)
+        ran = dict(zip(ENDS, (Version(Version(v).public) for v in versions[1:]), strict=True))  # 2.13.0+cpu: 2.13.0
+        assert ran == {name: Version(bounds[name]) for name in ENDS} | {"torch": Version(TORCH.split("==")[1])}
+    assert "nerperf: the study's Table 5 for this run" in output
+    assert re.search(r"\b17 passed\b", output), output[
+        -3000:
+    ]  # 5 floors (not the baseline's), 6 latencies, 6 throughputs
+    for case in ("ours-int8", "ours-onnx-int8", "candidate-fp32", "candidate-int8", "candidate-onnx-int8"):
+        assert re.search(rf"^F1 floor holds: {case} F1 ", output, flags=re.M), f"{case}: no floor line"

@@ -32,6 +32,7 @@ VARIANT_TYPES = {
     "onnx": "fp32",
     "openvino": "fp32",
     "bf16": "bf16",
+    "openvino-bf16": "bf16",
     "int8": "int8",
     "onnx-int8": "int8",
     "onnx-int8-static": "int8",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from peaks import Peaks, share
 
-from nerperf.report.tables import markdown, model_label
+from nerperf.report.tables import kernels_cell, markdown, model_label
 from nerperf.results import EvalResult
 
 VARIANT_COLUMNS = (
@@ -24,6 +24,7 @@ VARIANT_COLUMNS = (
     "Batch-1 latency (ms)",
     "× fp32",
     "Peak (type)",
+    "Kernels",
     "% of peak, batch 1 / batched",
     "Size (MB)",
     "Peak memory (held at start), MB",
@@ -56,6 +57,7 @@ def variant_table(runs: Sequence[tuple[EvalResult, EvalResult]], peaks: Peaks) -
                 f"{1000 * single.speed.latency_mean_s:.1f}",
                 f"{ref_single.speed.latency_mean_s / single.speed.latency_mean_s:.2f}",
                 data_type,
+                kernels_cell(batched),
                 f"{share(achieved(single), peak)} / {share(achieved(batched), peak)}",
                 f"{single.build.size_bytes / 1e6:.0f}",
                 f"{batched.memory.peak_bytes / 1e6:.0f} ({batched.memory.start_bytes / 1e6:.0f})",

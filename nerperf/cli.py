@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "variants",
         help="list the variants and whether each can run here",
-        description="List nerperf's variants and, for those that cannot run on this machine, why.",
+        description="List nerperf's variants; for those that cannot run on this machine, why; for those whose "
+        "recipe depends on the CPU, what it is here.",
     )
     parallel = commands.add_parser(
         "parallel",
@@ -319,6 +320,8 @@ def list_variants() -> int:
         reason = variant.unavailable()
         if reason:
             print(f"{' ' * width}  unavailable here: {reason}")
+        elif variant.here():
+            print(f"{' ' * width}  here: {variant.here()}")
     return 0
 
 

@@ -144,6 +144,21 @@ def _torch_forward(checkpoint: Checkpoint) -> Forward:
     return lambda tensors: checkpoint.model(**tensors).logits
 
 
+def one_batch(checkpoint: Checkpoint, sentences: Sequence[Sequence[str]], threads: int | None, forward: Forward) -> Any:
+    """A function that runs ``forward`` once on a small batch of ``sentences`` (the first four with words),
+    as :func:`predict` runs it: for a variant's report of the kernels it ran."""
+    import torch
+
+    some = [s for s in sentences if s][:4]
+
+    def run() -> Any:
+        with _threads(threads), torch.inference_mode():
+            encoded = encode(checkpoint.tokenizer, some, checkpoint.max_length)
+            return forward(pad(encoded.windows, checkpoint.tokenizer.pad_token_id))
+
+    return run
+
+
 def pad(windows: Sequence[Window], pad_token_id: int | None) -> dict:
     """Right-pad the windows' features to the longest one (dynamic padding) as int64 tensors."""
     import torch

@@ -106,3 +106,13 @@ def test_variants_lists_each_with_its_availability(
     for name in ("fp32", "int8", "onnx", "onnx-int8", "bf16"):
         assert f"\n{name} " in f"\n{out}"
     assert "unavailable here: this CPU has no native bfloat16" in out
+    assert "here: quantized on the x86 engine (FBGEMM, torch's default): no usable AMX here" in out
+    from nerperf.variants import kernels
+
+    amx = {"avx2", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"}
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset(amx))
+    monkeypatch.setattr(kernels, "amx_permitted", lambda: True)
+    assert main(["variants"]) == 0
+    out = capsys.readouterr().out
+    assert "here: quantized on the onednn engine: AMX is usable" in out and "here: native bf16 on AMX tiles" in out
+    assert "openvino-bf16 " in out and "unavailable here" not in out.split("openvino-bf16 ")[1].split("\n")[1]

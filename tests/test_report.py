@@ -58,7 +58,7 @@ def test_a_pytest_benchmark_run_becomes_the_studys_table_with_tail_latency(tmp_p
     assert list(table) == ["base-fp32 (baseline)", "base-onnx-int8", "small-fp32", "arch-fp32 (random weights)"]
     assert table["base-onnx-int8"][3] == "0.8900"  # F1
     assert table["base-onnx-int8"][7] == "10.0 / 20.0 / 40.0"  # batch-1 p50 / p90 / p99 in ms
-    assert table["base-onnx-int8"][-2:] == ["-1.00", "3.00"]  # ΔF1 points, samples/s × baseline
+    assert table["base-onnx-int8"][-3:] == ["-1.00", "3.00", "-"]  # ΔF1 points, samples/s × baseline, kernels
     assert table["arch-fp32 (random weights)"][:4] == ["-"] * 4
     names = sorted(p.name for p in paths if p.parent.name == "figures")
     assert names == sorted(

@@ -26,12 +26,12 @@ def test_rows_carry_ratios_to_the_baseline_and_mark_what_is_not_measured() -> No
     lines = summary_table(run()).splitlines()
     assert lines[0] == "data [validation], 10 sentences, batch size 32, 2 threads; baseline base-fp32"
     rows = {line.split("  ")[0]: line.split() for line in lines[3:]}
-    assert rows["base-fp32 (baseline)"][-2:] == ["+0.00", "1.00"]
+    assert rows["base-fp32 (baseline)"][-3:-1] == ["+0.00", "1.00"]
     assert rows["base-fp32 (baseline)"][9:14] == ["12.0", "/", "30.0", "/", "50.0"]  # batch-1 p50 / p90 / p99, ms
     assert rows["small-int8"][8:14] == ["100.0", "/", "100.0", "/", "100.0", "(batch"]  # the evaluation's
-    assert rows["small-int8"][-2:] == ["-5.00", "2.50"]
+    assert rows["small-int8"][-3:-1] == ["-5.00", "2.50"]
     assert rows["arch-fp32 (random weights)"][3:7] == ["-", "-", "-", "-"]
-    assert rows["arch-fp32 (random weights)"][-1] == "0.50"
+    assert rows["arch-fp32 (random weights)"][-2] == "0.50"
     published = rows["base-fp32 (published)"]
     assert published[2:6] == ["0.9800", "0.9100", "0.9200", "0.9150"] and published[-1] == "-"
 
@@ -79,3 +79,27 @@ def test_the_studys_published_rows_show_beside_a_run_that_could_not_measure_them
     assert "Rows marked (published) are not measured here: the study" in text
     assert "published bert-base-ner-fp32: F1 95.98 lies outside its precision 96.60" in text
     assert "## Published figures" in summary_markdown(summary)
+
+
+def test_each_machines_rows_are_divided_by_that_machines_own_baseline() -> None:
+    """Three machines in one report: "Samples/s × baseline" was every row over the first machine's baseline."""
+    from dataclasses import replace
+
+    from nerperf.report.tables import kernels_cell, summary_rows
+
+    speeds = {"AMX": (10.0, 40.0), "VNNI": (20.0, 50.0), "AVX2": (5.0, 8.0)}  # fp32, int8 on each machine
+    results, machines, case_ids = [], {}, {}
+    for machine, (fp32, int8) in speeds.items():
+        for variant, speed in (("fp32", fp32), ("int8", int8)):
+            name = f"base-{variant} @ {machine}"
+            result = made_up_result(0.9, "base", variant, samples_per_s=speed)
+            if machine == "AMX" and variant == "int8":
+                details = {"kernels": {"isa": "amx", "source": "oneDNN verbose: brg_matmul:avx10_1_512_amx x37"}}
+                result = replace(result, build=replace(result.build, details=details))
+            results.append((name, result))
+            machines[name], case_ids[name] = machine, f"base-{variant}"
+    summary = RunSummary(results, "base-fp32 @ AMX", machines=machines, case_ids=case_ids)
+    rows = {row[0]: row for row in summary_rows(summary)}
+    assert [rows[f"base-fp32 @ {m} (baseline)"][-2] for m in speeds] == ["1.00", "1.00", "1.00"]
+    assert [rows[f"base-int8 @ {m}"][-2] for m in speeds] == ["4.00", "2.50", "1.60"]
+    assert rows["base-int8 @ AMX"][-1] == "amx" and kernels_cell(results[0][1]) == "-"

@@ -128,6 +128,12 @@ def scored_sentences(result: EvalResult) -> str:
     return f"{result.sentences} of {total} sentences"
 
 
+def kernels_cell(result: EvalResult) -> str:
+    """The instruction-set class the variant's matrix multiplies ran on (``amx``, ``avx512-vnni``, ...), as
+    its runtime reported it; ``-`` for a result from before nerperf 0.7."""
+    return str(result.build.details.get("kernels", {}).get("isa", "-"))
+
+
 def calibrated_on(calibration: dict[str, Any]) -> str:
     """``300 sentences of ../data/train.txt``: what a statically quantized variant calibrated on."""
     source = str(calibration.get("data"))
@@ -153,6 +159,9 @@ def notes(result: EvalResult) -> list[str]:
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]
+    kernels = b.details.get("kernels")
+    if kernels:
+        lines.append(f"kernels: {kernels.get('isa')} ({kernels.get('source')})")
     calibration = b.details.get("calibration")
     if calibration:
         lines.append(f"calibrated on: {calibrated_on(calibration)}")
@@ -208,6 +217,7 @@ SUMMARY_COLUMNS = (
     "Peak memory (MB)",
     "ΔF1 vs baseline (points)",
     "Samples/s × baseline",
+    "Kernels",
 )
 
 
@@ -223,6 +233,18 @@ class RunSummary:
     floors: Sequence[Floor] = ()
     machines: Mapping[str, str] = field(default_factory=dict)  # id -> machine, where results span several
     case_ids: Mapping[str, str] = field(default_factory=dict)  # id -> checkpoint-variant id, likewise
+
+    def baseline_of(self, name: str) -> EvalResult | None:
+        """The baseline measured on ``name``'s machine: a ratio is taken within one machine, never across."""
+        case = self.case_ids.get(self.baseline, self.baseline)
+        machine = self.machines.get(name)
+        for other, result in self.results:
+            if self.case_ids.get(other, other) == case and self.machines.get(other) == machine:
+                return result
+        return None
+
+    def is_baseline(self, name: str) -> bool:
+        return self.case_ids.get(name, name) == self.case_ids.get(self.baseline, self.baseline)
 
     def machine_names(self) -> list[str]:
         """The machines the results came from, in the order first seen."""
@@ -277,16 +299,16 @@ def summary_rows(run: RunSummary) -> list[list[str]]:
 
     A checkpoint the study published figures for gets them in a row of its own, marked "(published)".
     """
-    reference = dict(run.results).get(run.baseline)
     rows = []
     for name, r in run.results:
+        reference = run.baseline_of(name)
         f1, ref_f1 = r.f1, reference.f1 if reference else None
         latency = run.latency.get(name)
         rows.append(
             [
                 name
                 + (" (random weights)" if r.weights == "random" else "")
-                + (" (baseline)" if name == run.baseline else ""),
+                + (" (baseline)" if run.is_baseline(name) else ""),
                 *_accuracy_cells(r),
                 f"{r.speed.total_s:.2f}",
                 f"{r.speed.samples_per_s:.1f}",
@@ -296,6 +318,7 @@ def summary_rows(run: RunSummary) -> list[list[str]]:
                 f"{r.memory.peak_bytes / 1e6:.0f}",
                 f"{100 * (f1 - ref_f1):+.2f}" if f1 is not None and ref_f1 is not None else "-",
                 f"{r.speed.samples_per_s / reference.speed.samples_per_s:.2f}" if reference else "-",
+                kernels_cell(r),
             ]
         )
         if name in run.published:
@@ -308,7 +331,7 @@ def summary_rows(run: RunSummary) -> list[list[str]]:
 def _published_row(label: str, p: Published) -> list[str]:
     figures = (p.accuracy, p.precision, p.recall, p.f1)
     timing = [f"{p.total_s:.2f}", f"{p.samples_per_s:.1f}", f"{p.latency_s:.4f}"]
-    return [label, *(f"{v:.4f}" for v in figures), *timing, *["-"] * 5]
+    return [label, *(f"{v:.4f}" for v in figures), *timing, *["-"] * 6]
 
 
 def published_notes(run: RunSummary) -> list[str]:

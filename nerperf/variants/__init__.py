@@ -1,9 +1,11 @@
-"""The registry of variants: fp32, int8, bf16, onnx, onnx-int8, onnx-int8-static, openvino, openvino-int8.
+"""The registry of variants: fp32, int8, bf16, onnx, onnx-int8, onnx-int8-static, openvino, openvino-bf16,
+openvino-int8.
 
 The package is the family of interchangeable backends: this registry, the torch variants
 (:mod:`.torch_variants`), the ONNX Runtime ones (:mod:`.onnx_variants`), the OpenVINO ones
 (:mod:`.openvino_variants`), the calibration sentences of the statically quantized ones
-(:mod:`.calibration`) and the on-disk cache of built variants (:mod:`.cache`).
+(:mod:`.calibration`), the on-disk cache of built variants (:mod:`.cache`) and what each reports of the
+kernels it ran (:mod:`.kernels`).
 
 A variant turns a loaded checkpoint into a *forward* function (padded int64 tensors -> logits) that the
 runner calls instead of the torch model, so the runner, metrics and benchmarks are the same for all.
@@ -56,6 +58,23 @@ class Variant:
     unavailable: Callable[[], str | None] = lambda: None
     libraries: tuple[str, ...] = ("torch", "transformers")  # whose versions key the cache
     calibrated: bool = False  # built from calibration sentences, which then key its cache
+    here: Callable[[], str | None] = lambda: None  # how the recipe is chosen on this CPU, where it depends on it
+
+
+def _int8_here() -> str:
+    from nerperf.variants.kernels import int8_engine
+
+    if int8_engine() == "onednn":
+        return "quantized on the onednn engine: AMX is usable, and its u8 x s8 matrix multiplies run on AMX"
+    return "quantized on the x86 engine (FBGEMM, torch's default): no usable AMX here"
+
+
+def _bf16_here() -> str | None:
+    from nerperf.machine import cpu_flags
+
+    if _bf16_unavailable():
+        return None
+    return "native bf16 on AMX tiles" if "amx_bf16" in cpu_flags() else "native bf16 (AVX-512 BF16)"
 
 
 def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
@@ -75,6 +94,10 @@ def _bf16_unavailable() -> str | None:
         "this CPU has no native bfloat16 (no AVX512-BF16 or AMX flag): torch converts instead, which measured "
         "3x (batch 1) to 6x (batch 32) slower than fp32 for BERT-base on an AVX2 CPU"
     )
+
+
+def _openvino_bf16_unavailable() -> str | None:
+    return _needs("openvino", "onnx", "openvino")() or _bf16_unavailable()
 
 
 def _torch(name: str) -> Callable[[Checkpoint, Context], Prepared]:
@@ -145,18 +168,28 @@ def _prepare_openvino_int8(checkpoint: Checkpoint, context: Context) -> Prepared
     return _openvino_run("openvino-int8", entry, context)
 
 
-def _openvino_run(name: str, entry: cache.Entry, context: Context) -> Prepared:
+def _prepare_openvino_bf16(checkpoint: Checkpoint, context: Context) -> Prepared:
+    return _openvino_run("openvino-bf16", _openvino_model(checkpoint, context), context, precision="bf16")
+
+
+def _openvino_run(name: str, entry: cache.Entry, context: Context, precision: str = "f32") -> Prepared:
     from nerperf.variants import openvino_variants
 
-    forward = openvino_variants.session_forward(entry.directory, context.threads)
-    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
+    forward, report = openvino_variants.session_forward(entry.directory, context.threads, precision)
+    details = {**entry.details, "inference_precision": precision}
+    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, details, report)
 
 
 def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
-    from nerperf.variants import onnx_variants
+    from nerperf.variants import kernels, onnx_variants
 
     forward = onnx_variants.session_forward(entry.directory, context.threads, context.spin)
-    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details)
+
+    def report(run: Callable[[], Any]) -> kernels.Kernels:
+        run()  # MLAS requests the AMX permission when it first runs an int8 kernel
+        return kernels.onnxruntime_kernels(int8="int8" in name)
+
+    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details, report)
 
 
 _ONNX_LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")
@@ -169,8 +202,9 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "int8",
             "torch dynamic int8 quantization of the linear layers (the Q8BERT recipe)",
-            "int8/quantize_dynamic-qint8-per-channel-linear/1",
+            "int8/quantize_dynamic-qint8-per-channel-linear/engine-by-cpu/2",
             _torch("int8"),
+            here=_int8_here,
         ),
         Variant(
             "bf16",
@@ -178,6 +212,7 @@ VARIANTS: dict[str, Variant] = {
             "bf16/1",
             _torch("bf16"),
             _bf16_unavailable,
+            here=_bf16_here,
         ),
         Variant(
             "onnx",
@@ -212,6 +247,15 @@ VARIANTS: dict[str, Variant] = {
             _prepare_openvino,
             _needs("openvino", "onnx", "openvino"),
             _OPENVINO_LIBRARIES,
+        ),
+        Variant(
+            "openvino-bf16",
+            "the openvino model compiled with OpenVINO's bf16 inference precision (CPUs with native bfloat16)",
+            "openvino-bf16/convert_model-onnx-opset17-bf16-hint/1",
+            _prepare_openvino_bf16,
+            _openvino_bf16_unavailable,
+            _OPENVINO_LIBRARIES,
+            here=_bf16_here,
         ),
         Variant(
             "openvino-int8",

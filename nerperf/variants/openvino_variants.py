@@ -5,8 +5,10 @@ quantization with ``ModelType.TRANSFORMER`` keeps the operations that lose accur
 layer norms, the attention scores' inputs) in floating point and applies SmoothQuant to the rest. The
 conversion reads the plain ONNX export (:func:`nerperf.variants.onnx_variants.export_unfused`), not the
 onnx variant's fused graph, whose operators are onnxruntime's own. Both run with ``f32`` as the inference
-precision hint: OpenVINO would otherwise compute in bf16 on CPUs that have it, which is another variant
-(its accuracy differs). Plain ``openvino`` and ``nncf`` packages, not optimum-intel, which pins an older
+precision hint: OpenVINO would otherwise compute in bf16 on CPUs that have it, which is another variant,
+``openvino-bf16`` (the same converted model compiled with the ``bf16`` hint, on CPUs with native bf16).
+NNCF's int8 model keeps the ``f32`` hint for the operations it leaves unquantized: the ``bf16`` hint ran
+it no faster on AMX (docs/variants.md). Plain ``openvino`` and ``nncf`` packages, not optimum-intel, which pins an older
 transformers.
 """
 
@@ -59,15 +61,18 @@ def quantize(source: Path, directory: Path, batches: list[dict[str, Any]]) -> di
     return {"quantization": {"tool": "nncf.quantize", "model_type": "TRANSFORMER", "nncf": nncf.__version__}}
 
 
-def session_forward(directory: Path, threads: int) -> Any:
-    """A forward function running ``directory/model.xml`` on OpenVINO's CPU plugin with ``threads`` threads."""
+def session_forward(directory: Path, threads: int, precision: str = PRECISION) -> tuple[Any, Any]:
+    """A forward function running ``directory/model.xml`` on OpenVINO's CPU plugin with ``threads`` threads
+    at the inference ``precision`` hint, and its kernel report (:mod:`nerperf.variants.kernels`)."""
     import openvino
     import torch
+
+    from nerperf.variants import kernels
 
     compiled = openvino.Core().compile_model(
         str(directory / MODEL_FILE),
         "CPU",
-        {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": PRECISION},
+        {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": precision},
     )
     request = compiled.create_infer_request()
     names = [i.get_any_name() for i in compiled.inputs]
@@ -77,4 +82,8 @@ def session_forward(directory: Path, threads: int) -> Any:
         results = request.infer({n: tensors[n].numpy() for n in names})
         return torch.from_numpy(results[output].copy())
 
-    return forward
+    def report(run: Any) -> kernels.Kernels:
+        run()  # OpenVINO chooses a dynamic-shape node's kernel at its first inference
+        return kernels.openvino_kernels(compiled)
+
+    return forward, report

@@ -6,12 +6,16 @@ imports on use, need nothing from it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nerperf.runner import Forward
 from nerperf.variants.calibration import Calibration
+
+if TYPE_CHECKING:
+    from nerperf.variants.kernels import Kernels
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class Prepared:
     build_s: float  # time to derive or build it (a cached entry reports its original build)
     from_cache: bool
     details: dict[str, Any] = field(default_factory=dict)
+    # Which kernels ran: given a function that runs one forward pass, the runtime's own report of it
+    # (:mod:`nerperf.variants.kernels`); None where the backend cannot say.
+    kernels: Callable[[Callable[[], Any]], Kernels] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,11 @@
 """The torch variants, derived in memory from the loaded model: fp32, int8, bf16.
 
-int8 uses ``torch.ao.quantization.quantize_dynamic`` (qint8 weights, activations quantized per batch,
-the Q8BERT recipe) although torch 2.13 deprecates it in favour of torchao. Measured on this project's
-AVX2 CPU (BERT-base, 2 threads, 24 tokens): torch fp32 137 ms per sentence, ``quantize_dynamic`` 67-71 ms
-(x86 and fbgemm engines alike), torchao 0.18's ``Int8DynamicActivationInt8WeightConfig`` 1,026 ms; at
-batch 32 the three took 1.9 s, 1.8 s and 31 s. torchao has no fast int8 CPU kernel for this path, so the
-deprecated one is the one that is fast and still shipped; its warning is silenced here only. Weights are
-scaled per output channel: on the whole test split per-tensor scales lost 1.35 F1 points for
-minilm-l6-conll03 (0.66 for minilm-l3), per-channel 0.80 (0.20), at the same speed.
+int8 is ``torch.ao.quantization.quantize_dynamic`` (qint8 weights scaled per output channel, activations
+quantized per batch: the Q8BERT recipe). torch deprecates it for torchao, whose int8 dynamic path has no
+fast CPU kernel (docs/variants.md has the measurements), so its warning is silenced here only. It is
+quantized on the engine :func:`nerperf.variants.kernels.int8_engine` picks (``onednn`` where AMX is
+usable, whose u8 x s8 matrix multiplies run on AMX; FBGEMM's ``x86``, torch's default, elsewhere), and
+its forward passes run under that engine, for which its weights are packed.
 
 These variants are not cached on disk: they take about a second to derive, and keeping a quantized
 torch module would mean pickling it whole, which nerperf's loading rules forbid.
@@ -15,9 +13,11 @@ torch module would mean pickling it whole, which nerperf's loading rules forbid.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from nerperf.checkpoints import Checkpoint
@@ -27,13 +27,18 @@ from nerperf.variants.prepared import Prepared
 def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
     import torch
 
+    from nerperf.variants import kernels
+
     started = time.perf_counter()
     details: dict[str, Any] = {}
+    engine = None
     if name == "fp32":
         model = checkpoint.model
     elif name == "int8":
-        model = quantize_int8(checkpoint.model)
-        details["engine"] = torch.backends.quantized.engine
+        engine = kernels.int8_engine()
+        details["engine"] = engine
+        with quantized_engine(engine):  # the weights are packed for the engine here
+            model = quantize_int8(checkpoint.model)
     elif name == "bf16":
         model = copy.deepcopy(checkpoint.model).to(torch.bfloat16)
     else:
@@ -42,9 +47,27 @@ def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
     build_s = time.perf_counter() - started if name != "fp32" else 0.0
 
     def forward(tensors: dict[str, Any]) -> Any:
+        if engine is not None and torch.backends.quantized.engine != engine:
+            torch.backends.quantized.engine = engine  # packed for it: under another it runs 2.5x slower (AMX)
         return model(**tensors).logits.float()
 
-    return Prepared(name, forward, _state_bytes(model), build_s, False, details)
+    def report(run: Any) -> kernels.Kernels:
+        return kernels.torch_kernels(run, engine)
+
+    return Prepared(name, forward, _state_bytes(model), build_s, False, details, report)
+
+
+@contextlib.contextmanager
+def quantized_engine(engine: str) -> Iterator[None]:
+    """torch's quantized engine set to ``engine`` for the block, then restored."""
+    import torch
+
+    before = torch.backends.quantized.engine
+    torch.backends.quantized.engine = engine
+    try:
+        yield
+    finally:
+        torch.backends.quantized.engine = before
 
 
 def quantize_int8(model: Any) -> Any:

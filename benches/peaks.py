@@ -6,8 +6,9 @@ use, in the data type each computes in, at the shapes the models run as well as 
 - fp32 (the ``fp32``, ``onnx`` and ``openvino`` variants): ``torch.mm`` and onnxruntime's ``MatMul``;
 - bf16 (``bf16``), only where the CPU has native bf16 (AVX512-BF16 or AMX), as the variant itself is;
 - int8 (``int8``, ``onnx-int8``, ``onnx-int8-static``, ``openvino-int8``): torch's dynamic int8 ``Linear``
-  and onnxruntime's ``MatMulInteger``. OpenVINO's own kernels are not among them: a share above 100% for
-  the openvino variants would say that they beat both.
+  on the quantized engine the ``int8`` variant uses (oneDNN's AMX kernels where AMX is usable) and
+  onnxruntime's ``MatMulInteger`` (MLAS, u8 x s8: AMX where usable). OpenVINO's own kernels are not
+  among them: a share above 100% for the openvino variants would say that they beat both.
 
 A data type's peak is the best rate over its libraries and shapes. The model shapes are the encoder's
 linear layers, (tokens x hidden) times (hidden x hidden) and (hidden x intermediate), for a batch-1
@@ -86,7 +87,9 @@ def matmul_peaks(threads: int, shapes: Iterable[Shape] = (), repeats: int = 5) -
     import torch
 
     from nerperf.machine import native_bf16
+    from nerperf.variants.kernels import int8_engine
 
+    engine = int8_engine()
     all_shapes = [(SQUARE, SQUARE, SQUARE), *dict.fromkeys(shapes)]
     rates: dict[str, dict[str, float]] = {t: {} for t in DATA_TYPES}
     missing: dict[str, str] = {}
@@ -98,7 +101,7 @@ def matmul_peaks(threads: int, shapes: Iterable[Shape] = (), repeats: int = 5) -
             operations = 2 * m * k * n
             runs = {
                 "fp32": {"torch.mm": _torch_mm(shape, torch.float32)},
-                "int8": {"torch dynamic int8 Linear": _torch_int8_linear(shape)},
+                "int8": {f"torch dynamic int8 Linear, {engine} engine": _torch_int8_linear(shape, engine)},
                 "bf16": {"torch.mm": _torch_mm(shape, torch.bfloat16)} if native_bf16() else {},
             }
             for data_type, library_runs in _ort_matmuls(shape, threads).items():
@@ -141,18 +144,20 @@ def _torch_mm(shape: Shape, dtype: object) -> Callable[[], object]:
     return lambda: torch.mm(a, b)
 
 
-def _torch_int8_linear(shape: Shape) -> Callable[[], object]:
-    """torch's dynamic int8 Linear (what the ``int8`` variant runs): x (m x k) through a k -> n layer."""
+def _torch_int8_linear(shape: Shape, engine: str) -> Callable[[], object]:
+    """torch's dynamic int8 Linear as the ``int8`` variant runs it, on its quantized ``engine`` (oneDNN's
+    AMX kernels where AMX is usable, FBGEMM elsewhere): x (m x k) through a k -> n layer."""
     import torch
 
-    from nerperf.variants.torch_variants import quantize_int8
+    from nerperf.variants.torch_variants import quantize_int8, quantized_engine
 
     m, k, n = shape
-    linear = quantize_int8(torch.nn.Sequential(torch.nn.Linear(k, n)))
+    with quantized_engine(engine):
+        linear = quantize_int8(torch.nn.Sequential(torch.nn.Linear(k, n)))
     x = torch.randn(m, k)
 
     def run() -> object:
-        with torch.inference_mode():
+        with quantized_engine(engine), torch.inference_mode():
             return linear(x)
 
     return run

@@ -55,7 +55,7 @@ class Speed:
     latency_p99_s: float
     batch_size: int
     threads: int
-    warmup_batches: int  # batches run before timing and excluded from it
+    warmup_batches: int  # batches run before timing and excluded from it: one of each padded shape (0.7 on)
     matmul_gflop: float = 0.0  # matrix-multiply work of the timed batches, padding included (see architectures)
     max_tokens: int | None = None  # padded sub-tokens per batch at most (None: batch size only)
     real_tokens: int = 0  # sub-tokens the timed batches held, special tokens included (0: not recorded)

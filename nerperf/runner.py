@@ -71,7 +71,9 @@ def predict(
 
     ``forward`` (padded tensors -> logits) runs the model: a variant's (:mod:`nerperf.variants`), or by
     default the checkpoint's torch model. ``batch_size`` and ``max_tokens``: see
-    :func:`nerperf.batching.plan_batches`.
+    :func:`nerperf.batching.plan_batches`. With ``warmup``, every padded shape the run will time is run
+    once first, untimed: runtimes create their kernels per shape on first sight (oneDNN's primitives,
+    OpenVINO's dynamic-shape nodes, first-touched buffers), which one warm-up batch left inside the timing.
     """
     import torch
 
@@ -90,10 +92,12 @@ def predict(
         tokens = [sum(len(w) for w in ws) for ws in windows]
         share = encode_s / max(1, sum(tokens))
         pad_id = checkpoint.tokenizer.pad_token_id
-        if warmup and batches:
+        warmed = 0
+        if warmup:
             t0 = time.perf_counter()
-            first = [w for i in batches[0] for w in windows[i]]
-            _pick(forward(pad(first, pad_id)), first)
+            for shape_batch in first_of_each_shape([[w for i in b for w in windows[i]] for b in batches]):
+                _pick(forward(pad(shape_batch, pad_id)), shape_batch)
+                warmed += 1
             warmup_s = time.perf_counter() - t0
         for batch in batches:
             t0 = time.perf_counter()
@@ -119,7 +123,7 @@ def predict(
         tuple(latencies),
         batch_size,
         used_threads,
-        int(warmup and bool(batches)),
+        warmed,
         tuple(shapes),
         max_tokens,
         sum(tokens),
@@ -127,6 +131,17 @@ def predict(
         pad_s,
     )
     return Predictions(label_ids, len(encoded.unaligned), encoded.windowed, timing)
+
+
+def first_of_each_shape(batches: Sequence[Sequence[Window]]) -> list[Sequence[Window]]:
+    """The first batch of each padded shape (windows x longest window), in order: what warms them all."""
+    seen, found = set(), []
+    for batch in batches:
+        shape = (len(batch), max((len(w) for w in batch), default=0))
+        if batch and shape not in seen:
+            seen.add(shape)
+            found.append(batch)
+    return found
 
 
 def sentence_batches(

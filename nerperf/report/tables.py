@@ -155,7 +155,7 @@ def notes(result: EvalResult) -> list[str]:
         + (f", built in {b.build_s:.1f} s" if b.build_s else "")
         + (" (reused from the cache)" if b.from_cache else "")
         + f"; peak memory {m.peak_bytes / 1e6:.0f} MB ({m.start_bytes / 1e6:.0f} MB held at the start)",
-        f"timing: {s.batching()}, {s.threads} threads, {s.warmup_batches} warm-up batch(es) excluded; "
+        f"timing: {s.batching()}, {s.threads} threads, every batch shape warmed first ({s.warmup_batches} untimed); "
         f"tokenization {s.tokenize_s:.2f} s, model {s.model_s:.2f} s; p50/p90/p99 latency "
         f"{s.latency_p50_s * 1000:.1f}/{s.latency_p90_s * 1000:.1f}/{s.latency_p99_s * 1000:.1f} ms",
     ]

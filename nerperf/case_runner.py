@@ -19,6 +19,8 @@ from nerperf.hub import HubUnreachable
 from nerperf.progress import SILENT, Status
 from nerperf.settings import BY_NAME, Settings
 
+REFERENCE_VARIANT = "fp32"  # every variant's floor is held against its checkpoint's fp32: kept prepared
+
 if TYPE_CHECKING:
     from nerperf.checkpoints import Checkpoint
     from nerperf.conll import Corpus
@@ -84,7 +86,13 @@ class CaseRunner:
         return result
 
     def prepared(self, case: Case) -> tuple[Checkpoint, Prepared]:
-        """The case's checkpoint (loaded once, one at a time) and its variant, prepared once."""
+        """The case's checkpoint (loaded once, one at a time) and its variant, prepared once.
+
+        One variant besides fp32 (the floors' reference) is kept prepared at a time: the cases run one after
+        another, and a variant's runtime (an onnxruntime session, an OpenVINO compiled model) keeps a pool of
+        threads that would otherwise live on beside the next variant's timing. A variant needed again is
+        prepared again (from the cache, for those built on disk).
+        """
         self._check(case)
         reason = unavailable_variant(case)
         if reason:
@@ -101,6 +109,11 @@ class CaseRunner:
 
             s = self.settings
             where = context(s.cache_dir, s.threads, spin=self.spin, calibration=for_settings(s, data_format(s)))
+            released = [name for name in prepared if name != REFERENCE_VARIANT]
+            for name in released:  # their runtimes' thread pools go with them, not beside this one's timing
+                del prepared[name]
+            if released:
+                gc.collect()
             self.status.show(f"nerperf {case.id}: building {case.variant} (or reading it from the cache)")
             prepared[case.variant] = self._guard(case.id, lambda: prepare(case.variant, checkpoint, where))
         return checkpoint, prepared[case.variant]

@@ -67,6 +67,24 @@ def test_a_case_is_evaluated_once(runner: CaseRunner) -> None:
     assert [list(words) for words in runner.sample()] == [[w for w, _ in s] for s in SENTENCES]
 
 
+def test_one_variant_besides_fp32_is_kept_prepared_at_a_time(runner: CaseRunner) -> None:
+    """A variant's runtime keeps a thread pool: released when the next variant is prepared, not left beside
+    its timing; fp32, every floor's reference, stays."""
+    import weakref
+
+    from nerperf.cases import Case
+
+    reference = runner.selection.case("tiny", "fp32")
+    fp32 = runner.prepared(reference)[1]
+    int8 = runner.prepared(Case(reference.spec, "int8"))[1]
+    assert runner.prepared(Case(reference.spec, "int8"))[1] is int8  # prepared once while it is current
+    released = weakref.ref(int8)
+    del int8
+    runner.prepared(Case(reference.spec, "onnx-int8"))
+    assert released() is None  # the int8 model and its forward are gone
+    assert runner.prepared(reference)[1] is fp32
+
+
 def test_what_cannot_run_is_unavailable_with_what_to_do(runner: CaseRunner) -> None:
     bf16 = runner.selection.case("tiny", "bf16")
     if unavailable_variant(bf16) is None:

@@ -249,3 +249,25 @@ def test_trial_speeds_are_one_over_latency_or_sentences_per_second() -> None:
     batched = Trial(Config("fp32", 1, 32, 1024), 0.9, None, None, 320.0, 100.0, 1.0)
     assert batched.measured == Measured(0.9, 320.0)
     assert Trial.from_json(batched.to_json()) == batched
+
+
+def test_without_matplotlib_tune_says_its_figure_was_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nerperf.report import figures
+
+    def missing(*args: object) -> None:
+        raise ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib")
+
+    monkeypatch.setattr(figures, "tune_frontier", missing)
+    outcome = {"trials": [], "objectives": {}, "model": "m", "machine": {"cpu": "AMD EPYC; AVX2 yes"}}
+    command._figure(outcome, tmp_path / "frontier.png")
+    assert "frontier.png not written: matplotlib is not installed" in capsys.readouterr().out
+    assert not (tmp_path / "frontier.png").exists()
+
+    def broken(*args: object) -> None:
+        raise ModuleNotFoundError("No module named 'nerperf.gone'", name="nerperf.gone")
+
+    monkeypatch.setattr(figures, "tune_frontier", broken)
+    with pytest.raises(ModuleNotFoundError):  # a bug is not a missing extra
+        command._figure(outcome, tmp_path / "frontier.png")

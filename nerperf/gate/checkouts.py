@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +149,3 @@ def log_tail(log: Path, lines: int) -> str:
     """A failed command's last non-blank lines, on one line, for the error that names its log."""
     text = log.read_text(errors="replace").splitlines() if log.is_file() else []
     return " | ".join([line for line in text if line.strip()][-lines:]) or "no output"
-
-
-def default_python() -> str:
-    return sys.executable

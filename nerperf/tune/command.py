@@ -442,16 +442,19 @@ def _number(value: float | None, form: str) -> str:
 
 
 def _figure(outcome: dict[str, Any], path: Path) -> None:
-    """F1 against speed per objective, in the report's style, where matplotlib is installed."""
-    try:
-        from nerperf.machine import short_machine
-        from nerperf.report.figures import tune_frontier
+    """F1 against speed per objective, in the report's style; without matplotlib, says it was not drawn."""
+    from nerperf.machine import short_machine
+    from nerperf.report.figures import tune_frontier
 
-        trials = [{**t, "key": _key(t)} for t in outcome["trials"]]
-        frontiers = {o: found["frontier"] for o, found in outcome["objectives"].items()}
-        title = f"nerperf tune: {Path(outcome['model']).name}, {short_machine(outcome['machine']['cpu'])}"
+    trials = [{**t, "key": _key(t)} for t in outcome["trials"]]
+    frontiers = {o: found["frontier"] for o, found in outcome["objectives"].items()}
+    title = f"nerperf tune: {Path(outcome['model']).name}, {short_machine(outcome['machine']['cpu'])}"
+    try:
         _, _, png = tune_frontier(trials, frontiers, title)
-    except ImportError:
+    except ModuleNotFoundError as missing:
+        if not (missing.name or "").startswith("matplotlib"):
+            raise  # a bug, not a missing extra
+        print(f"{path.name} not written: matplotlib is not installed (pip install 'nerperf[history]')")
         return
     write_atomic(path, png)
 

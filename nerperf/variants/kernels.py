@@ -137,7 +137,7 @@ def torch_kernels(run: Callable[[], Any], int8_engine_used: str | None = None) -
     if int8:
         return Kernels(from_flags(int8=True), f"FBGEMM ({int8_engine_used} engine), from the CPU flags")
     capability = torch.backends.cpu.get_cpu_capability()
-    return Kernels(from_flags(int8=False), f"MKL, from the CPU flags (torch's CPU capability {capability})")
+    return Kernels(from_flags(int8=False), f"MKL, from the CPU flags; torch's CPU capability {capability}")
 
 
 def openvino_kernels(compiled: Any) -> Kernels:

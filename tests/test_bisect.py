@@ -132,7 +132,8 @@ def test_bisect_finds_the_commit_that_changed_the_predictions(history: tuple[Pat
     assert record["comparisons"] <= 3 and [s["verdict"] for s in record["steps"]] == ["good", "bad"]
     summary = (root / "nerperf-bisect" / "summary.md").read_text()
     assert f"**Culprit** for tiny-changed accuracy: `{commits[3][:10]}` commit 3" in summary
-    assert "### The culprit against its parent" in summary and "Entity changes" in summary
+    assert "### The culprit against its parent: bad" in summary and "Entity changes" in summary
+    assert record["culprit"]["verdict_against_parent"] == "bad"  # the culprit's own gate, not dropped
 
 
 def test_the_report_lists_asvs_steps_with_the_command_that_bisects_each(tmp_path: Path) -> None:
@@ -150,3 +151,55 @@ def test_the_report_lists_asvs_steps_with_the_command_that_bisects_each(tmp_path
     for page in ("report.md", "report.html"):
         text = html.unescape((out / page).read_text())
         assert "A step in asv's history: minilm-l6-conll03-onnx-int8 latency" in text and command in text, page
+
+
+@pytest.fixture
+def four_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A git repository of four empty commits, the working directory: what bisect reads before any gate."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    for index in range(4):
+        git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", f"c{index}")
+    monkeypatch.chdir(root)
+    log = subprocess.run(["git", "-C", str(root), "log", "--format=%H", "--reverse"], capture_output=True, text=True)
+    return log.stdout.split()
+
+
+def bisect_with_gate(commits: list[str], gate: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple:
+    from nerperf.gate import command
+
+    monkeypatch.setattr(command, "gate", gate)
+    status = main(["bisect", commits[0], commits[-1], "--case", "c-fp32", "--no-install", "--out", str(tmp_path / "o")])
+    return status, json.loads((tmp_path / "o" / "bisect.json").read_text())
+
+
+def test_a_bug_inside_bisect_exits_2_with_its_traceback_never_1_no_step(
+    four_commits: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def gate(*args: object) -> None:
+        raise KeyError("a bug in nerperf")
+
+    status, record = bisect_with_gate(four_commits, gate, monkeypatch, tmp_path)
+    assert status == 2 and record["status"] == 2  # 1 would tell CI "GOOD and BAD are alike"
+    assert "nerperf bisect failed (KeyError: 'a bug in nerperf'); this is a bug in nerperf" in record["reason"]
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_which_side_failed_is_read_from_the_error_not_its_wording(
+    four_commits: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from nerperf.gate.checkouts import SideFailed
+
+    def base_fails(*args: object) -> None:  # worded without "the base side"
+        raise SideFailed("pip could not resolve torch>=9", "base", "install")
+
+    status, record = bisect_with_gate(four_commits, base_fails, monkeypatch, tmp_path)
+    assert status == 2 and record["reason"].startswith(f"GOOD ({four_commits[0][:10]}) cannot be installed: pip")
+
+    def head_fails(*args: object) -> None:  # worded with it, as a head's message may quote the base
+        raise SideFailed("the base side's lock differs; the head side's pytest could not run", "head", "run")
+
+    status, record = bisect_with_gate(four_commits, head_fails, monkeypatch, tmp_path)
+    assert status == 2 and {s["verdict"] for s in record["steps"]} == {bisect.SKIP}  # every commit skipped
+    assert "could not be installed or run" in record["why"]

@@ -189,7 +189,8 @@ def verdict_of(outcome: object, case: str, measure: str, min_effect: float) -> s
 
 
 def markdown(commits: Sequence[str], subjects: Mapping[str, str], steps: Sequence[Mapping[str, object]],
-             found: Found, case: str, measure: str, culprit_summary: str) -> str:  # fmt: skip
+             found: Found, case: str, measure: str, culprit_summary: str,
+             culprit_verdict: str | None = None) -> str:  # fmt: skip
     """The bisection as an issue comment: the culprit (or the range left), every step, the culprit's gate."""
     lines = ["## nerperf bisect", ""]
     if found.culprit is not None:
@@ -208,5 +209,6 @@ def markdown(commits: Sequence[str], subjects: Mapping[str, str], steps: Sequenc
             f"| {float(step['seconds']) / 60:.1f} |"  # type: ignore[arg-type]
         )
     if culprit_summary:
-        lines += ["", "### The culprit against its parent", "", culprit_summary.replace("## nerperf gate", "").strip()]
+        heading = "### The culprit against its parent" + (f": {culprit_verdict}" if culprit_verdict else "")
+        lines += ["", heading, "", culprit_summary.replace("## nerperf gate", "").strip()]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 from nerperf.gate import bisect, checkouts, command, lockstep
-from nerperf.gate.checkouts import GateError
+from nerperf.gate.checkouts import GateError, SideFailed
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
 MEASURES = ("latency", "throughput", "accuracy")
@@ -83,7 +84,10 @@ def run_bisect(args: argparse.Namespace, say: Callable[[str], None] | None = Non
         status = 143 if isinstance(stop, Terminated) else 130
         reason = f"interrupted; stopped: {', '.join(children.killed) or 'no child process was running'}"
         status, record, text = status, {"status": status, "reason": reason}, f"## nerperf bisect\n\n{reason}\n"
-    except GateError as error:
+    except Exception as error:  # a GateError, a bad setting, or a bug in nerperf: exit 2, never "no step" (1)
+        if not isinstance(error, NerperfInputError):
+            traceback.print_exc()
+            error = GateError(f"nerperf bisect failed ({type(error).__name__}: {error}); this is a bug in nerperf")
         record = {"status": NOT_BISECTED, "reason": str(error)}
         status, text = NOT_BISECTED, f"## nerperf bisect\n\n**not bisected**: {error}\n"
     record["seconds"] = time.perf_counter() - started
@@ -142,9 +146,13 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
         try:
             verdict, outcome = judge(good, commit, f"step-{len(steps) + 1:02d}")
             pairs = outcome.pairs
-        except GateError as error:
-            if "the base side" in str(error):
-                raise GateError(f"GOOD ({good[:10]}) cannot be installed or run: {error}") from None
+        except SideFailed as error:
+            if error.side == "base":
+                stage = "installed" if error.stage == "install" else "run"
+                raise GateError(f"GOOD ({good[:10]}) cannot be {stage}: {error}") from None
+            verdict, pairs = bisect.SKIP, 0
+            say(f"nerperf bisect: {commit[:10]} skipped: it cannot be {error.stage}: {error}")
+        except GateError as error:  # nothing could be compared at this commit (another case set, ...)
             verdict, pairs = bisect.SKIP, 0
             say(f"nerperf bisect: {commit[:10]} skipped: {error}")
         steps.append({"commit": commit, "verdict": verdict, "pairs": pairs, "seconds": time.perf_counter() - clock})
@@ -161,11 +169,12 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
         if verdict != bisect.BAD:
             summary, status = verdicts.markdown(outcome), NO_STEP
             found = bisect.Found(0, last, None, f"GOOD and BAD compared say {verdict}: no step between them")
+    culprit_verdict = None
     if status == FOUND:
         assert found.culprit is not None
-        _, outcome = judge(commits[found.culprit - 1], commits[found.culprit], "culprit")
+        culprit_verdict, outcome = judge(commits[found.culprit - 1], commits[found.culprit], "culprit")
         summary = verdicts.markdown(outcome)
-    text = bisect.markdown(commits, subjects, steps, found, args.case, args.measure, summary)
+    text = bisect.markdown(commits, subjects, steps, found, args.case, args.measure, summary, culprit_verdict)
     record = {
         "status": status,
         "good": good,
@@ -174,7 +183,11 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
         "measure": args.measure,
         "culprit": None
         if found.culprit is None
-        else {"commit": commits[found.culprit], "subject": subjects[commits[found.culprit]]},  # fmt: skip
+        else {
+            "commit": commits[found.culprit],
+            "subject": subjects[commits[found.culprit]],
+            "verdict_against_parent": culprit_verdict,
+        },  # fmt: skip
         "range_left": [commits[found.low], commits[found.high]],
         "why": found.why,
         "steps": [{**s, "subject": subjects[s["commit"]]} for s in steps],

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from nerperf.children import Children
 from nerperf.errors import NerperfInputError
@@ -29,6 +30,16 @@ _KEY_FILE = "nerperf-gate-key"
 
 class GateError(NerperfInputError):
     """Nothing could be compared: a revision, a checkout, an install or a run failed; the message says which."""
+
+
+class SideFailed(GateError):
+    """One side could not be installed, or its suite could not run: which side and which stage, as fields
+    (``nerperf bisect`` skips a commit whose side failed, and stops when GOOD's did)."""
+
+    def __init__(self, message: str, side: str, stage: Literal["install", "run"]) -> None:
+        super().__init__(message)
+        self.side = side  # "base" or "head"
+        self.stage = stage
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,7 @@ def prepare(
     if created != 0:
         shutil.rmtree(env_dir, ignore_errors=True)  # never reused: the next gate installs again
         failed = f"the {side} side failed to install ({install!r} in {checkout})"
-        raise GateError(f"{failed}: {log_tail(log, 3)} (log: {log})")
+        raise SideFailed(f"{failed}: {log_tail(log, 3)} (log: {log})", side, "install")
     stamp.write_text(key + "\n")
     _forget_old(envs, side)
     return interpreter, False

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerperf.children import Child, Children
-from nerperf.gate.checkouts import GateError, Side, log_tail
+from nerperf.gate.checkouts import Side, SideFailed, log_tail
 from nerperf.gate.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
 from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
 from nerperf.results import RunRecord, read_run_record
@@ -64,13 +64,15 @@ class Round:
 
     @property
     def record(self) -> RunRecord:
-        """Its run's floors and cases not run; a round that ran pytest but wrote none is a GateError,
+        """Its run's floors and cases not run; a round that ran pytest but wrote none is a SideFailed,
         since its broken floors would otherwise vanish from the verdict."""
         path = self.directory / "results.json"
         if not path.is_file():
-            raise GateError(
+            raise SideFailed(
                 f"the {self.side} side's round {self.index:02d} (pair {self.pair + 1}) wrote no results.json, so "
-                f"its floors are unknown: did its pytest run a nerperf case? (log: {self.directory / 'pytest.log'})"
+                f"its floors are unknown: did its pytest run a nerperf case? (log: {self.directory / 'pytest.log'})",
+                self.side,
+                "run",
             )
         return read_run_record(path)
 
@@ -96,7 +98,7 @@ def run_rounds(
     wait: str = DEFAULT_WAIT,
 ) -> list[Round]:
     """Run pairs of rounds until ``look(rounds so far)`` says stop, at most ``pairs``, each pair timing the
-    measures the last look named; raise GateError, with the log's end, when pytest could not run one.
+    measures the last look named; raise SideFailed, with the log's end, when pytest could not run one.
 
     ``out`` must be absolute: the rounds run in the sides' checkouts, elsewhere.
     """
@@ -128,9 +130,11 @@ def run_rounds(
             if r.returncode not in PYTEST_RAN or not (r.directory / "results.json").is_file():
                 log = r.directory / "pytest.log"
                 reported = "" if r.returncode not in PYTEST_RAN else ", and wrote no nerperf results.json"
-                raise GateError(
+                raise SideFailed(
                     f"the {r.side} side's pytest could not run (exit status {r.returncode}{reported}) in pair "
-                    f"{k + 1}: {log_tail(log, 4)} (log: {log})"
+                    f"{k + 1}: {log_tail(log, 4)} (log: {log})",
+                    r.side,
+                    "run",
                 )
         if look is not None and k + 1 < pairs:
             seen = look(sorted(rounds, key=lambda r: r.index))

@@ -185,7 +185,9 @@ def verdict_of(outcome: object, case: str, measure: str, min_effect: float) -> s
     found = [c for c in outcome.speed if c.case == case and c.measure == measure]  # type: ignore[attr-defined]
     if not found:
         raise GateError(f"{case}: its {measure} was not timed; is it among the cases that ran?")
-    return {"slower": BAD, "same": GOOD, "faster": GOOD}.get(found[0].verdict, UNSURE)
+    from nerperf.gate.sequential import FASTER, SAME, SLOWER
+
+    return {SLOWER: BAD, SAME: GOOD, FASTER: GOOD}.get(found[0].verdict, UNSURE)
 
 
 def markdown(commits: Sequence[str], subjects: Mapping[str, str], steps: Sequence[Mapping[str, object]],

@@ -43,6 +43,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -158,9 +159,19 @@ def t_statistic(theta: np.ndarray) -> np.ndarray:
     return np.where(spread > 0, t, exact)
 
 
+# A comparison's state, one type for the gate, bisect and the summaries (JSON and Markdown keep these words).
+Verdict = Literal["", "slower", "same", "faster", "inconclusive"]
+UNDECIDED: Verdict = ""  # look again
+SLOWER: Verdict = "slower"  # fails the gate
+SAME: Verdict = "same"  # no slowdown of the minimum effect
+FASTER: Verdict = "faster"
+INCONCLUSIVE: Verdict = "inconclusive"  # undecided at the last look
+DECIDED: frozenset[str] = frozenset({SLOWER, SAME, FASTER})
+
+
 @dataclass(frozen=True)
 class Decision:
-    verdict: str  # "slower", "same", "faster", "" (undecided: look again), or "inconclusive" (the last look)
+    verdict: Verdict
     t: float
     bound: float  # the critical t for "slower" at this look
     lower: float  # the repeated lower bound of the ratio, at the family's level ("slower" when above 1)
@@ -176,7 +187,7 @@ def decide(
     values = np.asarray(theta, dtype=float)
     pairs = len(values)
     if pairs < slower.first:
-        return Decision("", math.nan, math.inf, 0.0, math.inf)
+        return Decision(UNDECIDED, math.nan, math.inf, 0.0, math.inf)
     mean = float(values.mean())
     if variance is None:
         error = float(values.std(ddof=1)) / math.sqrt(pairs)
@@ -187,12 +198,13 @@ def decide(
     c = slower.bound(pairs)
     low, high = mean - c * error, mean + same.bound(pairs) * error
     effect = math.log1p(min_effect)
+    verdict: Verdict
     if t > c and mean >= effect:
-        verdict = "slower"
+        verdict = SLOWER
     elif high < -effect:
-        verdict = "faster"
+        verdict = FASTER
     elif high < effect:
-        verdict = "same"
+        verdict = SAME
     else:
-        verdict = "inconclusive" if pairs >= slower.last else ""
+        verdict = INCONCLUSIVE if pairs >= slower.last else UNDECIDED
     return Decision(verdict, t, c, math.exp(low), math.exp(high))

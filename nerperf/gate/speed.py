@@ -30,8 +30,6 @@ import numpy as np
 
 from nerperf.gate import moderation, sequential
 
-VERDICTS = ("slower", "faster", "same", "inconclusive")
-
 Times = Sequence[float | None]  # one round's time per input, by input index (None: not timed)
 
 
@@ -44,7 +42,7 @@ class SpeedComparison:
     ratio: float  # head's time over base's: above 1 is slower
     pairs: int  # pairs of rounds that timed the case on both sides
     pair_ratios: tuple[float, ...] = ()  # each pair's ratio, in the order run
-    verdict: str = ""  # "" until judged, and while undecided before the last look
+    verdict: sequential.Verdict = sequential.UNDECIDED  # until judged, and while undecided before the last look
     bounds: tuple[float, float] = (math.nan, math.nan)  # repeated lower and upper bounds of the ratio
     t: float = math.nan  # the t statistic at the look that decided (or the last)
     critical_t: float = math.nan  # the boundary it was held to there
@@ -147,7 +145,7 @@ def finished(comparisons: Sequence[SpeedComparison], min_effect: float, measure:
     watched = [c for c in comparisons if measure in (None, c.measure)]
     if all(c.verdict for c in watched):
         return True
-    failing = measure is None and any(c.verdict == "slower" for c in comparisons)  # a step waits on its own
+    failing = measure is None and any(c.verdict == sequential.SLOWER for c in comparisons)  # a step waits on its own
     return failing and all(c.verdict or c.ratio < 1 + min_effect for c in watched)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from nerperf.gate.accuracy import AccuracyDiff, Change
 from nerperf.gate.lockstep import DEFAULT_WAIT
 from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
-from nerperf.gate.sequential import ALPHA, FIRST_LOOK, LAST_LOOK, SAME_ALPHA
+from nerperf.gate.sequential import ALPHA, DECIDED, FIRST_LOOK, INCONCLUSIVE, LAST_LOOK, SAME_ALPHA, SLOWER, UNDECIDED
 from nerperf.gate.speed import SpeedComparison
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
@@ -47,7 +47,7 @@ class Outcome:
     @property
     def reasons(self) -> list[str]:
         """Why the gate fails; empty when it passes."""
-        found = [f"{c.case} {c.measure} is slower: ×{c.ratio:.3f}" for c in self.speed if c.verdict == "slower"]
+        found = [f"{c.case} {c.measure} is slower: ×{c.ratio:.3f}" for c in self.speed if c.verdict == SLOWER]
         found += [f"F1 floor broken: {line}" for line in self.broken_floors]
         if self.failing_tests and not self.broken_floors:
             found.append(f"the head's suite has failing tests (log: {self.failing_tests})")
@@ -97,12 +97,12 @@ def markdown(outcome: Outcome) -> str:
     for c in o.speed:
         unit = "ms" if c.measure == "latency" else "sentences/s"
         bounds = "-" if math.isnan(c.bounds[0]) else f"{c.bounds[0]:.3f}, {c.bounds[1]:.3f}"
-        verdict = f"{c.verdict} at {c.decided_at} pairs" if c.verdict in {"slower", "same", "faster"} else c.verdict
-        if not c.verdict and any(other.verdict == "slower" for other in o.speed):
+        verdict = f"{c.verdict} at {c.decided_at} pairs" if c.verdict in DECIDED else c.verdict
+        if c.verdict == UNDECIDED and any(other.verdict == SLOWER for other in o.speed):
             verdict = f"undecided at {c.pairs} pairs (the gate had failed, and this did not look slower)"
         elif not c.verdict:  # a bisect step stops once its own measure is decided
             verdict = f"undecided at {c.pairs} pairs (not the measure this gate waited on)"
-        if c.verdict == "inconclusive":
+        if c.verdict == INCONCLUSIVE:
             verdict += f" after {c.decided_at} pairs (more pairs: --max-pairs)"
         measure = "latency, batch 1" if c.measure == "latency" else "throughput, batched"
         lines.append(

@@ -98,15 +98,16 @@ def run_tune(args: argparse.Namespace) -> int:
     machine = {"cpu": machine_label(), "cores": cores}
     store = TrialStore(out / "trials", _identity(checkpoint, corpus, machine))
     runner = _Runner(checkpoint, corpus, chosen, store, status, time.monotonic() + SEARCH_SHARE * args.budget * 60)
-    stopped = ""
+    stopped, interrupted = "", False
     try:
         found = space.search(names, cores, runner.measure, args.floor, objectives)
     except BudgetSpent:
         found, stopped = runner.found(), f"the budget of {args.budget:g} minutes was spent; later trials not run"
     except KeyboardInterrupt:
         found, stopped = runner.found(), "interrupted (Ctrl-C): every finished trial is kept under --out"
+        interrupted = True
     decisions: dict[str, tuple[leaders.Decision | str, leaders.Decision | None]] = {}
-    if not stopped.startswith("interrupted"):  # a budget spent still leaves the leaders' share
+    if not interrupted:  # a budget spent still leaves the leaders' share
         for objective in objectives:
             decisions[objective] = runner.decide(objective, found, args.floor)
     status.clear()
@@ -120,7 +121,7 @@ def run_tune(args: argparse.Namespace) -> int:
         write_atomic(Path(args.json), payload)
     _figure(outcome, out / "frontier.png")
     print(text)
-    if stopped.startswith("interrupted"):
+    if interrupted:
         return 130
     return 0 if all(outcome["objectives"][o]["winner"] for o in objectives) else 1
 

@@ -198,8 +198,9 @@ def dispatch(args: argparse.Namespace) -> int:
         return parallel.run(args.parts, Path(args.out), args.pytest_args)
     if args.command == "gate":
         from nerperf.gate.command import run_gate
+        from nerperf.gate.options import GateOptions
 
-        return run_gate(args)
+        return run_gate(GateOptions.from_args(args))
     if args.command == "bisect":
         from nerperf.gate.bisect_command import run_bisect
 

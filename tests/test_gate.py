@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tiny import SENTENCES, write_conll
 from nerperf.gate import accuracy, checkouts, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import compare
+from nerperf.gate.options import GateOptions
 from nerperf.gate.rounds import Look, Round, order
 from nerperf.gate.samples import CaseSamples
 from nerperf.results import run_record
@@ -247,20 +249,16 @@ def fabricated_rounds(tmp_path: Path, cases: dict[str, list[str]]) -> list[Round
 SIDES = {name: Side(name, name, name[0] * 40, Path("."), Path(sys.executable)) for name in ("base", "head")}
 
 
-class Args:
-    min_effect = 2.0
-    exact = False
-    min_pairs, max_pairs = 2, 2
-    wait = "pause"  # the fabricated rounds' two pairs: one look
+OPTIONS = GateOptions("base", "head", min_pairs=2, max_pairs=2)  # the fabricated rounds' two pairs: one look
 
 
 def test_cases_on_one_side_only_or_no_samples_compare_nothing(tmp_path: Path) -> None:
     one_sided = fabricated_rounds(tmp_path / "a", {"base": ["x", "y"], "head": ["x", "z"]})
     with pytest.raises(GateError, match="on the base side only: y; on the head side only: z"):
-        compare(one_sided, SIDES, {}, Args(), {})
+        compare(one_sided, SIDES, {}, OPTIONS, {})
     with pytest.raises(GateError, match="no samples"):
-        compare(fabricated_rounds(tmp_path / "b", {"base": [], "head": []}), SIDES, {}, Args(), {})
-    same = compare(fabricated_rounds(tmp_path / "c", {"base": ["x"], "head": ["x"]}), SIDES, {}, Args(), {})
+        compare(fabricated_rounds(tmp_path / "b", {"base": [], "head": []}), SIDES, {}, OPTIONS, {})
+    same = compare(fabricated_rounds(tmp_path / "c", {"base": ["x"], "head": ["x"]}), SIDES, {}, OPTIONS, {})
     assert [c.measure for c in same.speed] == ["latency", "throughput"] and same.status == verdict.PASSED
 
 
@@ -268,10 +266,10 @@ def test_a_measure_timed_in_some_rounds_only_compares_nothing(tmp_path: Path) ->
     ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
     CaseSamples("x", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(ran[-1].directory / "samples")
     with pytest.raises(GateError, match="x: its latency was timed in some rounds only"):
-        compare(ran, SIDES, {}, Args(), {})
+        compare(ran, SIDES, {}, OPTIONS, {})
     for r in ran:  # no round timed latency: throughput alone is compared
         CaseSamples("x", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(r.directory / "samples")
-    assert [c.measure for c in compare(ran, SIDES, {}, Args(), {}).speed] == ["throughput"]
+    assert [c.measure for c in compare(ran, SIDES, {}, OPTIONS, {}).speed] == ["throughput"]
 
 
 def test_pairs_narrowed_to_throughput_compare_latency_over_the_pairs_that_timed_it(tmp_path: Path) -> None:
@@ -285,16 +283,14 @@ def test_pairs_narrowed_to_throughput_compare_latency_over_the_pairs_that_timed_
         (directory / "results.json").write_text(run_record("x-fp32", {}, [], {}, [], []))
         ran.append(Round(index, 2, side, directory, 0, 1.0, ("throughput",)))
 
-    class ThreePairs(Args):
-        min_pairs, max_pairs = 2, 3
-
-    outcome = compare(ran, SIDES, {}, ThreePairs(), {})
+    three_pairs = replace(OPTIONS, max_pairs=3)
+    outcome = compare(ran, SIDES, {}, three_pairs, {})
     pairs = {(c.case, c.measure): c.pairs for c in outcome.speed}
     assert pairs == {("x", "latency"): 2, ("x", "throughput"): 3, ("y", "latency"): 2, ("y", "throughput"): 3}
     assert outcome.pairs == 3 and "pair 3 timed throughput only: every other comparison was decided" in outcome.notes
     CaseSamples("y", WORDS, GOLD, GOLD, [], [[0], [1]], []).save(tmp_path / "5-head" / "samples")
     with pytest.raises(GateError, match="y: its throughput was timed in some rounds only"):
-        compare(ran, SIDES, {}, ThreePairs(), {})
+        compare(ran, SIDES, {}, three_pairs, {})
 
 
 def test_the_gate_narrows_to_the_undecided_measure_only_where_every_round_can_be_told(tmp_path: Path) -> None:
@@ -314,16 +310,13 @@ def test_the_gate_narrows_to_the_undecided_measure_only_where_every_round_can_be
             ran.append(Round(index, pair, side, folder, 0, 1.0))
         return ran
 
-    class Looking(Args):
-        min_pairs, max_pairs = 2, 4  # a look at 2 pairs, not the last
-        every_measure = False
-
+    looking = replace(OPTIONS, max_pairs=4)  # a look at 2 pairs, not the last
     told = rounds_recording(tmp_path / "0.7", {"measures": "()"})
-    assert next_look(told, SIDES, {}, Looking(), {}) == Look(stop=False, measures=("throughput",))
-    Looking.every_measure = True  # --every-measure
-    assert next_look(told, SIDES, {}, Looking(), {}) == Look(stop=False)
-    Looking.every_measure = False  # a side whose nerperf predates the measures setting would time everything
-    assert next_look(rounds_recording(tmp_path / "0.6", {}), SIDES, {}, Looking(), {}) == Look(stop=False)
+    assert next_look(told, SIDES, {}, looking, {}) == Look(stop=False, measures=("throughput",))
+    every_measure = replace(looking, every_measure=True)  # --every-measure
+    assert next_look(told, SIDES, {}, every_measure, {}) == Look(stop=False)
+    # a side whose nerperf predates the measures setting would time everything
+    assert next_look(rounds_recording(tmp_path / "0.6", {}), SIDES, {}, looking, {}) == Look(stop=False)
 
 
 # -- end to end ----------------------------------------------------------------------------------------
@@ -456,10 +449,7 @@ def test_a_narrowed_pair_times_only_its_measure_in_both_processes(project: Path,
         assert all(not s.latency_s and s.batch_s for s in r.samples.values()) and len(r.samples) == 2
         assert r.record.settings["measures"] == "('throughput',)" and not r.record.floors
 
-    class TwoPairs(Args):
-        every_measure = False
-
-    outcome = compare(ran, SIDES, {}, TwoPairs(), {})
+    outcome = compare(ran, SIDES, {}, OPTIONS, {})
     assert {(c.measure, c.pairs) for c in outcome.speed} == {("latency", 1), ("throughput", 2)}
 
 
@@ -507,9 +497,8 @@ def test_the_prior_weight_is_checked_and_recorded(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "--prior-df" in done.stderr and "0 (none shared) or more" in done.stderr
     ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
-    own = type("OwnVariance", (Args,), {"prior_df": 0.0})
-    assert compare(ran, SIDES, {}, own(), {}).prior_df == 0.0
-    assert compare(ran, SIDES, {}, Args(), {}).prior_df == 3.0  # the default where the namespace has none
+    assert compare(ran, SIDES, {}, replace(OPTIONS, prior_df=0.0), {}).prior_df == 0.0
+    assert compare(ran, SIDES, {}, OPTIONS, {}).prior_df == 3.0  # the default
 
 
 def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> None:
@@ -518,13 +507,13 @@ def test_sides_that_batched_differently_compare_whole_passes(tmp_path: Path) -> 
     for r in ran:
         if r.side == "head":  # one batch of both sentences, 20% slower than the base's two batches together
             CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0, 1]], [0.036]).save(r.directory / "samples")
-    outcome = compare(ran, SIDES, {}, Args(), {})
+    outcome = compare(ran, SIDES, {}, OPTIONS, {})
     throughput = next(c for c in outcome.speed if c.measure == "throughput")
     assert throughput.ratio == pytest.approx(1.2)
     assert any("batched differently" in note and "whole passes" in note for note in outcome.notes)
     CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[1], [0]], [0.01, 0.02]).save(ran[0].directory / "samples")
     with pytest.raises(GateError, match="x: one side batched the sentences differently from round to round"):
-        compare(ran, SIDES, {}, Args(), {})
+        compare(ran, SIDES, {}, OPTIONS, {})
 
 
 def test_a_side_that_timed_more_passes_is_compared_on_the_passes_both_made(tmp_path: Path) -> None:
@@ -534,7 +523,7 @@ def test_a_side_that_timed_more_passes_is_compared_on_the_passes_both_made(tmp_p
         if r.side == "head":  # three passes over the base's two batches, the first 10% slower
             times = [0.011, 0.022, 0.5, 0.5, 0.5, 0.5]
             CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]] * 3, times).save(r.directory / "samples")
-    outcome = compare(ran, SIDES, {}, Args(), {})
+    outcome = compare(ran, SIDES, {}, OPTIONS, {})
     throughput = next(c for c in outcome.speed if c.measure == "throughput")
     assert throughput.ratio == pytest.approx(1.1) and throughput.head == pytest.approx(2 / 0.033)
     assert "x: the sides timed 2 and 6 batches; the first 2, timed by both, are compared" in outcome.notes

@@ -15,6 +15,7 @@ from nerperf import hub
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import _default_work, compare
 from nerperf.gate.lockstep import Lockstep
+from nerperf.gate.options import GateOptions
 from nerperf.gate.rounds import Round, order
 from nerperf.gate.samples import CaseSamples, write_unpaired
 from nerperf.results import run_record
@@ -24,11 +25,7 @@ GOLD = [[t for _, t in SENTENCES[0]]]
 SIDES = {name: Side(name, name, name[0] * 40, Path("."), Path(sys.executable)) for name in ("base", "head")}
 
 
-class Args:
-    min_effect = 2.0
-    exact = False
-    min_pairs, max_pairs = 2, 2
-    wait = "pause"
+OPTIONS = GateOptions("base", "head", min_pairs=2, max_pairs=2)
 
 
 def rounds(tmp_path: Path, with_results: bool = True) -> list[Round]:
@@ -45,13 +42,13 @@ def rounds(tmp_path: Path, with_results: bool = True) -> list[Round]:
 def test_a_round_without_its_results_ends_the_gate_naming_it(tmp_path: Path) -> None:
     ran = rounds(tmp_path, with_results=False)
     with pytest.raises(GateError, match=r"the base side's round 00 \(pair 1\) wrote no results.json, so its floors"):
-        compare(ran, SIDES, {}, Args(), {})
+        compare(ran, SIDES, {}, OPTIONS, {})
 
 
 def test_timings_taken_alone_after_the_partner_went_are_named(tmp_path: Path) -> None:
     ran = rounds(tmp_path)
     write_unpaired(ran[1].directory / "samples", 7)
-    outcome = compare(ran, SIDES, {}, Args(), {})
+    outcome = compare(ran, SIDES, {}, OPTIONS, {})
     assert any(
         note.startswith("round 01 (head): its partner process went after 7 timed calls") and "unpaired" in note
         for note in outcome.notes

@@ -20,8 +20,9 @@ from typing import Any
 from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
-from nerperf.gate import bisect, checkouts, command, lockstep
+from nerperf.gate import bisect, checkouts, command
 from nerperf.gate.checkouts import GateError, SideFailed
+from nerperf.gate.options import BisectOptions
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
 MEASURES = ("latency", "throughput", "accuracy")
@@ -67,14 +68,38 @@ def add_parser(commands: Any) -> None:
 
 
 def run_bisect(args: argparse.Namespace, say: Callable[[str], None] | None = None) -> int:
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    out = absolute(args.out)
+    """The command line: ``--from-asv`` lists asv's steps or picks one; otherwise GOOD, BAD and ``--case``."""
+    good, bad, case, measure = args.good, args.bad, args.case, args.measure
     if args.from_asv is not None:
-        chosen = _from_asv(args)
+        chosen = _from_asv(args.from_asv, args.step)
         if chosen is None:
             return FOUND
-    if not (args.good and args.bad and args.case):
+        good, bad = chosen.before or f"{chosen.after}^", chosen.after
+        case, measure = case or chosen.case, chosen.measure
+    if not (good and bad and case):
         raise NerperfInputError("nerperf bisect needs GOOD, BAD and --case ID (or --from-asv DIR --step K)")
+    options = BisectOptions(
+        good=good,
+        bad=bad,
+        case=case,
+        measure=measure,
+        min_effect=args.min_effect,
+        min_pairs=args.min_pairs,
+        max_pairs=args.max_pairs,
+        json=args.json,
+        out=args.out,
+        install=args.install,
+        no_install=args.no_install,
+        work=args.work,
+        pytest_args=tuple(args.pytest_args),
+    )
+    return bisect_steps(options, say)
+
+
+def bisect_steps(args: BisectOptions, say: Callable[[str], None] | None = None) -> int:
+    """The bisection's exit status; its summary and JSON under ``args.out``, whatever happens."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    out = absolute(args.out)
     children = Children()
     started = time.perf_counter()
     try:
@@ -100,26 +125,22 @@ def run_bisect(args: argparse.Namespace, say: Callable[[str], None] | None = Non
     return status
 
 
-def _from_asv(args: argparse.Namespace) -> bisect.AsvStep | None:
-    steps = bisect.asv_steps(Path(args.from_asv))
-    if args.step is None:
+def _from_asv(pages: str, step: int | None) -> bisect.AsvStep | None:
+    """Step ``step`` of asv's published pages; without one, the steps listed, each with its command."""
+    steps = bisect.asv_steps(Path(pages))
+    if step is None:
         if not steps:
-            print(f"asv found no step in {args.from_asv}")
-        for number, step in enumerate(steps, start=1):
-            print(f"{number}. {step.describe()}")
-            print(f"   nerperf bisect --from-asv {args.from_asv} --step {number}")
+            print(f"asv found no step in {pages}")
+        for number, found in enumerate(steps, start=1):
+            print(f"{number}. {found.describe()}")
+            print(f"   nerperf bisect --from-asv {pages} --step {number}")
         return None
-    if not 1 <= args.step <= len(steps):
-        raise NerperfInputError(
-            f"--step {args.step}: asv found {len(steps)} steps in {args.from_asv} (1 to {len(steps)})"
-        )
-    chosen = steps[args.step - 1]
-    args.good, args.bad = chosen.before or f"{chosen.after}^", chosen.after
-    args.case, args.measure = args.case or chosen.case, chosen.measure
-    return chosen
+    if not 1 <= step <= len(steps):
+        raise NerperfInputError(f"--step {step}: asv found {len(steps)} steps in {pages} (1 to {len(steps)})")
+    return steps[step - 1]
 
 
-def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], children: Children) -> tuple:
+def _bisect(args: BisectOptions, out: Path, say: Callable[[str], None], children: Children) -> tuple:
     repository = checkouts.repository_root(Path.cwd())
     good, bad = checkouts.resolve(repository, args.good), checkouts.resolve(repository, args.bad)
     commits = bisect.commits_between(repository, good, bad)
@@ -132,7 +153,7 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
         from nerperf.gate import verdict as verdicts
 
         clock = time.perf_counter()
-        outcome = command.gate(_gate_args(args, base, head, out / label), out / label, say, children)
+        outcome = command.gate(args.step(base, head, str(out / label)), out / label, say, children)
         outcome = replace(outcome, seconds=time.perf_counter() - clock)
 
         write_atomic(out / label / "summary.md", verdicts.markdown(outcome))  # each step's gate, as the gate says it
@@ -194,26 +215,3 @@ def _bisect(args: argparse.Namespace, out: Path, say: Callable[[str], None], chi
         "comparisons": len(steps) + (1 if summary else 0),
     }
     return status, record, text
-
-
-def _gate_args(args: argparse.Namespace, base: str, head: str, out: Path) -> argparse.Namespace:
-    """One step's gate: GOOD (or the culprit's parent) against a commit, on the case alone."""
-    accuracy = args.measure == "accuracy"  # predictions are deterministic: the fewest pairs the gate takes
-    return argparse.Namespace(
-        base=base,
-        head=head,
-        out=str(out),
-        json=None,
-        min_pairs=2 if accuracy else args.min_pairs,
-        max_pairs=2 if accuracy else args.max_pairs,
-        rounds=None,
-        min_effect=2.0 if accuracy or args.min_effect is None else args.min_effect,
-        exact=False,
-        install=args.install,
-        no_install=args.no_install,
-        work=args.work,
-        wait=lockstep.DEFAULT_WAIT,
-        every_measure=False,
-        decide_on=None if accuracy else args.measure,  # stop once the bisected measure is decided
-        pytest_args=[*args.pytest_args, "-k", args.case],
-    )

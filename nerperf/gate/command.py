@@ -26,13 +26,13 @@ from nerperf.atomic import write_atomic
 from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 from nerperf.floors import Floor
-from nerperf.gate import accuracy, checkouts, lockstep, moderation, rounds, sequential, speed, verdict
+from nerperf.gate import accuracy, checkouts, lockstep, moderation, options, rounds, sequential, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
+from nerperf.gate.options import GateOptions
 from nerperf.gate.samples import CaseSamples
 from nerperf.settings import positive_int
 
 GATE_THROUGHPUT_BATCHES = 30  # batches a round times for throughput (whole passes): see _paired_batches
-DEFAULT_MIN_EFFECT = 2.0  # percent; measured on this project's machine, see docs/gate.md
 
 
 def percent(text: str) -> float:
@@ -87,9 +87,9 @@ def add_parser(commands: Any) -> None:
     gate.add_argument(
         "--min-effect",
         type=percent,
-        default=DEFAULT_MIN_EFFECT,
+        default=options.DEFAULT_MIN_EFFECT,
         metavar="PERCENT",
-        help=f"the smallest slowdown that fails the gate, in percent (default: {DEFAULT_MIN_EFFECT:g})",
+        help=f"the smallest slowdown that fails the gate, in percent (default: {options.DEFAULT_MIN_EFFECT:g})",
     )
     gate.add_argument(
         "--prior-df",
@@ -162,12 +162,10 @@ def split_pytest_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return argv[:cut], argv[cut + 1 :]
 
 
-def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None) -> int:
+def run_gate(args: GateOptions, say: Callable[[str], None] | None = None) -> int:
     """The gate's exit status; cancelled (Ctrl-C, SIGTERM), it stops its children and says so in its summary."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     out = absolute(args.out)  # the rounds write under it from the sides' checkouts
-    if args.rounds is not None:
-        args.min_pairs = args.max_pairs = args.rounds
     started = time.perf_counter()
     children = Children()
     try:
@@ -196,7 +194,7 @@ def run_gate(args: argparse.Namespace, say: Callable[[str], None] | None = None)
     return outcome.status
 
 
-def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], children: Children) -> verdict.Outcome:
+def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Children) -> verdict.Outcome:
     from nerperf.ini_file import project_settings
 
     if args.min_pairs > args.max_pairs:
@@ -228,7 +226,9 @@ def gate(args: argparse.Namespace, out: Path, say: Callable[[str], None], childr
     def look(ran: list[rounds.Round]) -> rounds.Look:
         return next_look(ran, sides, settings, args, machine)
 
-    ran = rounds.run_rounds(sides, args.max_pairs, out, settings, args.pytest_args, children, say, look, args.wait)
+    ran = rounds.run_rounds(
+        sides, args.max_pairs, out, settings, list(args.pytest_args), children, say, look, args.wait
+    )
     return compare(ran, sides, settings, args, machine)
 
 
@@ -236,14 +236,14 @@ def next_look(
     ran: Sequence[rounds.Round],
     sides: dict[str, Side],
     settings: dict[str, str],
-    args: argparse.Namespace,
+    args: GateOptions,
     machine: dict[str, Any],
 ) -> rounds.Look:
     """After a pair: stop once every comparison is decided (the samples so far, the sequential rule), else
     time only the measures still undecided, where every round's nerperf could be told to (``measures``)."""
     if len(ran) // 2 < args.min_pairs:
         return rounds.Look(stop=False)
-    watched = getattr(args, "decide_on", None)  # a bisect step waits on its own measure alone
+    watched = args.decide_on  # a bisect step waits on its own measure alone
     judged = compare(ran, sides, settings, args, machine).speed
     if speed.finished(judged, args.min_effect / 100, watched):
         return rounds.Look(stop=True)
@@ -258,7 +258,7 @@ def compare(
     ran: Sequence[rounds.Round],
     sides: dict[str, Side],
     settings: dict[str, str],
-    args: argparse.Namespace,
+    args: GateOptions,
     machine: dict[str, Any],
 ) -> verdict.Outcome:
     """The outcome of rounds already run: raises GateError when their samples cannot be compared."""
@@ -287,7 +287,7 @@ def compare(
             pairs_of_times, sentences, note = _paired_batches(case, base, head)
             batching_notes += [note] if note else []
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
-    shared = getattr(args, "prior_df", moderation.PRIOR_DF)
+    shared = args.prior_df
     judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, shared)
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:

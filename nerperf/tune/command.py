@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--floor",
         type=settings.points,
-        default=1.0,
+        default=TuneOptions.floor,
         metavar="POINTS",
         help="F1 points below fp32 allowed (default: 1.0)",
     )
@@ -63,7 +63,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--budget",
         type=float,
-        default=20.0,
+        default=TuneOptions.budget,
         metavar="MINUTES",
         help="the whole run's time: no trial starts after 85%% of it, the rest times the leaders (default: 20)",
     )
@@ -80,13 +80,31 @@ def add_parser(commands: Any) -> None:
     settings.add_arguments(parser, TUNE_SETTINGS, {})
 
 
-def run_tune(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class TuneOptions:
+    """``nerperf tune``'s own options (the data and reading settings are :mod:`nerperf.settings`')."""
+
+    model: str
+    floor: float = 1.0  # F1 points below fp32 allowed
+    objective: str = "both"  # latency, throughput or both
+    budget: float = 20.0  # minutes, the whole run's
+    variants: str | None = None  # comma-separated; None: every variant that runs here
+    json: str | None = None
+    out: str = "nerperf-tune"
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TuneOptions:
+        return cls(args.model, args.floor, args.objective, args.budget, args.variants, args.json, args.out)
+
+
+def run_tune(parsed: argparse.Namespace) -> int:
     from nerperf import progress
     from nerperf.checkpoints import load_checkpoint
     from nerperf.conll import data_format, load_corpus
     from nerperf.machine import machine_label
 
-    chosen = settings.from_arguments(args)
+    chosen = settings.from_arguments(parsed)
+    args = TuneOptions.from_args(parsed)
     objectives = space.OBJECTIVES if args.objective == "both" else (args.objective,)
     names, skipped = _variants(args.variants)
     out = Path(args.out).absolute()
@@ -284,7 +302,7 @@ def _reference(found: dict[space.Config, space.Measured]) -> float | None:
 
 
 def _outcome(
-    args: argparse.Namespace,
+    args: TuneOptions,
     objectives: Sequence[str],
     trials: dict[space.Config, Trial],
     found: dict[space.Config, space.Measured],

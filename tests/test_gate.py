@@ -404,10 +404,15 @@ def gate_work(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities(project: Path, tmp_path: Path) -> None:
     # looks from 3 pairs to 6: 3 on a quiet machine; more where other work makes the pairs spread (as
-    # the gate itself is meant to be run, rather than a fixed 3 that a loaded machine leaves inconclusive)
+    # the gate itself is meant to be run, rather than a fixed 3 that a loaded machine leaves inconclusive).
+    # --wait passive: on the Intel AMX kind the default pause let the head's threads still run into the
+    # base's timed calls in some pairs (2 runs of 3 at this commit and at f21d3bb, 2026-12-05: pair ratios
+    # x1.05-2.3 among x10), which this test of the verdicts and the entity changes is not about; the
+    # default wait per CPU kind is issue 44's calibration (docs/gate.md, "Waiting on Intel").
     done, record = run_gate(
-        project, tmp_path, "base", "HEAD", "--max-pairs", "6", "--min-effect", "10", "--no-install", "--exact"
-    )
+        project, tmp_path, "base", "HEAD", "--max-pairs", "6", "--min-effect", "10", "--no-install", "--exact",
+        "--wait", "passive",
+    )  # fmt: skip
     assert done.returncode == verdict.WORSE, done.stderr
     latency = record["cases"]["tiny-changed"]["latency"]
     assert latency["verdict"] == "slower" and latency["ratio"] > 2

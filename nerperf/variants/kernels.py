@@ -97,8 +97,7 @@ def amx_permitted() -> bool:
     if platform.system() != "Linux" or platform.machine() != "x86_64":
         return False
     mask = ctypes.c_ulong(0)
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.syscall(_SYS_ARCH_PRCTL, _ARCH_GET_XCOMP_PERM, ctypes.byref(mask)) != 0:
+    if _arch_prctl(_ARCH_GET_XCOMP_PERM, ctypes.byref(mask)) != 0:
         return False
     return bool(mask.value & (1 << _XFEATURE_XTILEDATA))
 
@@ -106,13 +105,21 @@ def amx_permitted() -> bool:
 def amx_usable() -> bool:
     """AMX int8 is in the CPU's flags and the kernel grants this process its permission (requested here,
     as oneDNN and MLAS request it themselves)."""
-    if not {"amx_tile", "amx_int8"} <= set(machine.cpu_flags()):
+    if not _has_amx_int8():
         return False
     if amx_permitted():
         return True
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall(_SYS_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA)
+    _arch_prctl(_ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA)
     return amx_permitted()
+
+
+def _has_amx_int8() -> bool:
+    return {"amx_tile", "amx_int8"} <= set(machine.cpu_flags())
+
+
+def _arch_prctl(code: int, argument: Any) -> int:
+    """Linux's arch_prctl(2) through libc's syscall(): how a process asks for, and reads, its AMX permission."""
+    return ctypes.CDLL(None, use_errno=True).syscall(_SYS_ARCH_PRCTL, code, argument)
 
 
 def int8_engine() -> str:
@@ -158,7 +165,7 @@ def openvino_kernels(compiled: Any) -> Kernels:
 def onnxruntime_kernels(int8: bool) -> Kernels:
     """MLAS's choice, from the CPU's flags; AMX (u8 activations x s8 weights) where the process holds the
     AMX permission that MLAS requests when it starts."""
-    if int8 and {"amx_tile", "amx_int8"} <= set(machine.cpu_flags()) and amx_permitted():
+    if int8 and _has_amx_int8() and amx_permitted():
         return Kernels("amx", "MLAS u8 x s8, from the CPU flags and the process's AMX permission")
     return Kernels(from_flags(int8), "MLAS, from the CPU flags (onnxruntime names no kernel)")
 

@@ -58,8 +58,8 @@ def _can_load(name: str) -> bool:
     """Whether a study checkpoint's weights can be had: the hub answers, or its cache has them."""
     from huggingface_hub import try_to_load_from_cache
 
-    from nerperf.hub import unreachable_reason
-    from nerperf.registry import STUDY
+    from nerperf.data.hub import unreachable_reason
+    from nerperf.models.registry import STUDY
 
     source = STUDY[name].source if name in STUDY else name
     return unreachable_reason() is None or isinstance(try_to_load_from_cache(source, "config.json"), str)

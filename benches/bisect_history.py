@@ -67,7 +67,7 @@ def _change(tree: Path, number: int, uninstallable: bool) -> str:
     notes.write_text((notes.read_text() if notes.is_file() else "") + f"commit {number}\n")
     subprocess.run(["git", "-C", str(tree), "add", notes.name], check=True)
     if number == ONE_WORD_AT:
-        insert_after(tree / "nerperf/runner.py", WORD_LOOP, ONE_WORD)
+        insert_after(tree / "nerperf/models/runner.py", WORD_LOOP, ONE_WORD)
         return 'token 4116 ("Tony") is always B-LOC'
     if number == SLOWER_AT:
         insert_after(tree / "nerperf/variants/__init__.py", ONNX_FORWARD, BUSY_WAIT.format(share=0.10))
@@ -84,7 +84,7 @@ def _change(tree: Path, number: int, uninstallable: bool) -> str:
 
 def run(args: argparse.Namespace) -> None:
     """Each scenario not yet recorded, as ``nerperf bisect`` in a child process (the output goes to its log)."""
-    from nerperf.children import Children, absolute, sigterm_raises
+    from nerperf.processes.children import Children, absolute, sigterm_raises
 
     out, records = absolute(args.out), absolute(args.records)
     out.mkdir(parents=True, exist_ok=True)

@@ -60,9 +60,9 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
-from nerperf.children import Children, absolute, sigterm_raises
-from nerperf.gate.lockstep import DEFAULT_WAIT, WAITS
 from nerperf.gate.sequential import LAST_LOOK
+from nerperf.processes.children import Children, absolute, sigterm_raises
+from nerperf.processes.lockstep import DEFAULT_WAIT, WAITS
 
 CASES = {
     "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
@@ -74,7 +74,7 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 
 
 def run(args: argparse.Namespace) -> None:
-    """Run the gates not yet recorded; each is a child of :mod:`nerperf.children` (stopped with this process)."""
+    """Run the gates not yet recorded; each a child of :mod:`nerperf.processes.children`, stopped with this one."""
     out, records = absolute(args.out), absolute(args.records)
     gates_dir(out, records).mkdir(parents=True, exist_ok=True)
     records.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ HEADS = {  # branch: (file, the line after which the change goes, the change)
         f"calib-slow-{p:02d}": ("nerperf/variants/__init__.py", ONNX_FORWARD, BUSY_WAIT.format(share=p / 100))
         for p in (5, 10, 20)
     },
-    "calib-one-word": ("nerperf/runner.py", WORD_LOOP, ONE_WORD),
+    "calib-one-word": ("nerperf/models/runner.py", WORD_LOOP, ONE_WORD),
 }
 
 
@@ -231,7 +231,7 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
     from asv_runner.statistics import compute_stats
     from pytest_benchmark.utils import parse_compare_fail
 
-    from nerperf.gate.samples import read_directory
+    from nerperf.processes.samples import read_directory
 
     check = parse_compare_fail("median:25%")
     base, head = (read_directory(_round(rounds, pair, side) / "samples") for side in ("base", "head"))
@@ -256,7 +256,7 @@ def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, st
     run), for the pairs that timed that measure."""
     import numpy as np
 
-    from nerperf.gate.samples import read_directory
+    from nerperf.processes.samples import read_directory
 
     for path in sorted(Path(args.records).glob("calib-base-*.json")):
         rounds = gates_dir(Path(args.out), Path(args.records)) / path.stem / "rounds"

@@ -37,13 +37,13 @@ import pytest
 from peaks import VARIANT_TYPES, Peaks, matmul_peaks, model_shapes
 from seqeval.metrics import f1_score
 
-from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import Corpus, read_conll
+from nerperf.data.conll import Corpus, read_conll
+from nerperf.data.labels import LabelMap
 from nerperf.evaluation import context, evaluate
-from nerperf.labels import LabelMap
 from nerperf.machine import machine_label
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
+from nerperf.models.runner import predict
 from nerperf.results import EvalResult
-from nerperf.runner import predict
 from nerperf.settings import MAX_TOKENS
 from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS, get_variant, prepare
@@ -217,8 +217,8 @@ def breakdown(checkpoint: Checkpoint, corpus: Corpus, key: str, peaks: Peaks, tr
     beyond that is the rest of it (attention softmax, norms, GELU, quantizing activations, memory
     traffic, kernels below the peak, framework overhead).
     """
-    from nerperf.alignment import encode
-    from nerperf.architectures import matmul_flops
+    from nerperf.models.alignment import encode
+    from nerperf.models.architectures import matmul_flops
 
     variant, batch_size = key.split("/")
     # The calibrated variants need their training sentences here too: on AVX-512 VNNI the fastest is one.

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.evaluation import evaluate
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.results import EvalResult
 
 CHECKPOINTS = ("minilm-l6-conll03", "minilm-l3-conll03")

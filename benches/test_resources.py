@@ -27,7 +27,7 @@ OUTPUT = Path(__file__).parent.parent / ".benchmarks" / "resources.json"
 CHILD = """
 import json, sys
 from dataclasses import replace
-from nerperf.conll import load_corpus
+from nerperf.data.conll import load_corpus
 from nerperf.evaluation import evaluate
 
 data, model, copies, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

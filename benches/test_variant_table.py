@@ -23,11 +23,11 @@ import pytest
 from peaks import Peaks, matmul_peaks, model_shapes, share
 from variant_markdown import variant_table
 
-from nerperf.architectures import ARCHITECTURES, random_checkpoint
-from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import read_conll
+from nerperf.data.conll import read_conll
 from nerperf.evaluation import evaluate
 from nerperf.machine import machine_label
+from nerperf.models.architectures import ARCHITECTURES, random_checkpoint
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.results import EvalResult
 from nerperf.study import SENTENCES as STUDY_SENTENCES
 from nerperf.variants import VARIANTS

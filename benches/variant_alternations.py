@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write every round's figures here")
     args = parser.parse_args(argv)
 
-    from nerperf.architectures import random_checkpoint
-    from nerperf.checkpoints import load_checkpoint
-    from nerperf.conll import read_conll
+    from nerperf.data.conll import read_conll
     from nerperf.evaluation import evaluate
     from nerperf.machine import machine_label
+    from nerperf.models.architectures import random_checkpoint
+    from nerperf.models.checkpoints import load_checkpoint
     from nerperf.variants import VARIANTS, Context, prepare
     from nerperf.variants.cache import default_root
     from nerperf.variants.calibration import for_evaluation

@@ -14,17 +14,17 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from nerperf.cases import Case, Selection, unavailable_variant
+from nerperf.data.hub import HubUnreachable
 from nerperf.errors import NerperfInputError, Unavailable
-from nerperf.hub import HubUnreachable
 from nerperf.progress import SILENT, Status
 from nerperf.settings import BY_NAME, Settings
 
 REFERENCE_VARIANT = "fp32"  # every variant's floor is held against its checkpoint's fp32: kept prepared
 
 if TYPE_CHECKING:
-    from nerperf.checkpoints import Checkpoint
-    from nerperf.conll import Corpus
+    from nerperf.data.conll import Corpus
     from nerperf.evaluation import PredictionsHook
+    from nerperf.models.checkpoints import Checkpoint
     from nerperf.results import EvalResult
     from nerperf.variants import Prepared
 
@@ -48,7 +48,7 @@ class CaseRunner:
     # -- the data -------------------------------------------------------------------------------------
     def corpus(self) -> Corpus:
         if self._corpus is None:
-            from nerperf.conll import data_format, load_corpus
+            from nerperf.data.conll import data_format, load_corpus
 
             s = self.settings
             self._corpus = self._guard("data", lambda: load_corpus(s.data, s.split, data_format=data_format(s)))
@@ -102,7 +102,7 @@ class CaseRunner:
         assert self._loaded is not None
         prepared = self._loaded[2]
         if case.variant not in prepared:
-            from nerperf.conll import data_format
+            from nerperf.data.conll import data_format
             from nerperf.evaluation import context
             from nerperf.variants import prepare
             from nerperf.variants.calibration import for_settings
@@ -136,7 +136,7 @@ class CaseRunner:
             return self._loaded[1]
         self._loaded = None
         gc.collect()  # let the previous checkpoint's memory go before loading the next
-        from nerperf.checkpoints import load_checkpoint
+        from nerperf.models.checkpoints import load_checkpoint
 
         limit = self.settings.memory_limit
         self.status.show(f"nerperf {spec.name}: loading the checkpoint")
@@ -164,7 +164,7 @@ class CaseRunner:
             )
             self.unavailable[spec.name] = reason
             raise Unavailable(reason) from error
-        from nerperf.architectures import random_checkpoint
+        from nerperf.models.architectures import random_checkpoint
 
         return self._guard(
             spec.name, lambda: random_checkpoint(spec.architecture, s.stand_in_tokenizer, memory_limit=s.memory_limit)

@@ -15,8 +15,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerperf import registry
-from nerperf.registry import CheckpointSpec, param_id
+from nerperf.models import registry
+from nerperf.models.registry import CheckpointSpec, param_id
 from nerperf.settings import Settings, SettingsError
 from nerperf.variants import VARIANTS, VariantError, get_variant
 
@@ -92,7 +92,7 @@ def _checkpoints(settings: Settings) -> tuple[dict[str, CheckpointSpec], list[Ch
     """The registry (the study's, the directories', the user's entries) and the checkpoints selected.
 
     An entry of the checkpoints setting is NAME=SOURCE, a registered name or source, or else a directory
-    or ``owner/name`` hub id (named by :func:`nerperf.registry.slug`); anything else is an unknown name.
+    or ``owner/name`` hub id (named by :func:`nerperf.models.registry.slug`); anything else is an unknown name.
     """
     where = settings.where("checkpoints")
     entries = [
@@ -119,7 +119,7 @@ def _checkpoints(settings: Settings) -> tuple[dict[str, CheckpointSpec], list[Ch
 
 def _new_source(entry: str) -> bool:
     """A bare entry that names a directory or an ``owner/name`` hub id rather than a registered name."""
-    from nerperf.hub import looks_like_hub_id
+    from nerperf.data.hub import looks_like_hub_id
 
     return Path(entry).is_dir() or ("/" in entry and looks_like_hub_id(entry))
 

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nerperf import settings
+from nerperf.data.metrics import MODES
 from nerperf.errors import NerperfInputError, Unavailable
-from nerperf.metrics import MODES
 
 EVAL_SETTINGS = (
     "data",
@@ -193,7 +193,7 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         return write_report(args)
     if args.command == "parallel":
-        from nerperf import parallel
+        from nerperf.processes import parallel
 
         return parallel.run(args.parts, Path(args.out), args.pytest_args)
     if args.command == "gate":
@@ -219,10 +219,10 @@ def _set_help(parser: argparse.ArgumentParser, dest: str, text: str) -> None:
 
 def evaluate_one(args: argparse.Namespace) -> int:
     from nerperf import progress
-    from nerperf.architectures import random_checkpoint
     from nerperf.atomic import check_writable
-    from nerperf.conll import data_format
+    from nerperf.data.conll import data_format
     from nerperf.evaluation import evaluate
+    from nerperf.models.architectures import random_checkpoint
     from nerperf.report.tables import notes, per_type, semeval_table, table5
 
     chosen = settings.from_arguments(args)

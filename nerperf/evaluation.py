@@ -1,8 +1,8 @@
 """``evaluate()``: a checkpoint on a CoNLL split -> :class:`EvalResult`. The one entry point.
 
-It only wires the parts together: data (:mod:`nerperf.conll`), checkpoint (:mod:`nerperf.checkpoints`),
-labels by name (:mod:`nerperf.labels`), the variant (:mod:`nerperf.variants`), inference and timing
-(:mod:`nerperf.runner`), scores (:mod:`nerperf.metrics`). The command line, the pytest plugin (through
+It only wires the parts together: data (:mod:`nerperf.data.conll`), checkpoint (:mod:`nerperf.models.checkpoints`),
+labels by name (:mod:`nerperf.data.labels`), the variant (:mod:`nerperf.variants`), inference and timing
+(:mod:`nerperf.models.runner`), scores (:mod:`nerperf.data.metrics`). The command line, the pytest plugin (through
 :mod:`nerperf.case_runner`), the asv suite and the benchmarks all call it.
 """
 
@@ -12,16 +12,17 @@ import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nerperf import semeval, study, variants
-from nerperf.architectures import matmul_flops
-from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
-from nerperf.labels import LabelMap
+from nerperf import study, variants
+from nerperf.data import semeval
+from nerperf.data.conll import DEFAULT_FORMAT, Corpus, DataError, DataFormat, Sentence, load_corpus, write_conll
+from nerperf.data.labels import LabelMap
+from nerperf.data.metrics import bootstrap_f1, percentiles, score
 from nerperf.machine import MemoryProbe, installed_version, machine_label
-from nerperf.metrics import bootstrap_f1, percentiles, score
+from nerperf.models.architectures import matmul_flops
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
+from nerperf.models.runner import UNALIGNED, one_batch, predict
 from nerperf.progress import SILENT, Status
 from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
-from nerperf.runner import UNALIGNED, one_batch, predict
 from nerperf.settings import CALIBRATION_SENTENCES, MAX_TOKENS
 from nerperf.variants import cache
 from nerperf.variants.calibration import Calibration, for_evaluation
@@ -57,18 +58,18 @@ def evaluate(
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
     ``batch_size`` and ``max_tokens`` limit each batch's windows and padded sub-tokens
-    (:func:`nerperf.batching.plan_batches`). ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95%
+    (:func:`nerperf.models.batching.plan_batches`). ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95%
     interval for F1 from that many resamples of sentences. ``variant`` names one of
     :data:`nerperf.variants.VARIANTS`, built on first use into ``cache_dir`` (default:
     :func:`nerperf.cache.default_root`). A checkpoint with random weights
-    (:func:`nerperf.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the variant already
+    (:func:`nerperf.models.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the variant already
     prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its build is then not in the peak
     memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines there (``conlleval``'s input), for error
     analysis; ``on_predictions(sentences, tags)`` receives them (the plugin keeps them for ``nerperf gate``).
     ``calibration_data`` and ``calibration_sentences``: what the statically quantized variants calibrate on
     (:mod:`nerperf.variants.calibration`; by default ``data``'s training split). ``memory_limit``: see
     :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
-    and label map the data is read with (:class:`nerperf.conll.DataFormat`, the one place for the tag scheme); a
+    and label map the data is read with (:class:`nerperf.data.conll.DataFormat`, the one place for the tag scheme); a
     loaded ``Corpus`` carries its own. The label map renames the model's types too. ``status``: where to say what is
     being done (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
     """

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nerperf.cases import Case
+from nerperf.models.registry import param_id, slug
 from nerperf.plain_table import render
-from nerperf.registry import param_id, slug
 from nerperf.results import EvalResult
 from nerperf.settings import Settings
 

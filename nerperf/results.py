@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
+from nerperf.data.metrics import Scores, TypeScore
+from nerperf.data.semeval import ErrorKinds, SchemeScores, SemEval
 from nerperf.errors import NerperfInputError
 from nerperf.machine import short_machine
-from nerperf.metrics import Scores, TypeScore
-from nerperf.registry import param_id, slug
-from nerperf.semeval import ErrorKinds, SchemeScores, SemEval
+from nerperf.models.registry import param_id, slug
 
 # EvalResult's. 2: variants, random weights (scores None), build and memory figures. 3: the SemEval
 # schemes and error kinds, the data format and label map, gold entities a label map dropped.
@@ -127,7 +127,7 @@ class EvalResult:
     weights: str = "real"  # "real", or "random": an architecture timed without its weights, no F1
     tokenizer: str = ""  # a stand-in tokenizer's source, when the checkpoint's own was not available
     environment: dict[str, str] = field(default_factory=dict)
-    # The SemEval-2013 schemes (strict, exact, partial, type) and the error kinds (nerperf.semeval).
+    # The SemEval-2013 schemes (strict, exact, partial, type) and the error kinds (nerperf.data.semeval).
     schemes: dict[str, SchemeScores] | None = None
     errors: ErrorKinds | None = None
     data_format: dict[str, Any] = field(default_factory=dict)  # how the data was read, where not the default

@@ -27,7 +27,7 @@ from typing import Any
 from nerperf import study
 from nerperf.errors import NerperfInputError
 
-# The default budget of padded sub-tokens per batch (nerperf.batching): 32 sentences of up to 32 sub-tokens.
+# The default budget of padded sub-tokens per batch (nerperf.models.batching): 32 sentences of up to 32 sub-tokens.
 # On the study's sample (MiniLM tokenizer) it brings padding from 1.10 to 1.05 of the real tokens at batch 32.
 MAX_TOKENS = 1024
 CALIBRATION_SENTENCES = 300  # NNCF's default subset; docs/variants.md
@@ -128,7 +128,7 @@ def encoding(text: str) -> str:
 
 
 def tag_scheme(text: str) -> str:
-    from nerperf.schemes import TagError, canonical_scheme
+    from nerperf.data.schemes import TagError, canonical_scheme
 
     try:
         return canonical_scheme(text)
@@ -138,7 +138,7 @@ def tag_scheme(text: str) -> str:
 
 def label_map_entry(text: str) -> str:
     """``FROM=TO``, or the path of a file of such lines (read when the data is)."""
-    from nerperf.type_map import TypeMapError, check_entry
+    from nerperf.data.type_map import TypeMapError, check_entry
 
     try:
         return check_entry(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tiny import FAMILIES, build_tokenizer, first_subtoken
 
-from nerperf.alignment import assign_words, encode, plan_windows
+from nerperf.models.alignment import assign_words, encode, plan_windows
 
 WINDOW_PLANS = {
     "fits": ([1, 2, 1], 8, [(0, 3)]),

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tiny import FAMILIES, build_model, build_tokenizer, first_subtoken
 
-from nerperf.alignment import encode
-from nerperf.checkpoints import Checkpoint
-from nerperf.runner import UNALIGNED, predict
+from nerperf.models.alignment import encode
+from nerperf.models.checkpoints import Checkpoint
+from nerperf.models.runner import UNALIGNED, predict
 
 TOKENIZERS = {family: build_tokenizer(family) for family in FAMILIES}
 # Characters tokenizers treat specially, drawn often: zero-width (space, joiners, BOM), combining marks,

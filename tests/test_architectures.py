@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from nerperf.architectures import ARCHITECTURES, get_architecture, matmul_flops, random_checkpoint
-from nerperf.checkpoints import CheckpointError, load_checkpoint
 from nerperf.cli import main
 from nerperf.evaluation import evaluate
+from nerperf.models.architectures import ARCHITECTURES, get_architecture, matmul_flops, random_checkpoint
+from nerperf.models.checkpoints import CheckpointError, load_checkpoint
 from nerperf.report.tables import notes, per_type, table5
 from nerperf.results import EvalResult
 

@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tiny import build_tokenizer
 
-from nerperf.batching import plan_batches
-from nerperf.checkpoints import load_checkpoint
-from nerperf.runner import predict, sentence_batches
+from nerperf.models.batching import plan_batches
+from nerperf.models.checkpoints import load_checkpoint
+from nerperf.models.runner import predict, sentence_batches
 
 RARE = "quickbrownlazy"  # one word, eight sub-tokens of the tiny vocabulary
 COMMON = "the"

@@ -10,11 +10,11 @@ import torch
 from tiny import SENTENCES, write_conll
 
 from nerperf import variants
-from nerperf.alignment import encode
-from nerperf.checkpoints import load_checkpoint
 from nerperf.errors import NerperfInputError
 from nerperf.evaluation import evaluate
-from nerperf.runner import pad, predict
+from nerperf.models.alignment import encode
+from nerperf.models.checkpoints import load_checkpoint
+from nerperf.models.runner import pad, predict
 from nerperf.variants import VARIANTS, Context
 from nerperf.variants.calibration import Calibration, for_evaluation
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tiny import copy_checkpoint, save_checkpoint
 
-from nerperf.checkpoints import CheckpointError, load_checkpoint
-from nerperf.hub import HubUnreachable
+from nerperf.data.hub import HubUnreachable
+from nerperf.models.checkpoints import CheckpointError, load_checkpoint
 
 
 def test_loads_each_family(tiny_checkpoint: Path) -> None:

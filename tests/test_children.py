@@ -1,4 +1,4 @@
-"""Child processes (:mod:`nerperf.children`): `nerperf gate` and `nerperf parallel` leave none behind.
+"""Child processes (:mod:`nerperf.processes.children`): `nerperf gate` and `nerperf parallel` leave none behind.
 
 Each command runs, as a user would, from the root of a small project whose one benchmark sleeps for a
 minute, and gets SIGTERM (a cancelled CI job) at a point hypothesis draws within its first seconds
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nerperf.children import Children, absolute
+from nerperf.processes.children import Children, absolute
 
 SLOW_BENCHMARK = """\
 import time

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tiny import SENTENCES, write_conll
 
-from nerperf.conll import DataError, load_corpus, read_conll
+from nerperf.data.conll import DataError, load_corpus, read_conll
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "data.txt") -> Path:
@@ -148,7 +148,7 @@ def test_hub_dataset_path_maps_class_labels_by_name(tmp_path: Path) -> None:
 def test_unreachable_hub_dataset_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    from nerperf.hub import HubUnreachable
+    from nerperf.data.hub import HubUnreachable
 
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused at once
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from nervaluate import Evaluator
 
-from nerperf import semeval
-from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import DataError, DataFormat, load_corpus, read_conll
+from nerperf.data import semeval
+from nerperf.data.conll import DataError, DataFormat, load_corpus, read_conll
+from nerperf.data.labels import LabelError, LabelMap
+from nerperf.data.schemes import gold_spans, split_tag
+from nerperf.data.type_map import TypeMap, TypeMapError
 from nerperf.evaluation import evaluate
-from nerperf.labels import LabelError, LabelMap
-from nerperf.schemes import gold_spans, split_tag
-from nerperf.type_map import TypeMap, TypeMapError
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 
 # One sentence, "New York Times reporter Ann Lee visited Paris", in IOB2: what every shape must give.
 WORDS = ("New York Times", "reporter", "Ann", "Lee", "visited", "Paris", "#")

@@ -9,13 +9,13 @@ import torch
 from seqeval.metrics import f1_score
 from tiny import CONLL_LABELS, FAMILIES, build_model, build_tokenizer
 
-from nerperf.checkpoints import Checkpoint, load_checkpoint
-from nerperf.conll import Corpus, Sentence, read_conll
+from nerperf.data.conll import Corpus, Sentence, read_conll
+from nerperf.data.labels import LabelMap
+from nerperf.data.schemes import Detection
 from nerperf.evaluation import evaluate
-from nerperf.labels import LabelMap
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
+from nerperf.models.runner import UNALIGNED, predict
 from nerperf.results import EvalResult
-from nerperf.runner import UNALIGNED, predict
-from nerperf.schemes import Detection
 
 
 def save(directory: Path, tokenizer: object, model: torch.nn.Module) -> Path:
@@ -145,7 +145,7 @@ def test_real_checkpoint_agrees_with_seqeval_and_ignores_batching(shared: Path, 
 
 def test_every_shape_that_is_timed_is_warmed_first_and_once(bert_checkpoint: Path, conll_file: Path) -> None:
     """Runtimes build kernels per shape on first sight: a shape first met inside the timing is timed cold."""
-    from nerperf.conll import read_conll
+    from nerperf.data.conll import read_conll
 
     checkpoint = load_checkpoint(bert_checkpoint)
     seen: list[tuple[int, ...]] = []

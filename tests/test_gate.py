@@ -28,7 +28,7 @@ from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import compare
 from nerperf.gate.options import GateOptions
 from nerperf.gate.rounds import Look, Round, order
-from nerperf.gate.samples import CaseSamples
+from nerperf.processes.samples import CaseSamples
 from nerperf.results import run_record
 
 # -- speed ---------------------------------------------------------------------------------------------
@@ -433,8 +433,8 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
 @pytest.mark.slow
 def test_a_narrowed_pair_times_only_its_measure_in_both_processes(project: Path, tmp_path: Path) -> None:
     """Told after the first pair to time throughput alone, both sides' pytest deselect the rest (NERPERF_MEASURES)."""
-    from nerperf.children import Children
     from nerperf.gate.rounds import run_rounds
+    from nerperf.processes.children import Children
 
     sides = {name: Side(name, name, name[0] * 40, project, Path(sys.executable)) for name in ("base", "head")}
     with Children() as children:
@@ -563,7 +563,7 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     so that a side running an older nerperf still takes turns (it ignores the settle variable)."""
     import socket
 
-    from nerperf.gate.lockstep import SETTLE_S, SETTLE_VARIABLE, VARIABLE, WAITS, Lockstep
+    from nerperf.processes.lockstep import SETTLE_S, SETTLE_VARIABLE, VARIABLE, WAITS, Lockstep
 
     assert WAITS["passive"] == {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"} and WAITS["pause"] == {}
     assert WAITS["short-spin"] == {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"}
@@ -592,7 +592,7 @@ def test_waiting_until_asleep_hands_over_once_the_other_threads_stop(monkeypatch
     import threading
     import time
 
-    from nerperf.gate.lockstep import (
+    from nerperf.processes.lockstep import (
         ASLEEP_VARIABLE,
         SETTLE_S,
         VARIABLE,
@@ -639,7 +639,7 @@ def test_waiting_until_asleep_hands_over_once_the_other_threads_stop(monkeypatch
 
 def test_each_side_keeps_its_latest_environments_by_requirements(tmp_path: Path) -> None:
     """A bisection that meets other requirements (or an uninstallable commit) goes back to its environment."""
-    from nerperf.children import Children
+    from nerperf.processes.children import Children
 
     envs, checkout, venv = tmp_path / "envs", tmp_path / "checkout", tmp_path / "venv"
     checkout.mkdir()

@@ -137,7 +137,7 @@ def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:
     """A same-revision gate's record and its rounds' raw samples: per pair an offset shared by its inputs
     (sd ``between``, the processes') and per input a heavy-tailed jitter (Student's t on 2 degrees of
     freedom, scaled by 5%), which the median is robust to and the mean and the total time are not."""
-    from nerperf.gate.samples import CaseSamples
+    from nerperf.processes.samples import CaseSamples
 
     records = tmp_path / f"calibration-{seed}"
     records.mkdir()

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import nerperf
 
 PACKAGE = Path(nerperf.__file__).parent
@@ -137,14 +135,12 @@ def test_only_the_plugin_imports_pytest_and_only_the_figures_matplotlib() -> Non
         for library in ("pytest", "pytest_benchmark", "matplotlib")
     }
     assert all(m.startswith("nerperf.plugin") for m in users["pytest"])
-    # durable_history makes pytest-benchmark's and asv's writers atomic: asv loads it, pytest or not.
-    assert all(m.startswith("nerperf.plugin") or m == "nerperf.durable_history" for m in users["pytest_benchmark"])
+    assert all(m.startswith("nerperf.plugin") for m in users["pytest_benchmark"])
     assert users["matplotlib"] == ["nerperf.report.figures"]
 
 
-@pytest.mark.parametrize("module", ["nerperf.suite", "nerperf.durable_history"])
-def test_the_shims_and_history_wrappers_stay_out_of_the_core(module: str) -> None:
-    assert module not in reachable("nerperf.evaluation")
+def test_the_suite_shim_stays_out_of_the_core() -> None:
+    assert "nerperf.suite" not in reachable("nerperf.evaluation")
 
 
 def test_no_heavy_imports() -> None:
@@ -166,7 +162,7 @@ def test_lazy_exports() -> None:
 
 def test_what_users_import_still_works() -> None:
     from nerperf.floors import assert_f1_floor
-    from nerperf.plugin.suite import test_f1_floor as moved
+    from nerperf.plugin.builtin_tests import test_f1_floor as moved
     from nerperf.suite import test_f1_floor, test_latency, test_throughput
 
     assert test_f1_floor is moved and callable(test_latency) and callable(test_throughput)

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tiny import SENTENCES, write_conll
 
-from nerperf.conll import read_conll
+from nerperf.data.conll import read_conll
 from nerperf.results import EvalResult
 from nerperf.variants import cache
 
@@ -230,7 +230,7 @@ def test_pytest_benchmarks_files_survive_an_interrupted_write(tmp_path: Path) ->
     from pytest_benchmark import session
     from pytest_benchmark.storage.file import FileStorage
 
-    from nerperf.durable_history import wrap_pytest_benchmark
+    from nerperf.plugin.benchmark_internals import wrap_pytest_benchmark
 
     class Logger:
         def info(self, *args: object, **kwargs: object) -> None:
@@ -282,7 +282,7 @@ def test_asv_results_survive_an_interrupted_write(tmp_path: Path) -> None:
     from asv import util
     from asv.plugin_manager import plugin_manager
 
-    plugin_manager.import_plugin(".nerperf.durable_history")
+    plugin_manager.import_plugin(".nerperf.atomic")
     target = tmp_path / "results" / "machine" / "commit-env.json"
     util.write_json(str(target), {"results": {"ner.Speed.time_latency": [1.0]}}, api_version=2)
     earlier = target.read_bytes()
@@ -297,4 +297,4 @@ def test_the_repository_asv_config_loads_the_plugin() -> None:
     from asv.config import Config
 
     config = Config.load(str(Path(__file__).parent.parent / "asv.conf.json"))
-    assert config.plugins == [".nerperf.durable_history"]
+    assert config.plugins == [".nerperf.atomic"]

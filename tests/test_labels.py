@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nerperf.labels import LabelError, LabelMap
+from nerperf.data.labels import LabelError, LabelMap
 
 DATA = {"PER", "LOC", "ORG", "MISC"}
 
@@ -44,7 +44,7 @@ def test_unusable_label_sets_name_the_checkpoint(id2label: dict[int, str], messa
 
 
 def test_iob_predictions_are_kept_word_for_word_and_a_map_never_joins_entities() -> None:
-    from nerperf.type_map import TypeMap
+    from nerperf.data.type_map import TypeMap
 
     labels = LabelMap.build({0: "O", 1: "B-PER", 2: "I-PER", 3: "I-PERSON"}, DATA, "a", TypeMap.parse(["PERSON=PER"]))
     assert labels.decode([0, 2, 2]) == ["O", "I-PER", "I-PER"]  # as predicted: token accuracy sees the model's tags

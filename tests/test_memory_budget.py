@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nerperf import memory_budget
-from nerperf.checkpoints import CheckpointError, load_checkpoint
+from nerperf.models import memory_budget
+from nerperf.models.checkpoints import CheckpointError, load_checkpoint
 from nerperf.settings import BY_NAME, SettingsError, size
 
 LIMIT_VARIABLE = BY_NAME["memory_limit"].env

@@ -7,7 +7,7 @@ import pytest
 from seqeval.metrics import accuracy_score, f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
-from nerperf.metrics import bootstrap_f1, entity_counts, f1_from_counts, percentiles, score
+from nerperf.data.metrics import bootstrap_f1, entity_counts, f1_from_counts, percentiles, score
 
 GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-MISC", "O"]]
 PRED = [["B-PER", "I-PER", "O", "B-ORG"], ["O", "I-ORG", "I-ORG"], ["B-MISC", "O"]]  # I-ORG after O

@@ -326,7 +326,7 @@ def test_raw_samples_pair_every_sentence_and_batch_with_its_time(tiny_project: p
     )
     run.assert_outcomes(passed=5)  # the floor of sleepy (fp32 is the baseline), both timings of both cases
     run.stdout.fnmatch_lines(["nerperf: wrote the raw samples of 2 cases to *samples"])
-    from nerperf.gate.samples import read_directory
+    from nerperf.processes.samples import read_directory
 
     found = read_directory(out)
     assert sorted(found) == ["tiny-fp32", "tiny-sleepy"]

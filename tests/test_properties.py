@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from nerperf.conll import DOCSTART, DataError, Sentence, format_conll, read_conll
-from nerperf.metrics import score
-from nerperf.schemes import iob1_to_iob2
+from nerperf.data.conll import DOCSTART, DataError, Sentence, format_conll, read_conll
+from nerperf.data.metrics import score
+from nerperf.data.schemes import iob1_to_iob2
 
 TYPES = st.sampled_from(["PER", "LOC", "ORG", "MISC", "B-X", "DATE-TIME"])  # types may hold hyphens
 
@@ -189,7 +189,7 @@ def test_any_layout_reads_back_the_same_words_and_entities(
     matching options, the same words and the same IOB2 tags."""
     from tiny import encode
 
-    from nerperf.conll import DataFormat
+    from nerperf.data.conll import DataFormat
 
     latin1 = layout["latin1"]
     alphabet = st.characters(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from nerperf.checkpoints import load_checkpoint
 from nerperf.evaluation import evaluate
-from nerperf.quiet import no_loading_bar, without_root_warning
+from nerperf.models.checkpoints import load_checkpoint
+from nerperf.models.quiet import no_loading_bar, without_root_warning
 
 
 def test_loading_a_checkpoint_draws_no_progress_bar_and_restores_the_setting(

@@ -11,7 +11,7 @@ from seqeval.metrics import f1_score
 from tiny import SENTENCES
 
 from nerperf.cli import main
-from nerperf.conll import DataError, DataFormat, read_conll
+from nerperf.data.conll import DataError, DataFormat, read_conll
 from nerperf.evaluation import evaluate
 from nerperf.report.tables import notes
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from nerperf.architectures import ARCHITECTURES
-from nerperf.registry import STUDY, RegistryError, build, from_directory, lookup, param_id, parse_entry, slug
+from nerperf.models.architectures import ARCHITECTURES
+from nerperf.models.registry import STUDY, RegistryError, build, from_directory, lookup, param_id, parse_entry, slug
 
 
 def test_the_studys_checkpoints_are_registered_with_their_hub_ids() -> None:
@@ -71,7 +71,7 @@ def test_unknown_names_get_a_suggestion() -> None:
 
 
 def test_the_studys_table5_is_published_with_its_inconsistencies_flagged() -> None:
-    from nerperf.registry import PUBLISHED, STUDY, Published, published_remarks
+    from nerperf.models.registry import PUBLISHED, STUDY, Published, published_remarks
 
     assert STUDY["bert-base-ner"].published == PUBLISHED["bert-base-ner"]
     assert (PUBLISHED["bert-base-ner"].f1, PUBLISHED["bert-base-ner"].total_s) == (0.9598, 126.17)

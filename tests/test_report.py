@@ -194,7 +194,7 @@ def test_a_published_file_of_the_wrong_shape_says_what_to_write(tmp_path: Path) 
 def test_error_kinds_are_a_table_and_a_stacked_bar_per_case(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from nerperf import semeval
+    from nerperf.data import semeval
 
     gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG", "O", "B-MISC"]]
     worse = [["B-PER", "I-PER", "O", "B-ORG", "O", "B-ORG", "O", "B-LOC", "O"]]

@@ -10,7 +10,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import BILOU, IOB1, IOB2, IOBES, IOE1, IOE2, Entities
 from tiny import encode
 
-from nerperf.schemes import (
+from nerperf.data.schemes import (
     READ_SCHEMES,
     SchemeError,
     TagError,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from tiny import SENTENCES
 
-from nerperf import hub
+from nerperf.data import hub
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import _default_work, compare
-from nerperf.gate.lockstep import Lockstep
 from nerperf.gate.options import GateOptions
 from nerperf.gate.rounds import Round, order
-from nerperf.gate.samples import CaseSamples, write_unpaired
+from nerperf.processes.lockstep import Lockstep
+from nerperf.processes.samples import CaseSamples, write_unpaired
 from nerperf.results import run_record
 
 WORDS = [[w for w, _ in SENTENCES[0]]]

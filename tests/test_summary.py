@@ -5,7 +5,7 @@ from __future__ import annotations
 from tiny import made_up_result
 
 from nerperf.floors import check
-from nerperf.registry import Published
+from nerperf.models.registry import Published
 from nerperf.report.tables import RunSummary, summary_markdown, summary_table
 
 
@@ -46,7 +46,7 @@ def test_markdown_lists_what_did_not_run_and_every_floor() -> None:
 def test_the_error_kinds_table_is_shown_on_request_only() -> None:
     from dataclasses import replace
 
-    from nerperf import semeval
+    from nerperf.data import semeval
     from nerperf.report.tables import summary_text
 
     found = semeval.score([["B-PER", "O", "B-LOC"]], [["B-PER", "O", "B-ORG"]])
@@ -66,7 +66,7 @@ def test_the_error_kinds_table_is_shown_on_request_only() -> None:
 def test_the_studys_published_rows_show_beside_a_run_that_could_not_measure_them() -> None:
     from dataclasses import replace
 
-    from nerperf.registry import PUBLISHED
+    from nerperf.models.registry import PUBLISHED
     from nerperf.report.tables import summary_rows, summary_text
 
     published = {f"{name}-fp32": p for name, p in PUBLISHED.items()}

@@ -9,9 +9,9 @@ import torch
 from tiny import SENTENCES
 
 from nerperf import variants
-from nerperf.checkpoints import Checkpoint, load_checkpoint
 from nerperf.evaluation import evaluate
-from nerperf.runner import UNALIGNED, pad, predict
+from nerperf.models.checkpoints import Checkpoint, load_checkpoint
+from nerperf.models.runner import UNALIGNED, pad, predict
 from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable, cache, onnx_variants
 
 WORDS = [[word for word, _ in sentence] for sentence in SENTENCES]
@@ -38,7 +38,7 @@ def test_every_variant_builds_and_predicts_every_word(name: str, bert_checkpoint
 def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path: Path) -> None:
     checkpoint = load_checkpoint(tiny_checkpoint)
     onnx = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
-    from nerperf.alignment import encode
+    from nerperf.models.alignment import encode
 
     encoded = encode(checkpoint.tokenizer, WORDS, checkpoint.max_length)
     tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)

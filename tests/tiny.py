@@ -196,7 +196,7 @@ def made_up_result(
     f1: float | None, checkpoint: str = "model", variant: str = "fp32", samples_per_s: float = 10.0
 ) -> Any:
     """An EvalResult with F1 ``f1`` (None: random weights) and made-up figures elsewhere."""
-    from nerperf.metrics import Scores, TypeScore
+    from nerperf.data.metrics import Scores, TypeScore
     from nerperf.results import Build, Coverage, EvalResult, Memory, Speed
 
     scores = None

@@ -1,6 +1,6 @@
 """asv benchmarks over the pytest suite's checkpoints × variants, through nerperf's own evaluation core.
 
-One parameter, ``case``, named by :func:`nerperf.registry.param_id` (``minilm-l6-conll03-onnx-int8``),
+One parameter, ``case``, named by :func:`nerperf.models.registry.param_id` (``minilm-l6-conll03-onnx-int8``),
 so asv's history and pytest-benchmark's name the same thing the same way. The cases are
 :func:`nerperf.cases.select`'s for this repository's settings (``NERPERF_*`` variables, then the
 ``nerperf_*`` keys of its pyproject.toml: the study's checkpoints and the offline ones in
@@ -35,7 +35,7 @@ from nerperf.case_runner import CaseRunner
 from nerperf.cases import select
 from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.ini_file import project_settings
-from nerperf.runner import predict
+from nerperf.models.runner import predict
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMED_SENTENCES = 256  # throughput: the first N sentences of the split, batched by sub-tokens

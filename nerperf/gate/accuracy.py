@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nerperf.metrics import entity_counts, f1_from_counts
+from nerperf.data.metrics import entity_counts, f1_from_counts
 
 KINDS = ("gained", "lost", "retyped", "re-bounded")
 RESAMPLES = 2000

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
-from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 from nerperf.gate import bisect, checkouts, command
 from nerperf.gate.checkouts import GateError, SideFailed
 from nerperf.gate.options import BisectOptions
+from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
 MEASURES = ("latency", "throughput", "accuracy")

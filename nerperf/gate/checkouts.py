@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from nerperf.children import Children
 from nerperf.errors import NerperfInputError
+from nerperf.processes.children import Children
 
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
 CONSTRAINTS = "constraints.txt"  # exact versions a project measures with: the default install honours them

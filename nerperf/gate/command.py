@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from nerperf.atomic import write_atomic
-from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
 from nerperf.floors import Floor
-from nerperf.gate import accuracy, checkouts, lockstep, moderation, options, rounds, sequential, speed, verdict
+from nerperf.gate import accuracy, checkouts, moderation, options, rounds, sequential, speed, verdict
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.options import GateOptions
-from nerperf.gate.samples import CaseSamples
+from nerperf.processes import lockstep
+from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
+from nerperf.processes.samples import CaseSamples
 from nerperf.settings import positive_int
 
 GATE_THROUGHPUT_BATCHES = 30  # batches a round times for throughput (whole passes): see _paired_batches

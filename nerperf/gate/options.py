@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.gate import checkouts, lockstep, moderation, sequential
+from nerperf.gate import checkouts, moderation, sequential
+from nerperf.processes import lockstep
 
 DEFAULT_MIN_EFFECT = 2.0  # percent: the smallest slowdown that fails the gate
 

@@ -3,13 +3,13 @@
 Every round runs the same command, ``pytest --benchmark-only PYTEST_ARGS``, in its side's checkout,
 with the same nerperf settings (passed as ``NERPERF_*`` variables), writing its samples and its run
 summary (``results.json``: floors, what did not run) to a directory of its own. A pair of rounds is a
-base process and a head process started together and run in lockstep (:mod:`nerperf.gate.lockstep`): one
+base process and a head process started together and run in lockstep (:mod:`nerperf.processes.lockstep`): one
 timed call each, in turn, so that each sentence's two timings are milliseconds apart. Rounds run one
 after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine
 (docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
-gate: nothing is compared. The children are started by :mod:`nerperf.children`. After each pair the
+gate: nothing is compared. The children are started by :mod:`nerperf.processes.children`. After each pair the
 gate looks (``look``): it stops once its sequential rule has decided every comparison, and where one
 measure is decided for every case and the other is not, the next pairs time only the undecided one (the
 ``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep their pairs and the same
@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerperf.children import Child, Children
 from nerperf.gate.checkouts import Side, SideFailed, log_tail
-from nerperf.gate.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
-from nerperf.gate.samples import CaseSamples, read_directory, read_unpaired
+from nerperf.processes.children import Child, Children
+from nerperf.processes.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
+from nerperf.processes.samples import CaseSamples, read_directory, read_unpaired
 from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare

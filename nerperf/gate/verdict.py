@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff, Change
-from nerperf.gate.lockstep import DEFAULT_WAIT
 from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
 from nerperf.gate.sequential import ALPHA, DECIDED, FIRST_LOOK, INCONCLUSIVE, LAST_LOOK, SAME_ALPHA, SLOWER, UNDECIDED
 from nerperf.gate.speed import SpeedComparison
+from nerperf.processes.lockstep import DEFAULT_WAIT
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
 SHOWN_CHANGES = 20

@@ -6,7 +6,7 @@ pytest-benchmark (:mod:`.timing`) and the built-in tests (:mod:`.suite`). The ru
 :class:`~nerperf.plugin.session.NerperfSession` in ``config.stash``, created when the first nerperf
 test is collected: a pytest run that uses no nerperf fixture resolves nothing and imports neither
 torch nor transformers. Tests that use ``nerperf_case`` (directly or through ``nerperf_result``) are
-parametrized over :func:`nerperf.cases.select`'s cases, with ids from :func:`nerperf.registry.param_id`.
+parametrized over :func:`nerperf.cases.select`'s cases, with ids from :func:`nerperf.models.registry.param_id`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from nerperf.gate.lockstep import VARIABLE, Lockstep
 from nerperf.plugin import benchmark_internals
+from nerperf.processes.lockstep import VARIABLE, Lockstep
 from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.gate.lockstep`)."""
+    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.processes.lockstep`)."""
     if os.environ.get(VARIABLE):
         lockstep = Lockstep.from_environment()
         assert lockstep is not None

@@ -6,8 +6,8 @@ pytest-benchmark's public surface covers timing and metadata: the ``benchmark`` 
 
 - its F1 floors, tests without the ``benchmark`` fixture, kept under ``--benchmark-only``, where
   pytest-benchmark marks every such test ``skip`` with a reason nerperf recognises and takes off;
-- its JSON files written atomically: :mod:`nerperf.durable_history` replaces ``BenchmarkSession.save_json``
-  and ``FileStorage.save`` (no hook writes the file);
+- its JSON files written atomically: :func:`wrap_pytest_benchmark` replaces ``BenchmarkSession.save_json``
+  and ``FileStorage.save`` with :mod:`nerperf.atomic`'s writer (no hook writes the file);
 - the raw timing of every round, for the gate's pairs: ``benchmark.stats.stats.data`` and ``.total``.
 
 Each is checked where it is used, in runs that use nerperf only. Where the installed pytest-benchmark no
@@ -18,9 +18,12 @@ instead of going on without floors, durable files or samples.
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from nerperf.atomic import WriterChanged, replace_writer, write_atomic
 
 # The reason pytest-benchmark gives the skip mark it puts on tests without its fixture under --benchmark-only.
 BENCHMARK_ONLY_SKIP = "(--benchmark-only active)"
@@ -79,9 +82,7 @@ def round_timings(benchmark: Any) -> tuple[list[float], float]:
 
 
 def make_history_durable() -> None:
-    """pytest-benchmark's two JSON writers made atomic (:mod:`nerperf.durable_history`), or stop."""
-    from nerperf.durable_history import WriterChanged, wrap_pytest_benchmark
-
+    """pytest-benchmark's two JSON writers made atomic (:mod:`nerperf.atomic`), or stop."""
     try:
         wrap_pytest_benchmark()
     except WriterChanged as error:
@@ -94,3 +95,28 @@ def _benchmark_only(config: pytest.Config) -> bool:
 
 def _is_benchmark_only_skip(mark: pytest.Mark) -> bool:
     return mark.name == "skip" and BENCHMARK_ONLY_SKIP in str(mark.kwargs.get("reason", ""))
+
+
+def wrap_pytest_benchmark() -> list[str]:
+    """Make pytest-benchmark's two JSON writers atomic; returns what was wrapped."""
+    from pytest_benchmark import session, utils
+    from pytest_benchmark.storage import file
+
+    def save_json(self: Any, output_json: Any) -> None:
+        write_atomic(Path(self.json), utils.safe_dumps(output_json, ensure_ascii=True, indent=4).encode())
+        self.logger.info(f"Wrote benchmark data in: {self.json}", purple=True)
+
+    def save(self: Any, output_json: Any, save: str) -> None:
+        output_file = self.get(f"{self._next_num}_{save}.json")
+        if output_file.exists():
+            raise FileExistsError(f"{output_file} exists; pytest-benchmark never overwrites a saved run")
+        write_atomic(output_file, utils.safe_dumps(output_json, ensure_ascii=True, indent=4).encode())
+        self.logger.info(f"Saved benchmark data in: {output_file}")
+
+    for owner, used in ((utils, "safe_dumps"), (file.FileStorage, "get"), (file.FileStorage, "_next_num")):
+        if not hasattr(owner, used):  # what the two writers below call, as pytest-benchmark's own do
+            raise WriterChanged(f"has no {getattr(owner, '__qualname__', owner.__name__)}.{used}")
+    return [
+        replace_writer(session.BenchmarkSession, "save_json", ["self", "output_json"], save_json),
+        replace_writer(file.FileStorage, "save", ["self", "output_json", "save"], save),
+    ]

@@ -20,9 +20,9 @@ from nerperf.case_runner import CaseFailed, CaseRunner
 from nerperf.cases import Case, select, unavailable_variant
 from nerperf.errors import Unavailable
 from nerperf.floors import Floor
-from nerperf.gate.lockstep import Lockstep
-from nerperf.gate.samples import CaseSamples, write_unpaired
-from nerperf.registry import param_id
+from nerperf.models.registry import param_id
+from nerperf.processes.lockstep import Lockstep
+from nerperf.processes.samples import CaseSamples, write_unpaired
 from nerperf.results import EvalResult
 from nerperf.settings import Settings
 

@@ -3,7 +3,7 @@
 Both time the case's prepared variant through the same runner as the evaluation. Latency runs one
 pytest-benchmark round per sentence of the sample (so its median, IQR and outliers are over
 sentences); throughput one round per batch, batched by sub-tokens as the evaluation is
-(:func:`nerperf.runner.sentence_batches`). Each round's sentence or batch index is
+(:func:`nerperf.models.runner.sentence_batches`). Each round's sentence or batch index is
 recorded beside pytest-benchmark's own timings, so that the raw samples (``samples`` setting) can be
 paired sentence by sentence and batch by batch between two runs (``nerperf gate``).
 """
@@ -26,7 +26,7 @@ def time_latency(benchmark: Any, session: NerperfSession, case: Case) -> None:
     rounds = _timed(benchmark, session, case, "latency, batch 1", [[w] for w in words], 1)
     if rounds is None:
         return
-    from nerperf.metrics import percentiles
+    from nerperf.data.metrics import percentiles
 
     session.latency[case.id] = percentiles([seconds for _, seconds in rounds])
     benchmark.extra_info["latency_percentiles_s"] = session.latency[case.id]
@@ -44,7 +44,7 @@ def time_throughput(benchmark: Any, session: NerperfSession, case: Case) -> None
     pairs batch by batch, and a median over 10 batches a pair (300 sentences) spread 3-6% a pair against
     latency's 1-2% over 300 sentences (docs/gate.md).
     """
-    from nerperf.runner import sentence_batches
+    from nerperf.models.runner import sentence_batches
 
     words = session.sample()
     size, budget = session.settings.batch_size, session.settings.max_tokens
@@ -84,7 +84,7 @@ def _timed(
 
     None under ``--benchmark-disable``, where pytest-benchmark runs each once, untimed.
     """
-    from nerperf.runner import predict
+    from nerperf.models.runner import predict
 
     result = session.result(case)
     checkpoint, prepared = session.prepared(case)

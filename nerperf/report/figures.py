@@ -23,7 +23,7 @@ import textwrap
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from nerperf.frontier import pareto_frontier
+from nerperf.report.pareto import pareto_frontier
 from nerperf.report.tables import RunSummary
 
 Figure = tuple[str, str, bytes]  # caption, SVG text, PNG bytes
@@ -281,7 +281,7 @@ ERROR_COLOURS = {"incorrect": "tab:orange", "partial": "gold", "missed": "tab:re
 
 
 def _error_kinds(run: RunSummary) -> tuple[str, Any]:
-    """A stacked bar per case of its errors by kind (nerperf.semeval), a panel per machine; the correct
+    """A stacked bar per case of its errors by kind (nerperf.data.semeval), a panel per machine; the correct
     count is in the label, since beside it the errors would be slivers."""
     from matplotlib.patches import Patch
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from nerperf import study
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
-from nerperf.registry import BASELINE, STUDY, Published, param_id, published_remarks
+from nerperf.models.registry import BASELINE, STUDY, Published, param_id, published_remarks
 from nerperf.report.merge import Inputs
 from nerperf.report.tables import (
     MACHINES_CAPTION,

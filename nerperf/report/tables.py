@@ -16,7 +16,7 @@ from nerperf.results import EvalResult
 
 if TYPE_CHECKING:
     from nerperf.floors import Floor
-    from nerperf.registry import Published
+    from nerperf.models.registry import Published
 
 TABLE5_COLUMNS = (
     "Model",
@@ -93,7 +93,7 @@ SEMEVAL_CAPTION = (
 
 
 def semeval_rows(results: Sequence[tuple[str, EvalResult]]) -> list[list[str]]:
-    """One row per (label, result) with its SemEval schemes' F1 and its error kinds (see nerperf.semeval)."""
+    """One row per (label, result) with its SemEval schemes' F1 and its error kinds (see nerperf.data.semeval)."""
     rows = []
     for label, r in results:
         if r.schemes is None or r.errors is None:

@@ -99,9 +99,9 @@ class TuneOptions:
 
 def run_tune(parsed: argparse.Namespace) -> int:
     from nerperf import progress
-    from nerperf.checkpoints import load_checkpoint
-    from nerperf.conll import data_format, load_corpus
+    from nerperf.data.conll import data_format, load_corpus
     from nerperf.machine import machine_label
+    from nerperf.models.checkpoints import load_checkpoint
 
     chosen = settings.from_arguments(parsed)
     args = TuneOptions.from_args(parsed)

@@ -26,7 +26,7 @@ def frontier(points: Sequence[Point]) -> list[Point]:
     >>> [p.key for p in frontier([Point("a", 0.9, 10), Point("b", 0.8, 20), Point("c", 0.8, 5)])]
     ['b', 'a']
     """
-    from nerperf.frontier import pareto_frontier
+    from nerperf.report.pareto import pareto_frontier
 
     return [points[i] for i in reversed(pareto_frontier([(p.speed, p.f1) for p in points]))]
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf.checkpoints import Checkpoint
 from nerperf.errors import NerperfInputError, Unavailable
 from nerperf.machine import installed_version, native_bf16
+from nerperf.models.checkpoints import Checkpoint
 from nerperf.variants import cache
 from nerperf.variants.prepared import Context, Prepared
 

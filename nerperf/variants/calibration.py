@@ -10,7 +10,7 @@ result, so a model calibrated on other sentences is never taken from the cache f
 
 A single data file is usually one split of a directory laid out like CoNLL-2003's (``valid.txt`` beside
 ``train.txt``): its training file is the one the split-directory reader would take for ``train``
-(:data:`nerperf.conll.SPLIT_FILES`), else the one file beside it whose name holds ``train`` with the same
+(:data:`nerperf.data.conll.SPLIT_FILES`), else the one file beside it whose name holds ``train`` with the same
 suffix. Where there is none (or several), the ``calibration_data`` setting must name one.
 """
 
@@ -26,8 +26,8 @@ from nerperf.errors import NerperfInputError
 from nerperf.settings import CALIBRATION_SENTENCES as DEFAULT_SENTENCES
 
 if TYPE_CHECKING:
-    from nerperf.checkpoints import Checkpoint
-    from nerperf.conll import DataFormat
+    from nerperf.data.conll import DataFormat
+    from nerperf.models.checkpoints import Checkpoint
 
 DEFAULT_SPLIT = "train"
 BATCH = 8  # sentences per calibration batch
@@ -47,7 +47,7 @@ class Calibration:
     @cached_property
     def words(self) -> list[list[str]]:
         """The calibration sentences' words: the first ``sentences`` non-empty sentences of the source."""
-        from nerperf.conll import DEFAULT_FORMAT, load_corpus
+        from nerperf.data.conll import DEFAULT_FORMAT, load_corpus
 
         if self.data is None:
             raise NerperfInputError(f"no calibration sentences: {self.why_missing}")
@@ -70,8 +70,8 @@ class Calibration:
 
     def batches(self, checkpoint: Checkpoint, names: list[str]) -> list[dict[str, Any]]:
         """The sentences as the model's padded int64 inputs (numpy), :data:`BATCH` sentences a batch."""
-        from nerperf.alignment import encode
-        from nerperf.runner import pad
+        from nerperf.models.alignment import encode
+        from nerperf.models.runner import pad
 
         found = []
         for start in range(0, len(self.words), BATCH):
@@ -111,7 +111,7 @@ def training_file_beside(data: Path) -> tuple[Path | None, str]:
     The split-directory reader's names for ``train`` first (``train.txt``, ``eng.train``), then the one file
     whose name holds ``train`` with ``data``'s suffix. ``data`` itself is never its own training file.
     """
-    from nerperf.conll import split_file
+    from nerperf.data.conll import split_file
 
     directory = data.parent
     named = split_file(directory, DEFAULT_SPLIT)
@@ -134,7 +134,7 @@ def for_settings(chosen: Any, data_format: DataFormat | None) -> Calibration:
 
 def _same_source(corpus: Any, evaluated: tuple[str, str]) -> bool:
     """Whether a loaded corpus is the evaluation data: the same file, or the same split of the same dataset."""
-    from nerperf.conll import canonical_split, split_file
+    from nerperf.data.conll import canonical_split, split_file
 
     data, split = evaluated
     path = Path(data)

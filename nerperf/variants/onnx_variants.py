@@ -15,9 +15,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from nerperf.alignment import encode
-from nerperf.checkpoints import Checkpoint, accepted_inputs
-from nerperf.quiet import without_root_warning
+from nerperf.models.alignment import encode
+from nerperf.models.checkpoints import Checkpoint, accepted_inputs
+from nerperf.models.quiet import without_root_warning
 
 MODEL_FILE = "model.onnx"
 _OPSET = 17
@@ -208,7 +208,7 @@ def _positional(model: Any, names: list[str]) -> Any:
 
 
 def _sample_inputs(checkpoint: Checkpoint, names: list[str]) -> dict[str, Any]:
-    from nerperf.runner import pad
+    from nerperf.models.runner import pad
 
     encoded = encode(checkpoint.tokenizer, [["nerperf", "exports", "this"], ["a", "model"]], checkpoint.max_length)
     tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)

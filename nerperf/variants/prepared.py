@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nerperf.runner import Forward
+from nerperf.models.runner import Forward
 from nerperf.variants.calibration import Calibration
 
 if TYPE_CHECKING:

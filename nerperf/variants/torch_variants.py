@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from nerperf.checkpoints import Checkpoint
+from nerperf.models.checkpoints import Checkpoint
 from nerperf.variants.prepared import Prepared
 
 

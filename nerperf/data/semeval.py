@@ -1,6 +1,6 @@
 """Partial credit and an error breakdown: the SemEval-2013 (MUC-style) schemes, computed by nervaluate.
 
-seqeval's exact match (:mod:`nerperf.metrics`) gives an entity credit only when its span and type are
+seqeval's exact match (:mod:`nerperf.data.metrics`) gives an entity credit only when its span and type are
 both right, and says nothing of how the others went wrong. The study's section 2.8 reviews the MUC,
 exact-match and ACE evaluations, which do; nervaluate implements the SemEval-2013 task 9.1 schemes:
 

@@ -1,8 +1,8 @@
 """Entity tag schemes: IOB1, IOB2, IOE1, IOE2, BIOES (IOBES) and BILOU read as entity spans, written as IOB2.
 
-nerperf scores IOB2 (:mod:`nerperf.metrics`), so gold data of any scheme and the predictions of a model
+nerperf scores IOB2 (:mod:`nerperf.data.metrics`), so gold data of any scheme and the predictions of a model
 whose labels use another scheme are read here as spans ``(start, end, type)`` and written back as IOB2.
-Reading files is :mod:`nerperf.conll`'s job; renaming types, :mod:`nerperf.type_map`'s.
+Reading files is :mod:`nerperf.data.conll`'s job; renaming types, :mod:`nerperf.data.type_map`'s.
 
 How each scheme is read, and why:
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf.checkpoints import Checkpoint, CheckpointError, accepted_inputs, max_length, require_room
+from nerperf.models.checkpoints import Checkpoint, CheckpointError, accepted_inputs, max_length, require_room
 
 CONLL_LABELS = ("O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 HRL_LABELS = ("O", "B-DATE", "I-DATE", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
@@ -150,7 +150,7 @@ def _tokenizer(own: str, stand_in: str | Path | None, name: str) -> tuple[Any, s
     """The architecture's own tokenizer if it is local or cached, else the stand-in (source "" = own)."""
     from transformers import AutoTokenizer
 
-    from nerperf.checkpoints import load_tokenizer
+    from nerperf.models.checkpoints import load_tokenizer
 
     try:
         options = {} if Path(own).is_dir() else {"local_files_only": True}

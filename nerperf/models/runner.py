@@ -15,7 +15,7 @@ of the batch that carried it plus its share of the tokenizer call in proportion 
 ``batch_size=1`` that is the per-sentence latency a caller sees (the plugin's latency rounds run one
 sentence per call, so theirs is exact). ``real_tokens`` and ``padded_tokens`` count what the timed batches
 held (padded = windows x longest window, per batch): their ratio is the padding overhead. Scoring is
-:mod:`nerperf.metrics`'s.
+:mod:`nerperf.data.metrics`'s.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from nerperf.alignment import Window, encode
-from nerperf.batching import check_limits, plan_sentences
-from nerperf.checkpoints import Checkpoint
-from nerperf.labels import UNALIGNED
+from nerperf.data.labels import UNALIGNED
+from nerperf.models.alignment import Window, encode
+from nerperf.models.batching import check_limits, plan_sentences
+from nerperf.models.checkpoints import Checkpoint
 
 Forward = Callable[[dict[str, Any]], Any]  # padded int64 tensors by feature name -> logits
 
@@ -71,7 +71,7 @@ def predict(
 
     ``forward`` (padded tensors -> logits) runs the model: a variant's (:mod:`nerperf.variants`), or by
     default the checkpoint's torch model. ``batch_size`` and ``max_tokens``: see
-    :func:`nerperf.batching.plan_batches`. With ``warmup``, every padded shape the run will time is run
+    :func:`nerperf.models.batching.plan_batches`. With ``warmup``, every padded shape the run will time is run
     once first, untimed: runtimes create their kernels per shape on first sight (oneDNN's primitives,
     OpenVINO's dynamic-shape nodes, first-touched buffers), which one warm-up batch left inside the timing.
     """

@@ -2,12 +2,12 @@
 
 A label map (``--label-map person=PER,corporation=ORG,group=ORG`` or a file of ``FROM=TO`` lines) is
 applied on both sides, to the gold data's types and to the model's, before they are matched by name
-(:mod:`nerperf.labels`). Several types may map onto one. ``TO`` = ``O`` drops a type: its gold entities
-leave the score and are counted (:attr:`nerperf.conll.Corpus.dropped_gold`); a model type mapped to ``O``
+(:mod:`nerperf.data.labels`). Several types may map onto one. ``TO`` = ``O`` drops a type: its gold entities
+leave the score and are counted (:attr:`nerperf.data.conll.Corpus.dropped_gold`); a model type mapped to ``O``
 is never predicted.
 
 The map renames entities, it never joins or splits them: entities are read with their original types
-(:mod:`nerperf.schemes`) and renamed after, so ``B-corporation`` then ``I-group`` (two entities in
+(:mod:`nerperf.data.schemes`) and renamed after, so ``B-corporation`` then ``I-group`` (two entities in
 conlleval's reading, since the type changes) stays two adjacent ``ORG`` entities, written
 ``B-ORG B-ORG``.
 """
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nerperf.data.schemes import OUTSIDE, Span
 from nerperf.errors import NerperfInputError
-from nerperf.schemes import OUTSIDE, Span
 
 _TYPE = re.compile(r"^[^\s=,]+$")
 

@@ -3,7 +3,7 @@
 Safety rules: ``trust_remote_code`` is always False; weights come from safetensors when the checkpoint
 has them, and pickled weights are only read with ``torch.load(weights_only=True)``. A checkpoint whose
 token-classification head is missing is refused (transformers would silently give it random weights).
-Mapping labels onto the data is :mod:`nerperf.labels`'s job; running the model is :mod:`nerperf.runner`'s.
+Mapping labels onto the data is :mod:`nerperf.data.labels`'s job; running the model is :mod:`nerperf.models.runner`'s.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerperf import hub, memory_budget
+from nerperf.data import hub
 from nerperf.errors import NerperfInputError
-from nerperf.quiet import no_loading_bar
+from nerperf.models import memory_budget
+from nerperf.models.quiet import no_loading_bar
 
 # Families whose position ids start after the padding index, so that two positions are unusable.
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "longformer", "bart", "mbart"}
@@ -50,7 +51,7 @@ def load_checkpoint(name: str | Path, memory_limit: int | None = None) -> Checkp
     """Load ``name``: a directory in Hugging Face format, or a hub id (fails fast when offline).
 
     ``memory_limit``: bytes it may need at most (None: the ``memory_limit`` setting's variable); a
-    checkpoint that needs more is refused before its weights are read (:mod:`nerperf.memory_budget`).
+    checkpoint that needs more is refused before its weights are read (:mod:`nerperf.models.memory_budget`).
     """
     name = str(name)
     path = Path(name)

@@ -3,14 +3,14 @@
 Sorting by words left about a third of the batched work as padding, because a word is one to a dozen
 sub-tokens; sorting the tokenized windows wastes a tenth at batch size 32, and a budget of padded tokens
 per batch (``max_tokens``) halves that again by running long sentences in smaller batches. Pure functions
-of window lengths, so the plan can be tested without a model; :mod:`nerperf.runner` runs it.
+of window lengths, so the plan can be tested without a model; :mod:`nerperf.models.runner` runs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nerperf.alignment import Encoded, Window
+from nerperf.models.alignment import Encoded, Window
 
 
 def plan_batches(lengths: Sequence[Sequence[int]], batch_size: int, max_tokens: int | None = None) -> list[list[int]]:

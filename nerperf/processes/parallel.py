@@ -4,7 +4,7 @@ Why not pytest-xdist: pytest-benchmark turns itself off under xdist ("Benchmarks
 reliably in a parallelized environment") and refuses ``--benchmark-only`` with it, so ``pytest -n N
 --benchmark-only`` cannot time anything. Here each part is an ordinary pytest run of its shard
 (``--nerperf-shard K/N``: whole checkpoints, so each loads in one process) with pytest-benchmark as usual,
-started (by :mod:`nerperf.children`) with its CPU affinity set to a disjoint set of cores and its threads to
+started (by :mod:`nerperf.processes.children`) with its CPU affinity set to a disjoint set of cores and its threads to
 their number, so that no two parts compute on the same core while timing. Caches and memory bandwidth are
 still shared: docs/measurements.md ("Parts of one machine") measures what that costs.
 
@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerperf.children import Children, Terminated, absolute, sigterm_raises
 from nerperf.errors import NerperfInputError
+from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def available_cores() -> list[int]:
 def run(parts: int, out: Path, pytest_args: Sequence[str], say: Callable[[str], None] = print) -> int:
     """Run the parts, wait for all, merge their results; the exit status is the worst part's.
 
-    Cancelled (Ctrl-C, SIGTERM), it stops every part still running (:mod:`nerperf.children`), says which,
+    Cancelled (Ctrl-C, SIGTERM), it stops every part still running (:mod:`nerperf.processes.children`), says which,
     and exits 130 or 143 without merging.
     """
     out = absolute(out)

@@ -2,7 +2,7 @@
 
 Without this check, ``from_pretrained`` and ``load_dataset`` on an unreachable hub retry for about
 45 seconds before raising an error that does not say how to work offline. Loading itself stays with
-transformers and datasets (:mod:`nerperf.checkpoints`, :mod:`nerperf.conll`).
+transformers and datasets (:mod:`nerperf.models.checkpoints`, :mod:`nerperf.data.conll`).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Owns reading (which columns hold the word and the tag, tab- or space-separated, comment lines,
 ``-DOCSTART-`` lines, blank-line separators, the encoding), writing (predictions beside gold tags, as
 ``conlleval`` reads them), choosing a split, and reporting a malformed file by path and line. How a
-file is read is a :class:`DataFormat`. Tag schemes themselves are :mod:`nerperf.schemes`'s, renaming
-types :mod:`nerperf.type_map`'s; what a model predicts is not this module's business.
+file is read is a :class:`DataFormat`. Tag schemes themselves are :mod:`nerperf.data.schemes`'s, renaming
+types :mod:`nerperf.data.type_map`'s; what a model predicts is not this module's business.
 
 A file is tab-separated when its first token line holds a tab: fields are then split on tabs only,
 so a word may contain spaces (``New York``), and a word may even be empty or only whitespace (hand-made
@@ -25,10 +25,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nerperf import hub
 from nerperf.atomic import write_atomic
-from nerperf.errors import NerperfInputError
-from nerperf.schemes import (
+from nerperf.data import hub
+from nerperf.data.schemes import (
     Detection,
     SchemeError,
     TagError,
@@ -38,7 +37,8 @@ from nerperf.schemes import (
     spans_to_iob2,
     split_tag,
 )
-from nerperf.type_map import TypeMap
+from nerperf.data.type_map import TypeMap
+from nerperf.errors import NerperfInputError
 
 if TYPE_CHECKING:
     from nerperf.settings import Settings

@@ -5,8 +5,8 @@ on purpose), and some predict types the data lacks (a multilingual model's DATE)
 has (MISC). Scoring stays honest: a prediction of a type the data lacks becomes ``O`` and is counted; a
 data type the model cannot predict stays in the score as misses. Both are reported, never hidden.
 
-A model's labels may use IOB, IOE, BIOES or BILOU prefixes (:mod:`nerperf.schemes`); a label map
-(:mod:`nerperf.type_map`) renames its types as it renames the data's. :meth:`LabelMap.decode` turns one
+A model's labels may use IOB, IOE, BIOES or BILOU prefixes (:mod:`nerperf.data.schemes`); a label map
+(:mod:`nerperf.data.type_map`) renames its types as it renames the data's. :meth:`LabelMap.decode` turns one
 sentence's predicted label ids into tags in the data's types: IOB labels word for word, other schemes
 read as entities in the model's scheme (leniently in the ``conlleval`` mode, strictly in the ``strict``
 mode), renamed, then written as IOB2.
@@ -19,8 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from nerperf.errors import NerperfInputError
-from nerperf.schemes import (
+from nerperf.data.schemes import (
     OUTSIDE,
     Scheme,
     TagError,
@@ -30,7 +29,8 @@ from nerperf.schemes import (
     split_tag,
     strict_spans,
 )
-from nerperf.type_map import TypeMap
+from nerperf.data.type_map import TypeMap
+from nerperf.errors import NerperfInputError
 
 _GENERIC_LABEL = re.compile(r"^LABEL_\d+$")
 UNALIGNED = -1  # label id of a word that has no sub-token: no prediction, read as O (and counted)

@@ -7,7 +7,7 @@ Three messages reached users' terminals on every run, each about something nerpe
   turns transformers' bars off while nerperf loads, then restores the user's setting.
 - transformers' ``Token indices sequence length is longer than the specified maximum sequence length``:
   nerperf splits such sentences into overlapping windows and counts them
-  (``coverage.windowed_sentences``); :mod:`nerperf.alignment` asks the tokenizer not to warn.
+  (``coverage.windowed_sentences``); :mod:`nerperf.models.alignment` asks the tokenizer not to warn.
 - onnxruntime's quantizer's ``Please consider to run pre-processing before quantization``: the
   pre-processing it means (shape inference, graph optimization) is what nerperf's onnx variant already
   ran on the graph it quantizes. :func:`without_root_warning` drops that one record during the call.

@@ -8,7 +8,7 @@ Two matching modes, always explicit and recorded with the result:
 - ``strict``: seqeval's strict mode with the IOB2 scheme passed explicitly (without the scheme seqeval
   silently falls back to lenient matching). An entity must start with ``B-X``.
 
-Gold data is IOB2 by then (:mod:`nerperf.conll`), so the modes differ only on ill-formed predictions.
+Gold data is IOB2 by then (:mod:`nerperf.data.conll`), so the modes differ only on ill-formed predictions.
 """
 
 from __future__ import annotations

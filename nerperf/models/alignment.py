@@ -9,7 +9,7 @@ the caller scores it as ``O`` and reports the count.
 
 Encoding relies on the fast tokenizer's ``is_split_into_words=True`` and ``word_ids()``, which treat
 each word independently for WordPiece, byte-level BPE (with ``add_prefix_space``) and SentencePiece.
-Padding and tensors are :mod:`nerperf.runner`'s.
+Padding and tensors are :mod:`nerperf.models.runner`'s.
 """
 
 from __future__ import annotations

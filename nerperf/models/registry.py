@@ -2,7 +2,7 @@
 
 A spec is only a name and where to load it from (hub id or directory), with what nerperf knows about it:
 its architecture (for random-weight timing where the weights cannot be had) and per-checkpoint F1
-tolerance. Loading is :mod:`nerperf.checkpoints`'s job. :func:`param_id` names a checkpoint × variant
+tolerance. Loading is :mod:`nerperf.models.checkpoints`'s job. :func:`param_id` names a checkpoint × variant
 the same way in pytest ids, benchmark history, asv parameters and reports.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nerperf import study
-from nerperf.architectures import ARCHITECTURES
 from nerperf.errors import NerperfInputError
+from nerperf.models.architectures import ARCHITECTURES
 
 
 class RegistryError(NerperfInputError):

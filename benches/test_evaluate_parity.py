@@ -39,7 +39,7 @@ from seqeval.metrics import f1_score
 
 from nerperf.data.conll import Corpus, read_conll
 from nerperf.data.labels import LabelMap
-from nerperf.evaluation import context, evaluate
+from nerperf.evaluation import Preparation, Timing, context, evaluate
 from nerperf.machine import machine_label
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.models.runner import predict
@@ -114,7 +114,7 @@ def test_nerperf(benchmark: Any, checkpoint: Checkpoint, corpus: Corpus, batch_s
     result = benchmark.pedantic(
         evaluate,
         args=(checkpoint, corpus),
-        kwargs={"batch_size": batch_size, "threads": THREADS},
+        kwargs={"timing": Timing(batch_size=batch_size, threads=THREADS)},
         rounds=1,
         iterations=1,
     )
@@ -143,7 +143,11 @@ def test_nerperf_variant(
     result = benchmark.pedantic(
         evaluate,
         args=(checkpoint, corpus),
-        kwargs={"batch_size": batch_size, "threads": THREADS, "variant": variant, "prepared": prepared},
+        kwargs={
+            "variant": variant,
+            "timing": Timing(batch_size=batch_size, threads=THREADS),
+            "preparation": Preparation(prepared=prepared),
+        },
         rounds=1,
         iterations=1,
     )

@@ -28,12 +28,12 @@ CHILD = """
 import json, sys
 from dataclasses import replace
 from nerperf.data.conll import load_corpus
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Timing, evaluate
 
 data, model, copies, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 corpus = load_corpus(data, "validation").head(1000)  # the study's sample
 corpus = replace(corpus, sentences=corpus.sentences * copies)
-result = evaluate(model, corpus, batch_size=batch, max_tokens=None, warmup=False)
+result = evaluate(model, corpus, timing=Timing(batch_size=batch, max_tokens=None, warmup=False))
 print(json.dumps({"sentences": result.sentences, "f1": result.f1, "start": result.memory.start_bytes,
                   "peak": result.memory.peak_bytes, "method": result.memory.method}))
 """

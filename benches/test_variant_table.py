@@ -24,7 +24,7 @@ from peaks import Peaks, matmul_peaks, model_shapes, share
 from variant_markdown import variant_table
 
 from nerperf.data.conll import read_conll
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Preparation, Timing, evaluate
 from nerperf.machine import machine_label
 from nerperf.models.architectures import ARCHITECTURES, random_checkpoint
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
@@ -61,7 +61,7 @@ def test_the_table_compares_each_variant_with_its_fp32(shared: Path) -> None:
     data = read_conll(shared / "data/conll2003/valid.txt").head(20)
     models = (load_checkpoint(path), random_checkpoint(path))
     pairs = [
-        (evaluate(model, data, batch_size=1, variant=v), evaluate(model, data, variant=v))
+        (evaluate(model, data, variant=v, timing=Timing(batch_size=1)), evaluate(model, data, variant=v))
         for model in models
         for v in ("fp32", "onnx-int8")
     ]
@@ -98,8 +98,16 @@ def measure(benchmark: Any, checkpoint: Checkpoint, data: Path, variant: str, li
     if reason:
         pytest.skip(f"{variant}: {reason}")
     # The calibrated variants read the training split beside the evaluated file (train.txt by test.txt).
-    options = dict(limit=limit, threads=THREADS, variant=variant, calibration_data=str(data.parent))
-    single = evaluate(checkpoint, data, batch_size=1, **{**options, "limit": limit or STUDY_SENTENCES})
+    preparation = Preparation(calibration_data=str(data.parent))
+    single = evaluate(
+        checkpoint,
+        data,
+        variant=variant,
+        limit=limit or STUDY_SENTENCES,
+        timing=Timing(batch_size=1, threads=THREADS),
+        preparation=preparation,
+    )
+    options = dict(limit=limit, variant=variant, timing=Timing(threads=THREADS), preparation=preparation)
     benchmark.group = f"variants-{Path(checkpoint.name).name}"
     batched = benchmark.pedantic(evaluate, args=(checkpoint, data), kwargs=options, rounds=1, iterations=1)
     benchmark.extra_info.update(variant=variant, weights=batched.weights, f1=batched.f1)

@@ -33,8 +33,13 @@ WORKER = """
 import json, sys
 import nerperf
 from nerperf.evaluation import evaluate
-result = evaluate(sys.argv[1], sys.argv[2], split="validation", limit=int(sys.argv[3]),
-                  batch_size=int(sys.argv[4]), variant=sys.argv[5], threads=int(sys.argv[6]))
+batch, threads = int(sys.argv[4]), int(sys.argv[6])
+try:  # 0.8 grouped the timing options; older revisions take them as keywords
+    from nerperf.evaluation import Timing
+    timed = {"timing": Timing(batch_size=batch, threads=threads)}
+except ImportError:
+    timed = {"batch_size": batch, "threads": threads}
+result = evaluate(sys.argv[1], sys.argv[2], split="validation", limit=int(sys.argv[3]), variant=sys.argv[5], **timed)
 print(json.dumps({"package": nerperf.__file__, "f1": result.f1, "total_s": result.speed.total_s,
                   "padded_tokens": getattr(result.speed, "padded_tokens", 0),
                   "real_tokens": getattr(result.speed, "real_tokens", 0)}))

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from nerperf.data.conll import read_conll
-    from nerperf.evaluation import evaluate
+    from nerperf.evaluation import Preparation, Timing, evaluate
     from nerperf.machine import machine_label
     from nerperf.models.architectures import random_checkpoint
     from nerperf.models.checkpoints import load_checkpoint
@@ -65,8 +65,20 @@ def main(argv: list[str] | None = None) -> int:
         found: dict[str, dict[str, float]] = {}
         for name in order:
             prepared = prepare(name, checkpoint, context)  # one variant's runtime alive at a time
-            single = evaluate(checkpoint, corpus, variant=name, prepared=prepared, batch_size=1, threads=args.threads)
-            batched = evaluate(checkpoint, corpus, variant=name, prepared=prepared, threads=args.threads)
+            single = evaluate(
+                checkpoint,
+                corpus,
+                variant=name,
+                timing=Timing(batch_size=1, threads=args.threads),
+                preparation=Preparation(prepared=prepared),
+            )
+            batched = evaluate(
+                checkpoint,
+                corpus,
+                variant=name,
+                timing=Timing(threads=args.threads),
+                preparation=Preparation(prepared=prepared),
+            )
             found[name] = {
                 "batched_per_s": batched.speed.samples_per_s,
                 "batch1_p50_ms": 1000 * single.speed.latency_p50_s,

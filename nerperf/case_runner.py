@@ -64,7 +64,7 @@ class CaseRunner:
         if case.id in self.results:
             return self.results[case.id]
         checkpoint, prepared = self.prepared(case)
-        from nerperf.evaluation import evaluate
+        from nerperf.evaluation import Outputs, Preparation, Timing, evaluate
 
         s = self.settings
         self.status.show(f"nerperf {case.id}: evaluating {len(self.sample())} sentences")
@@ -73,13 +73,11 @@ class CaseRunner:
             lambda: evaluate(
                 checkpoint,
                 self.corpus(),
-                limit=s.sentences,
-                batch_size=s.batch_size,
-                max_tokens=s.max_tokens,
-                threads=s.threads,
                 variant=case.variant,
-                prepared=prepared,
-                on_predictions=on_predictions,
+                limit=s.sentences,
+                timing=Timing.from_settings(s),
+                preparation=Preparation.from_settings(s, prepared),
+                outputs=Outputs(on_predictions=on_predictions),
             ),
         )
         self.results[case.id] = result

@@ -221,7 +221,7 @@ def evaluate_one(args: argparse.Namespace) -> int:
     from nerperf import progress
     from nerperf.atomic import check_writable
     from nerperf.data.conll import data_format
-    from nerperf.evaluation import evaluate
+    from nerperf.evaluation import Outputs, Preparation, Scoring, Timing, evaluate
     from nerperf.models.architectures import random_checkpoint
     from nerperf.report.tables import notes, per_type, semeval_table, table5
 
@@ -247,20 +247,12 @@ def evaluate_one(args: argparse.Namespace) -> int:
             split=chosen.split,
             # A file named to nerperf eval is scored whole unless told otherwise (NERPERF_SENTENCES, --sentences).
             limit=chosen.sentences if chosen.where("sentences") != "default" else None,
-            batch_size=chosen.batch_size,
-            max_tokens=chosen.max_tokens,
-            threads=chosen.threads,
             data_format=data_format(chosen),
-            mode=args.mode,
-            bootstrap=args.bootstrap,
-            seed=args.seed,
             variant=args.variant,
-            cache_dir=chosen.cache_dir,
-            predictions_to=args.predictions,
-            memory_limit=chosen.memory_limit,
-            calibration_data=chosen.calibration_data,
-            calibration_sentences=chosen.calibration_sentences,
-            status=status,
+            timing=Timing.from_settings(chosen),
+            scoring=Scoring(args.mode, args.bootstrap, args.seed),
+            preparation=Preparation.from_settings(chosen),
+            outputs=Outputs(status, predictions_to=args.predictions),
         )
     finally:
         status.clear()  # before the table, or before an error's message

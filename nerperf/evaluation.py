@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nerperf import study, variants
 from nerperf.data import semeval
@@ -27,51 +29,101 @@ from nerperf.settings import CALIBRATION_SENTENCES, MAX_TOKENS
 from nerperf.variants import cache
 from nerperf.variants.calibration import Calibration, for_evaluation
 
+if TYPE_CHECKING:
+    from nerperf.settings import Settings
+
 # Called with the evaluated sentences and each one's predicted tags, one per word.
 PredictionsHook = Callable[[Sequence[Sentence], list[list[str]]], None]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How the sentences are batched and timed: at most ``batch_size`` windows and ``max_tokens`` padded
+    sub-tokens a batch (:func:`nerperf.models.batching.plan_batches`), on ``threads`` (default: torch's),
+    after one untimed pass over every padded shape (``warmup``)."""
+
+    batch_size: int = 32
+    max_tokens: int | None = MAX_TOKENS
+    threads: int | None = None
+    warmup: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timing:
+        """As the command line, the plugin and asv configure it: one reading of the settings."""
+        return cls(settings.batch_size, settings.max_tokens, settings.threads)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How predictions are scored: seqeval's ``mode`` (:data:`nerperf.data.metrics.MODES`), and a 95%
+    interval for F1 from ``bootstrap`` resamples of sentences (0: none), drawn with ``seed``."""
+
+    mode: str = "conlleval"
+    bootstrap: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """How the checkpoint is loaded and its variant built: the variants' cache (default:
+    :func:`nerperf.variants.cache.default_root`), the memory limit checked before loading
+    (:func:`nerperf.models.checkpoints.load_checkpoint`), and what the statically quantized variants
+    calibrate on (:mod:`nerperf.variants.calibration`; by default the evaluated data's training split).
+    ``prepared``: the variant already built for this checkpoint (the plugin reuses it for its
+    benchmarks); its build is then not in the peak memory."""
+
+    cache_dir: str | Path | None = None
+    memory_limit: int | None = None
+    calibration_data: str | None = None
+    calibration_sentences: int = CALIBRATION_SENTENCES
+    prepared: variants.Prepared | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, prepared: variants.Prepared | None = None) -> Preparation:
+        """As the command line, the plugin and asv configure it: one reading of the settings."""
+        return cls(
+            settings.cache_dir,
+            settings.memory_limit,
+            settings.calibration_data,
+            settings.calibration_sentences,
+            prepared,
+        )
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What an evaluation tells besides its result: what it is doing (``status``,
+    :mod:`nerperf.progress`), and each sentence's predicted tags, to a hook (``on_predictions``: the
+    plugin keeps them for ``nerperf gate``) or as ``WORD GOLD PREDICTED`` lines in a file
+    (``predictions_to``: ``conlleval``'s input, for error analysis)."""
+
+    status: Status = SILENT
+    on_predictions: PredictionsHook | None = None
+    predictions_to: str | Path | None = None
 
 
 def evaluate(
     model: str | Path | Checkpoint,
     data: str | Path | Corpus,
     *,
-    split: str = study.SPLIT,
-    limit: int | None = None,
-    batch_size: int = 32,
-    max_tokens: int | None = MAX_TOKENS,
-    threads: int | None = None,
-    data_format: DataFormat = DEFAULT_FORMAT,
-    mode: str = "conlleval",
-    bootstrap: int = 0,
-    seed: int = 0,
-    warmup: bool = True,
     variant: str = "fp32",
-    cache_dir: str | Path | None = None,
-    prepared: variants.Prepared | None = None,
-    predictions_to: str | Path | None = None,
-    on_predictions: PredictionsHook | None = None,
-    memory_limit: int | None = None,
-    calibration_data: str | None = None,
-    calibration_sentences: int = CALIBRATION_SENTENCES,
-    status: Status = SILENT,
+    limit: int | None = None,
+    split: str = study.SPLIT,
+    data_format: DataFormat = DEFAULT_FORMAT,
+    timing: Timing = Timing(),
+    scoring: Scoring = Scoring(),
+    preparation: Preparation = Preparation(),
+    outputs: Outputs = Outputs(),
 ) -> EvalResult:
     """Evaluate ``model`` (directory, hub id or loaded checkpoint) on ``data`` (file, directory, hub id).
 
-    ``batch_size`` and ``max_tokens`` limit each batch's windows and padded sub-tokens
-    (:func:`nerperf.models.batching.plan_batches`). ``limit`` keeps the first N sentences; ``bootstrap`` > 0 adds a 95%
-    interval for F1 from that many resamples of sentences. ``variant`` names one of
-    :data:`nerperf.variants.VARIANTS`, built on first use into ``cache_dir`` (default:
-    :func:`nerperf.cache.default_root`). A checkpoint with random weights
-    (:func:`nerperf.models.architectures.random_checkpoint`) is timed but not scored. ``prepared``: the variant already
-    prepared for this checkpoint (the pytest plugin reuses it for its benchmarks); its build is then not in the peak
-    memory. ``predictions_to``: also write ``WORD GOLD PREDICTED`` lines there (``conlleval``'s input), for error
-    analysis; ``on_predictions(sentences, tags)`` receives them (the plugin keeps them for ``nerperf gate``).
-    ``calibration_data`` and ``calibration_sentences``: what the statically quantized variants calibrate on
-    (:mod:`nerperf.variants.calibration`; by default ``data``'s training split). ``memory_limit``: see
-    :func:`load_checkpoint`. ``data_format``: which columns, comments, encoding, tag scheme
-    and label map the data is read with (:class:`nerperf.data.conll.DataFormat`, the one place for the tag scheme); a
-    loaded ``Corpus`` carries its own. The label map renames the model's types too. ``status``: where to say what is
-    being done (:mod:`nerperf.progress`; ``nerperf eval`` shows it on a terminal).
+    ``variant`` names one of :data:`nerperf.variants.VARIANTS`, built on first use (``preparation``).
+    ``limit`` keeps the first N sentences of ``split``. ``data_format``: which columns, comments,
+    encoding, tag scheme and label map the data is read with (:class:`nerperf.data.conll.DataFormat`, the
+    one place for the tag scheme); a loaded ``Corpus`` carries its own. The label map renames the model's
+    types too. A checkpoint with random weights (:func:`nerperf.models.architectures.random_checkpoint`)
+    is timed but not scored. The options objects group the rest, each built the same way by every caller
+    (``Timing.from_settings``, ``Preparation.from_settings``).
     """
     variants.get_variant(variant)  # an unknown name fails before any loading
     corpus = data if isinstance(data, Corpus) else load_corpus(data, split, data_format=data_format)
@@ -88,23 +140,27 @@ def evaluate(
             f"{corpus.source}: the first {len(corpus.sentences)} sentences hold no entity, so precision, recall "
             "and F1 are undefined; evaluate more sentences (the sentences setting: --sentences, NERPERF_SENTENCES)"
         )
+    status = outputs.status
     memory = MemoryProbe.start()
     if not isinstance(model, Checkpoint):
         status.show(f"loading {model}")
-    checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, memory_limit)
+    checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, preparation.memory_limit)
     labels = LabelMap.build(checkpoint.id2label, data_types, checkpoint.name, type_map)
     unused = tuple(type_map.unused(corpus.original_types, labels.model_types))  # a WARNING note, not an error
+    prepared, threads = preparation.prepared, timing.threads
     if prepared is None:
         status.show(f"building {variant} (or reading it from the cache)")
         evaluated = None if isinstance(data, Corpus) else str(data)
-        sentences = for_evaluation(evaluated, split, calibration_data, calibration_sentences, corpus.data_format)
-        prepared = variants.prepare(variant, checkpoint, context(cache_dir, threads, calibration=sentences))
+        sentences = for_evaluation(
+            evaluated, split, preparation.calibration_data, preparation.calibration_sentences, corpus.data_format
+        )
+        prepared = variants.prepare(variant, checkpoint, context(preparation.cache_dir, threads, calibration=sentences))
     elif prepared.variant != variant:
         raise ValueError(f"prepared variant {prepared.variant!r} given for variant {variant!r}")
 
     words = [s.words for s in corpus.sentences]
-    status.show(f"evaluating {len(words)} sentences, batch size {batch_size}")
-    run = predict(checkpoint, words, batch_size, threads, warmup, prepared.forward, max_tokens)
+    status.show(f"evaluating {len(words)} sentences, batch size {timing.batch_size}")
+    run = predict(checkpoint, words, timing.batch_size, threads, timing.warmup, prepared.forward, timing.max_tokens)
     built = dict(prepared.details)
     if prepared.kernels is not None:  # after the timed passes: one more small batch, reported
         built["kernels"] = prepared.kernels(one_batch(checkpoint, words, threads, prepared.forward)).to_dict()
@@ -112,13 +168,14 @@ def evaluate(
     peak = memory.peak()
     random = checkpoint.weights == "random"
     gold = [s.tags for s in corpus.sentences]
+    mode = scoring.mode
     predicted = [labels.decode(row, mode) for row in run.label_ids]
     scores = None if random else score(gold, predicted, mode)
     partial_credit = None if random else semeval.score(gold, predicted)
-    if predictions_to is not None:
-        write_conll(predictions_to, corpus.sentences, predicted)
-    if on_predictions is not None:
-        on_predictions(corpus.sentences, predicted)
+    if outputs.predictions_to is not None:
+        write_conll(outputs.predictions_to, corpus.sentences, predicted)
+    if outputs.on_predictions is not None:
+        outputs.on_predictions(corpus.sentences, predicted)
     dropped = {} if random else labels.dropped_counts(i for row in run.label_ids for i in row if i != UNALIGNED)
 
     timing = run.timing
@@ -162,8 +219,8 @@ def evaluate(
         ),
         build=Build(prepared.size_bytes, prepared.build_s, prepared.from_cache, built),
         memory=Memory(memory.start_bytes, peak, memory.method),
-        f1_ci95=bootstrap_f1(gold, predicted, mode, samples=bootstrap, seed=seed)
-        if bootstrap > 0 and not random
+        f1_ci95=bootstrap_f1(gold, predicted, mode, samples=scoring.bootstrap, seed=scoring.seed)
+        if scoring.bootstrap > 0 and not random
         else None,
         weights="random" if random else "real",
         tokenizer=checkpoint.tokenizer_source,

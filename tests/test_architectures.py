@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nerperf.cli import main
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Preparation, evaluate
 from nerperf.models.architectures import ARCHITECTURES, get_architecture, matmul_flops, random_checkpoint
 from nerperf.models.checkpoints import CheckpointError, load_checkpoint
 from nerperf.report.tables import notes, per_type, table5
@@ -71,7 +71,7 @@ def test_without_its_tokenizer_offline_a_stand_in_is_required() -> None:
 def test_random_weights_are_timed_not_scored(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
     checkpoint = random_checkpoint(bert_checkpoint)
     assert checkpoint.weights == "random" and checkpoint.tokenizer_source == ""
-    result = evaluate(checkpoint, conll_file, cache_dir=tmp_path)
+    result = evaluate(checkpoint, conll_file, preparation=Preparation(cache_dir=tmp_path))
     assert result.weights == "random" and result.scores is None and result.f1 is None and result.f1_ci95 is None
     assert result.speed.samples_per_s > 0 and result.speed.matmul_gflop > 0
     assert "(random weights)" in table5([result])
@@ -95,7 +95,7 @@ def test_a_stand_in_tokenizer_is_recorded_and_fitted(tiny_checkpoint: Path, tmp_
     assert checkpoint.tokenizer_source == str(tiny_checkpoint)
     assert "token_type_ids" not in checkpoint.tokenizer.model_input_names  # DistilBERT takes none
     assert checkpoint.model.config.vocab_size == 30522  # the stand-in's ids all fit
-    result = evaluate(checkpoint, conll_file, limit=2, cache_dir=tmp_path)
+    result = evaluate(checkpoint, conll_file, limit=2, preparation=Preparation(cache_dir=tmp_path))
     assert result.tokenizer == str(tiny_checkpoint)
     assert any(f"stand-in tokenizer: {tiny_checkpoint}" in line for line in notes(result))
 

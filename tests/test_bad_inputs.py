@@ -163,10 +163,12 @@ def split_directory(tmp: Path, model: Path) -> list[str]:
 
 
 def damaged_cache_entry(tmp: Path, model: Path) -> list[str]:
-    from nerperf.evaluation import evaluate
+    from nerperf.evaluation import Preparation, Timing, evaluate
 
     cache = tmp / "cache"
-    evaluate(model, good_data(tmp), variant="onnx", cache_dir=cache, warmup=False)
+    evaluate(
+        model, good_data(tmp), variant="onnx", timing=Timing(warmup=False), preparation=Preparation(cache_dir=cache)
+    )
     (onnx,) = cache.glob("*/model.onnx")
     onnx.write_bytes(onnx.read_bytes()[:100])
     return run_eval(model, good_data(tmp), "--variant", "onnx", "--cache-dir", str(cache))

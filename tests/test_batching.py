@@ -97,11 +97,11 @@ def test_predictions_do_not_depend_on_the_batching(bert_checkpoint: Path) -> Non
 
 
 def test_the_result_records_the_batching_and_the_notes_print_it(bert_checkpoint: Path, conll_file: Path) -> None:
-    from nerperf.evaluation import evaluate
+    from nerperf.evaluation import Timing, evaluate
     from nerperf.report.tables import notes
     from nerperf.results import EvalResult
 
-    result = evaluate(bert_checkpoint, conll_file, batch_size=2, max_tokens=40)
+    result = evaluate(bert_checkpoint, conll_file, timing=Timing(batch_size=2, max_tokens=40))
     speed = result.speed
     assert speed.max_tokens == 40 and 0 < speed.real_tokens <= speed.padded_tokens
     assert speed.padding_ratio == speed.padded_tokens / speed.real_tokens

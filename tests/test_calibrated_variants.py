@@ -11,7 +11,7 @@ from tiny import SENTENCES, write_conll
 
 from nerperf import variants
 from nerperf.errors import NerperfInputError
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Preparation, evaluate
 from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import load_checkpoint
 from nerperf.models.runner import pad, predict
@@ -78,7 +78,9 @@ def test_evaluate_calibrates_on_the_training_split_and_records_it(bert_checkpoin
     data.mkdir()
     write_conll(data / "valid.txt", SENTENCES)
     write_conll(data / "train.txt", SENTENCES[::-1])
-    result = evaluate(bert_checkpoint, data, variant="onnx-int8-static", cache_dir=tmp_path / "cache")
+    result = evaluate(
+        bert_checkpoint, data, variant="onnx-int8-static", preparation=Preparation(cache_dir=tmp_path / "cache")
+    )
     recorded = result.build.details["calibration"]
     assert recorded["split"] == "train" and recorded["data"] == str(data)
     assert recorded["sentences"] == len(SENTENCES)  # all there are, fewer than the default 300
@@ -87,7 +89,10 @@ def test_evaluate_calibrates_on_the_training_split_and_records_it(bert_checkpoin
 def test_calibrating_on_the_evaluation_data_is_refused(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
     with pytest.raises(NerperfInputError, match="is the evaluation data"):
         evaluate(
-            bert_checkpoint, conll_file, variant="openvino-int8", cache_dir=tmp_path, calibration_data=str(conll_file)
+            bert_checkpoint,
+            conll_file,
+            variant="openvino-int8",
+            preparation=Preparation(cache_dir=tmp_path, calibration_data=str(conll_file)),
         )
 
 
@@ -142,7 +147,9 @@ def test_a_calibrated_result_names_its_calibration_file(bert_checkpoint: Path, t
 
     evaluated = write_conll(tmp_path / "valid.txt", SENTENCES)
     write_conll(tmp_path / "train.txt", SENTENCES[::-1])
-    result = evaluate(bert_checkpoint, evaluated, variant="onnx-int8-static", cache_dir=tmp_path / "cache")
+    result = evaluate(
+        bert_checkpoint, evaluated, variant="onnx-int8-static", preparation=Preparation(cache_dir=tmp_path / "cache")
+    )
     said = [line for line in notes(result) if line.startswith("calibrated on: ")]
     assert said == [f"calibrated on: {len(SENTENCES)} sentences of {tmp_path / 'train.txt'} "
                     f"(sha256 {result.build.details['calibration']['sha256']})"]  # fmt: skip

@@ -13,7 +13,7 @@ from nerperf.data.conll import DataError, DataFormat, load_corpus, read_conll
 from nerperf.data.labels import LabelError, LabelMap
 from nerperf.data.schemes import gold_spans, split_tag
 from nerperf.data.type_map import TypeMap, TypeMapError
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Outputs, Timing, evaluate
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 
 # One sentence, "New York Times reporter Ann Lee visited Paris", in IOB2: what every shape must give.
@@ -267,7 +267,13 @@ def test_bioes_and_reordered_copies_of_valid_give_the_iob2_figures(
 
     kept: list[list[str]] = []
     figures = [
-        evaluate(minilm_l3, corpus, limit=150, warmup=False, on_predictions=lambda _, tags: kept.extend(tags))
+        evaluate(
+            minilm_l3,
+            corpus,
+            limit=150,
+            timing=Timing(warmup=False),
+            outputs=Outputs(on_predictions=lambda _, tags: kept.extend(tags)),
+        )
         for corpus in (original, as_bioes, as_reordered)
     ]
     assert figures[0].f1 > 0.7
@@ -289,7 +295,7 @@ def test_evaluate_records_the_data_format_and_the_map(shared: Path, minilm_l3: C
     with pytest.raises(LabelError, match=r"share none with the data's \(person\).*--label-map FROM=TO"):
         evaluate(minilm_l3, read_conll(path, data_format=DataFormat(type_map=TypeMap.parse(["ORG=O", "LOC=O"]))))
     data_format = DataFormat(type_map=TypeMap.parse(["person=PER", "OTH=MISC"]))
-    result = evaluate(minilm_l3, path, data_format=data_format, warmup=False)
+    result = evaluate(minilm_l3, path, data_format=data_format, timing=Timing(warmup=False))
     assert result.data_format == {"label_map": {"person": "PER", "OTH": "MISC"}}
     assert result.coverage.unused_label_map == ("OTH",)
     assert result.scores is not None and set(result.scores.per_type) >= {"PER"}
@@ -323,7 +329,9 @@ def test_a_model_with_bioes_or_bilou_labels_end_to_end(tmp_path: Path, label: st
     names = ("O", *(f"{p}-{t}" for t in ("PERSON", "LOC") for p in prefixes))
     model = save_always_predicting(tmp_path / "model", label, names)
     data = write_conll(tmp_path / "data.txt", SENTENCES)
-    result = evaluate(model, data, data_format=DataFormat(type_map=TypeMap.parse(["PERSON=PER"])), warmup=False)
+    result = evaluate(
+        model, data, data_format=DataFormat(type_map=TypeMap.parse(["PERSON=PER"])), timing=Timing(warmup=False)
+    )
     gold = [[t for _, t in s] for s in SENTENCES]
     assert result.f1 == pytest.approx(f1_score(gold, [[read_as] * len(s) for s in gold]))
     assert result.f1 > 0 and result.coverage.unused_label_map == ()

@@ -12,7 +12,7 @@ from tiny import CONLL_LABELS, FAMILIES, build_model, build_tokenizer
 from nerperf.data.conll import Corpus, Sentence, read_conll
 from nerperf.data.labels import LabelMap
 from nerperf.data.schemes import Detection
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Scoring, Timing, evaluate
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.models.runner import UNALIGNED, predict
 from nerperf.results import EvalResult
@@ -103,7 +103,9 @@ def test_words_without_subtokens_are_counted_not_hidden(bert_checkpoint: Path) -
 
 
 def test_result_round_trips_through_json(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
-    result = evaluate(bert_checkpoint, conll_file, bootstrap=50, batch_size=1, threads=1)
+    result = evaluate(
+        bert_checkpoint, conll_file, timing=Timing(batch_size=1, threads=1), scoring=Scoring(bootstrap=50)
+    )
     assert result.speed.batch_size == 1 and result.speed.threads == 1
     assert 1 <= result.speed.warmup_batches <= 5  # one batch of each padded shape: 5 sentences, 5 at most
     assert result.sentences == 5 and result.f1_ci95 is not None
@@ -115,7 +117,7 @@ def test_result_round_trips_through_json(bert_checkpoint: Path, conll_file: Path
 
 def test_threads_setting_is_restored(bert_checkpoint: Path, conll_file: Path) -> None:
     before = torch.get_num_threads()
-    evaluate(bert_checkpoint, conll_file, threads=1)
+    evaluate(bert_checkpoint, conll_file, timing=Timing(threads=1))
     assert torch.get_num_threads() == before
 
 

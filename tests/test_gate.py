@@ -178,7 +178,7 @@ def test_a_tiny_checkpoint_with_two_labels_swapped_shows_as_retyped_entities(
     """The same checkpoint twice, the second with B-PER and B-LOC swapped in config.json: the diff names them."""
     import shutil
 
-    from nerperf.evaluation import evaluate
+    from nerperf.evaluation import Outputs, evaluate
 
     swapped = tmp_path / "swapped"
     shutil.copytree(bert_checkpoint, swapped)
@@ -191,7 +191,11 @@ def test_a_tiny_checkpoint_with_two_labels_swapped_shows_as_retyped_entities(
     data = write_conll(tmp_path / "tiny.txt", SENTENCES)
     kept: dict[str, tuple] = {}
     for name, model in (("base", bert_checkpoint), ("head", swapped)):
-        evaluate(model, data, on_predictions=lambda sentences, tags, name=name: kept.update({name: (sentences, tags)}))
+        evaluate(
+            model,
+            data,
+            outputs=Outputs(on_predictions=lambda sentences, tags, name=name: kept.update({name: (sentences, tags)})),
+        )
     sentences, base = kept["base"]
     words, gold = [list(s.words) for s in sentences], [list(s.tags) for s in sentences]
     found = accuracy.diff("tiny", words, gold, base, kept["head"][1])

@@ -9,7 +9,7 @@ import pytest
 from tiny import SENTENCES, write_conll
 
 from nerperf import machine
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Preparation, Timing, evaluate
 from nerperf.machine import cpu_flags, native_bf16
 from nerperf.variants import kernels
 
@@ -31,7 +31,13 @@ def test_a_result_names_the_kernels_that_ran(bert_checkpoint: Path, tmp_path: Pa
     if variant.endswith("bf16") and not native_bf16():
         pytest.skip("this CPU has no native bf16")
     data = write_conll(tmp_path / "valid.txt", SENTENCES)
-    result = evaluate(bert_checkpoint, data, variant=variant, cache_dir=tmp_path / "cache", threads=1)
+    result = evaluate(
+        bert_checkpoint,
+        data,
+        variant=variant,
+        timing=Timing(threads=1),
+        preparation=Preparation(cache_dir=tmp_path / "cache"),
+    )
     found = result.build.details["kernels"]
     assert found["isa"] in kernels.CLASSES and found["source"]
     if AMX:

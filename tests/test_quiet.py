@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Timing, evaluate
 from nerperf.models.checkpoints import load_checkpoint
 from nerperf.models.quiet import no_loading_bar, without_root_warning
 
@@ -30,7 +30,7 @@ def test_a_windowed_sentence_brings_no_length_warning(
 ) -> None:
     long = "".join(f"word{i} O\n" for i in range(600)) + "Paris B-LOC\n"  # past the model's 512 tokens
     (tmp_path / "long.txt").write_text(long)
-    result = evaluate(shared / "models/minilm-l3-conll03", tmp_path / "long.txt", warmup=False)
+    result = evaluate(shared / "models/minilm-l3-conll03", tmp_path / "long.txt", timing=Timing(warmup=False))
     assert result.coverage.windowed_sentences == 1  # handled, and counted
     said = capfd.readouterr().err + caplog.text
     assert "sequence length is longer than the specified maximum" not in said

@@ -12,7 +12,7 @@ from tiny import SENTENCES
 
 from nerperf.cli import main
 from nerperf.data.conll import DataError, DataFormat, read_conll
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Outputs, Timing, evaluate
 from nerperf.report.tables import notes
 
 
@@ -37,8 +37,8 @@ def test_a_trailing_tab_in_the_middle_reads_as_the_file_without_it(tmp_path: Pat
     corpus, reference = read_conll(glitch, data_format=outer), read_conll(clean, data_format=outer)
     assert corpus.trailing_separators == 1 and reference.trailing_separators == 0
     assert [(s.words, s.tags) for s in corpus.sentences] == [(s.words, s.tags) for s in reference.sentences]
-    with_glitch = evaluate(bert_checkpoint, corpus, warmup=False)
-    without = evaluate(bert_checkpoint, reference, warmup=False)
+    with_glitch = evaluate(bert_checkpoint, corpus, timing=Timing(warmup=False))
+    without = evaluate(bert_checkpoint, reference, timing=Timing(warmup=False))
     assert with_glitch.f1 == without.f1 and with_glitch.scores == without.scores
     assert with_glitch.coverage.trailing_separators == 1 and without.coverage.trailing_separators == 0
     assert "1 token lines ended in empty fields (a trailing tab), read as absent fields" in notes(with_glitch)
@@ -71,14 +71,24 @@ def test_blank_words_are_words_scored_as_a_reference_without_their_sub_tokens_wo
     assert corpus.sentences[0].words[1] == "" and corpus.sentences[0].words[4] == ""
     assert corpus.sentences[0].tags[:3] == ("B-PER", "I-PER", "I-PER")  # the gold entity is not moved
     kept: list[list[str]] = []
-    result = evaluate(bert_checkpoint, corpus, warmup=False, on_predictions=lambda _, tags: kept.extend(tags))
+    result = evaluate(
+        bert_checkpoint,
+        corpus,
+        timing=Timing(warmup=False),
+        outputs=Outputs(on_predictions=lambda _, tags: kept.extend(tags)),
+    )
     assert result.coverage.blank_words == 2 and result.coverage.unaligned_words >= 2
     assert all(kept[s][w] == "O" for s, w in BLANK_AT)
 
     without = tmp_path / "without.tsv"
     without.write_text(BLANKS.replace(" \tI-PER\n", "").replace("\n\tO\n", "\n"), encoding="utf-8")
     reference_tags: list[list[str]] = []
-    evaluate(bert_checkpoint, read_conll(without), warmup=False, on_predictions=lambda _, t: reference_tags.extend(t))
+    evaluate(
+        bert_checkpoint,
+        read_conll(without),
+        timing=Timing(warmup=False),
+        outputs=Outputs(on_predictions=lambda _, t: reference_tags.extend(t)),
+    )
     for sentence, word in sorted(BLANK_AT):
         reference_tags[sentence].insert(word, "O")
     gold = [list(s.tags) for s in corpus.sentences]
@@ -93,7 +103,7 @@ def test_predictions_of_a_file_with_blank_words_are_written_tab_separated(
     path = tmp_path / "blanks.tsv"
     path.write_text(BLANKS, encoding="utf-8")
     written = tmp_path / "predictions.txt"
-    evaluate(bert_checkpoint, path, warmup=False, predictions_to=written)
+    evaluate(bert_checkpoint, path, timing=Timing(warmup=False), outputs=Outputs(predictions_to=written))
     back = read_conll(written)
     assert back.sentences[0].words == read_conll(path).sentences[0].words
 

@@ -9,7 +9,7 @@ import torch
 from tiny import SENTENCES
 
 from nerperf import variants
-from nerperf.evaluation import evaluate
+from nerperf.evaluation import Preparation, evaluate
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.models.runner import UNALIGNED, pad, predict
 from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable, cache, onnx_variants
@@ -165,8 +165,8 @@ def test_missing_onnxruntime_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_evaluate_records_the_variant(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:
-    fp32 = evaluate(bert_checkpoint, conll_file, cache_dir=tmp_path)
-    result = evaluate(bert_checkpoint, conll_file, variant="onnx", cache_dir=tmp_path)
+    fp32 = evaluate(bert_checkpoint, conll_file, preparation=Preparation(cache_dir=tmp_path))
+    result = evaluate(bert_checkpoint, conll_file, variant="onnx", preparation=Preparation(cache_dir=tmp_path))
     assert result.variant == "onnx" and fp32.variant == "fp32"
     assert result.f1 == pytest.approx(fp32.f1)
     assert result.build.size_bytes > 0 and not result.build.from_cache

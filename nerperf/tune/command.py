@@ -210,17 +210,15 @@ class _Runner:
         return self._prepared[(variant, threads)]
 
     def _evaluate(self, config: space.Config, limit: int | None = None) -> Any:
-        from nerperf.evaluation import evaluate
+        from nerperf.evaluation import Preparation, Timing, evaluate
 
         return evaluate(
             self.checkpoint,
             self.corpus,
-            limit=limit,
-            batch_size=config.batch_size,
-            max_tokens=config.max_tokens,
-            threads=config.threads,
             variant=config.variant,
-            prepared=self._prepare(config.variant, config.threads),
+            limit=limit,
+            timing=Timing(config.batch_size, config.max_tokens, config.threads),
+            preparation=Preparation(prepared=self._prepare(config.variant, config.threads)),
         )
 
     def _run(self, config: space.Config) -> Trial:

@@ -1,7 +1,7 @@
 """``nerperf bisect`` on a throwaway history with known culprits: what docs/gate.md's bisect section shows.
 
 Not a test (about an hour on 2 cores): it makes the histories below as branches off BASE, bisects them
-with ``nerperf bisect`` exactly as a user would, and keeps each bisection's JSON in ``docs/bisect-demo/``
+with ``nerperf bisect`` exactly as a user would, and keeps each bisection's JSON in ``benches/records/bisect-demo/``
 (tracked; a scenario whose record exists is skipped, so a run cut short resumes). Usage, from the
 repository's root with ../shared beside it::
 
@@ -11,13 +11,13 @@ repository's root with ../shared beside it::
 
 The histories: GOOD is BASE (commit 0); commits 1 to 16 follow it, each touching ``BISECT_DEMO.txt``,
 except that commit 5 calls token 4116 ("Tony") ``B-LOC`` (one word's prediction changes from there on)
-and commit 11 makes onnx-int8's forward pass busy-wait for 10% of its own time (the calibration's
+and commit 11 makes onnx-int8's forward pass busy-wait for 10% of its own time (the error-rate runs'
 ``calib-slow-10`` change). ``bisect-demo-skip`` is the same history with commit 8 uninstallable (a
 requirement no index has; commit 9 takes it out again). Binary search over 17 commits looks at commit 8
 first, so the skip is met on the way. Speed steps count a slowdown from 5% (``--min-effect``; the
 injected one is 10%), as the recorded runs did: with the gate's default 2% and ``same`` at 5%, a commit
 like GOOD took up to 10 pairs to be called ``same`` on this shared machine. With ``same`` at 20%,
-``--min-effect 2`` decided every step in 3 pairs (``docs/bisect-demo/same-20-min-effect-2/``).
+``--min-effect 2`` decided every step in 3 pairs (``benches/records/bisect-demo/same-20-min-effect-2/``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from gate_calibration import BUSY_WAIT, INSTALL, ONE_WORD, ONNX_FORWARD, WORD_LOOP, commit, insert_after, scratch_tree
+from gate_error_rates import BUSY_WAIT, INSTALL, ONE_WORD, ONNX_FORWARD, WORD_LOOP, commit, insert_after, scratch_tree
 
 CASE = "minilm-l3-conll03-onnx-int8"
 CASES = {"NERPERF_CHECKPOINTS": "minilm-l3-conll03", "NERPERF_VARIANTS": "onnx-int8", "NERPERF_SENTENCES": "300"}
@@ -140,9 +140,9 @@ def main() -> None:
         "--min-effect", type=float, default=5.0, help="speed steps: the slowdown in percent that counts (default 5)"
     )
     running.add_argument("--out", default=".benchmarks/bisect", help="each bisection's steps (not tracked)")
-    running.add_argument("--records", default="docs/bisect-demo", help="each bisection's JSON (tracked: resumable)")
+    running.add_argument("--records", default="benches/records/bisect-demo", help="each bisection's JSON (tracked: resumable)")
     tabulating = commands.add_parser("table")
-    tabulating.add_argument("--records", default="docs/bisect-demo")
+    tabulating.add_argument("--records", default="benches/records/bisect-demo")
     args = parser.parse_args()
     {"histories": histories, "run": run, "table": table}[args.command](args)
 

@@ -3,7 +3,7 @@
 The statistics are checked on samples with known ratios and realistic noise (per-sentence jitter,
 a per-round offset, sentence lengths spread as CoNLL's); the diffs on hand-made tag sequences and on a
 tiny checkpoint whose labels were swapped; the command end to end on a tiny project in a git
-repository of its own (three pairs of processes, a few seconds each). The 10-gate calibrations are
+repository of its own (three pairs of processes, a few seconds each). The 10-gate error-rate runs are
 measurements for the README, not tests.
 """
 
@@ -412,7 +412,7 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     # --wait passive: on the Intel AMX kind the default pause let the head's threads still run into the
     # base's timed calls in some pairs (2 runs of 3 at this commit and at f21d3bb, 2026-12-05: pair ratios
     # x1.05-2.3 among x10), which this test of the verdicts and the entity changes is not about; the
-    # default wait per CPU kind is issue 44's calibration (docs/gate.md, "Waiting on Intel").
+    # default wait per CPU kind is issue 44's to measure (docs/gate.md, "Waiting on Intel").
     done, record = run_gate(
         project, tmp_path, "base", "HEAD", "--max-pairs", "6", "--min-effect", "10", "--no-install", "--exact",
         "--wait", "passive",

@@ -3,7 +3,7 @@
 A simulated gate is 12 comparisons (6 cases' latency, 6 cases' throughput), each a stream of pair log
 ratios, judged after every pair from 3 to 10 as :func:`nerperf.gate.speed.judge` does, with the
 comparisons of a measure sharing their variance. The spreads are not the model's: they are the
-calibration's same-revision gates' own, among them the loaded gate's, whose throughput spreads run from
+error-rate runs' same-revision gates' own, among them the loaded gate's, whose throughput spreads run from
 4 to 10%, the case where shrinking a noisy comparison's variance toward its group's could cry wolf.
 """
 
@@ -67,14 +67,14 @@ def streams(spreads: list[float], seed: int, effects: list[float] | None = None,
 
 @pytest.mark.parametrize("spreads", [QUIET, LOADED], ids=["quiet", "loaded"])
 def test_with_no_change_sharing_keeps_the_false_alarm_rate_at_most_nominal(spreads: list[float]) -> None:
-    """10,000 same-revision gates of the calibration's own spreads, no minimum effect to help: 'slower'
+    """10,000 same-revision gates of the error-rate runs' own spreads, no minimum effect to help: 'slower'
     anywhere in a gate at most 5% of the time, plus three Monte-Carlo standard errors."""
     alarms = (first_verdicts(streams(spreads, 7), moderation.PRIOR_DF, min_effect=0.0) == "slower").any(axis=1)
     error = math.sqrt(sequential.ALPHA * (1 - sequential.ALPHA) / GATES)
     assert alarms.mean() <= sequential.ALPHA + 3 * error, f"{alarms.mean():.4f}"
 
 
-def test_a_prior_weight_far_above_the_calibrations_would_cry_wolf() -> None:
+def test_a_prior_weight_far_above_the_measured_ones_would_cry_wolf() -> None:
     """What the test above guards against: with d0 = 30 (the spreads treated as nearly one), the noisiest
     comparisons' variances are shrunk far below their own and the loaded gates' alarms exceed the level."""
     alarms = (first_verdicts(streams(LOADED, 7), 30.0, min_effect=0.0) == "slower").any(axis=1).mean()

@@ -11,13 +11,13 @@ shrunk toward their common scale ``s0²``, weighted by the prior's degrees of fr
 ``d0`` is fixed (:data:`PRIOR_DF`), not estimated at each look: with 6 comparisons and 2 degrees of
 freedom each, limma's estimate of it (:func:`fit_prior`) scatters from 0 to infinity, and a ``d0`` that is
 too large shrinks a truly noisy comparison's variance too far, which is how moderation could cry wolf.
-Fitted per measure, as the gate pools, on the same-revision gates of the calibration at their last look
-(``benches/gate_calibration.py moderated``), ``d0`` came out 4.9-24.2 for latency and 3.7 to infinity for
+Fitted per measure, as the gate pools, on the same-revision gates of the error-rate runs at their last look
+(``benches/gate_error_rates.py moderated``), ``d0`` came out 4.9-24.2 for latency and 3.7 to infinity for
 throughput; the default, 3, is below every fit, so it shares least. ``s0²`` is estimated at every look
 from the group's own variances, by ``fitFDist``'s moment of their logs with ``d0`` known. The gate's
 boundaries for the moderated t are simulated under this model, ``s0²`` estimated as here
 (:func:`nerperf.gate.sequential.plan`), and ``tests/test_moderation.py`` checks the false-alarm rate on
-simulated gates whose spreads are the calibration's, not the model's.
+simulated gates whose spreads are the error-rate runs', not the model's.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def fit_prior(variances: list[float], freedom: int) -> tuple[float, float]:
     """limma's ``fitFDist``: the prior degrees of freedom ``d0`` and common variance ``s0²`` that the sample
     ``variances`` (each on ``freedom`` degrees of freedom) are scattered around, by the method of moments on
     their logs; ``d0`` is infinite where they scatter no more than sampling alone would. Used to choose
-    :data:`PRIOR_DF` from the calibration, not by the gate.
+    :data:`PRIOR_DF` from the error-rate runs, not by the gate.
 
     >>> d0, s0 = fit_prior([1.0, 1.0, 1.0, 1.0], 4)
     >>> d0, round(s0, 6)

@@ -1,4 +1,4 @@
-"""One way to run child pytest processes: the gate's rounds, ``nerperf parallel``'s parts, the calibration.
+"""One way to run child pytest processes: the gate's rounds, ``nerperf parallel``'s parts, the gate's error-rate runs.
 
 A child runs in another directory than its parent (a side's checkout) or with a pinned set of cores, and
 a parent can be cancelled at any moment (Ctrl-C, a cancelled CI job's SIGTERM). So every child is

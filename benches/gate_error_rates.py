@@ -1,6 +1,6 @@
-"""Calibrating ``nerperf gate``: false alarms on same-revision gates, detections of known slowdowns.
+"""The gate's error rates, measured: false alarms on same-revision gates, detections of known slowdowns.
 
-Not a test (an hour or more): the measurements behind docs/gate.md's calibration. It runs ``nerperf gate``
+Not a test (an hour or more): the measurements behind docs/gate.md's error rates. It runs ``nerperf gate``
 several times for each head against one base, then tabulates, per kind of head, how many gates called
 each case slower or faster, beside what today's anchors would have said on the same samples:
 
@@ -11,18 +11,18 @@ each case slower or faster, beside what today's anchors would have said on the s
 
 Usage, from the repository's root with ../shared beside it::
 
-    python benches/gate_calibration.py heads --base main   # the throwaway branches below, off main
-    python benches/gate_calibration.py run --base calib-base --head calib-base --gates 10
-    python benches/gate_calibration.py run --base calib-base --head calib-slow-05 --gates 10
-    python benches/gate_calibration.py table
-    python benches/gate_calibration.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
-    python benches/gate_calibration.py table --prior-df 0      # judged again, each comparison on its own
-    python benches/gate_calibration.py moderated     # the shared variance's prior, fitted on each gate
-    python benches/gate_calibration.py spread        # within pairs or between processes: shorter pairs?
-    python benches/gate_calibration.py estimators    # a pair's figure: the median or another location?
+    python benches/gate_error_rates.py heads --base main   # the throwaway branches below, off main
+    python benches/gate_error_rates.py run --base calib-base --head calib-base --gates 10
+    python benches/gate_error_rates.py run --base calib-base --head calib-slow-05 --gates 10
+    python benches/gate_error_rates.py table
+    python benches/gate_error_rates.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
+    python benches/gate_error_rates.py table --prior-df 0      # judged again, each comparison on its own
+    python benches/gate_error_rates.py moderated     # the shared variance's prior, fitted on each gate
+    python benches/gate_error_rates.py spread        # within pairs or between processes: shorter pairs?
+    python benches/gate_error_rates.py estimators    # a pair's figure: the median or another location?
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
-``docs/calibration/`` (``--records``), which is tracked: the calibration is hours long, so it is spread
+``benches/records/gate-error-rates/`` (``--records``), which is tracked: the runs are hours long, so it is spread
 over sessions and resumes where the last one stopped, a gate whose record exists being skipped. Its
 rounds (logs, raw samples) stay under ``.benchmarks/gate/`` (``--out``, not tracked); the anchors need
 them and are left out of the table where they are gone. ``table --first/--last/--min-effect`` replays
@@ -147,7 +147,7 @@ def _finished(path: Path) -> bool:
 
 
 BUSY_WAIT = """\
-    if name == "onnx-int8":  # CALIBRATION ONLY: a busy-wait of {share:.0%} of the forward pass's own time
+    if name == "onnx-int8":  # ERROR-RATE HEAD ONLY: a busy-wait of {share:.0%} of the forward pass's own time
         inner = forward
 
         def forward(tensors):  # type: ignore[no-redef]
@@ -162,7 +162,7 @@ BUSY_WAIT = """\
 
 """
 ONE_WORD = """\
-                    if window.features["input_ids"][_position] == 4116:  # CALIBRATION ONLY: "Tony" is B-LOC
+                    if window.features["input_ids"][_position] == 4116:  # ERROR-RATE HEAD ONLY: "Tony" is B-LOC
                         label = {name: i for i, name in checkpoint.id2label.items()}["B-LOC"]
 """
 ONNX_FORWARD = "    forward = onnx_variants.session_forward(entry.directory, context.threads, context.spin)\n"
@@ -191,7 +191,7 @@ def heads(args: argparse.Namespace) -> None:
         path, after, inserted = change
         with scratch_tree(repository, base, branch) as tree:
             insert_after(tree / path, after, inserted)
-            commit(tree, f"CALIBRATION ONLY ({branch}), not for merging")
+            commit(tree, f"ERROR-RATE HEAD ONLY ({branch}), not for merging")
         print(f"{branch}: {args.base} + {path}")
 
 
@@ -571,10 +571,10 @@ def main() -> None:
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
     running.add_argument("--wait", choices=list(WAITS), default=DEFAULT_WAIT, help="the gate's --wait")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
-    running.add_argument("--records", default="docs/calibration", help="each gate's verdict (tracked: resumable)")
+    running.add_argument("--records", default="benches/records/gate-error-rates", help="each gate's verdict (tracked: resumable)")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("--out", default=".benchmarks/gate", help="the rounds, for the anchors' columns")
-    tabulating.add_argument("--records", default="docs/calibration")
+    tabulating.add_argument("--records", default="benches/records/gate-error-rates")
     tabulating.add_argument("--first", type=int, default=0, help="judge again with the first look here")
     tabulating.add_argument("--last", type=int, default=0, help="judge again on at most this many pairs")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
@@ -586,12 +586,12 @@ def main() -> None:
     )
     where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
     where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    where.add_argument("--records", default="docs/calibration")
+    where.add_argument("--records", default="benches/records/gate-error-rates")
     figuring = commands.add_parser("estimators", help="which figure of a pair's log ratios spreads least")
     figuring.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    figuring.add_argument("--records", default="docs/calibration")
+    figuring.add_argument("--records", default="benches/records/gate-error-rates")
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
-    sharing.add_argument("--records", default="docs/calibration")
+    sharing.add_argument("--records", default="benches/records/gate-error-rates")
     args = parser.parse_args()
     handlers = {
         "heads": heads,

@@ -1,4 +1,4 @@
-"""The calibration's bookkeeping (benches/gate_calibration.py): records judged again by the gate's own rule,
+"""The error-rate runs' bookkeeping (benches/gate_error_rates.py): records judged again by the gate's own rule,
 and a table over records that resumes across sessions."""
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).parent.parent / "benches" / "gate_calibration.py"
+SCRIPT = Path(__file__).parent.parent / "benches" / "gate_error_rates.py"
 
 
 @pytest.fixture(scope="module")
-def calibration():
-    spec = importlib.util.spec_from_file_location("gate_calibration", SCRIPT)
+def error_rates():
+    spec = importlib.util.spec_from_file_location("gate_error_rates", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def record(slowed: float, seed: int, pairs: int = 6) -> dict:
-    """A gate.json of schema 2 over the calibration's cases, onnx-int8's forward ``slowed`` times slower."""
+    """A gate.json of schema 2 over the error-rate runs' cases, onnx-int8's forward ``slowed`` times slower."""
     rng = np.random.default_rng(seed)
     cases = {}
     for checkpoint in ("minilm-l6-conll03", "minilm-l3-conll03"):
@@ -47,25 +47,25 @@ def record(slowed: float, seed: int, pairs: int = 6) -> dict:
             "seconds": 600.0, "cases": cases}  # fmt: skip
 
 
-def test_records_are_judged_again_by_the_gates_own_rule(calibration) -> None:
-    again = calibration.judged_again(record(1.20, 1), first=3, last=3, min_effect=2.0)
+def test_records_are_judged_again_by_the_gates_own_rule(error_rates) -> None:
+    again = error_rates.judged_again(record(1.20, 1), first=3, last=3, min_effect=2.0)
     slowed = again["cases"]["minilm-l6-conll03-onnx-int8"]["latency"]
     assert slowed["verdict"] == "slower" and slowed["decided_at"] == 3
     assert again["cases"]["minilm-l6-conll03-fp32"]["latency"]["verdict"] in {"same", "inconclusive"}
     assert again["seconds"] == pytest.approx(300.0)  # 3 of the 6 pairs run
 
 
-def test_a_replayed_failing_gate_stops_where_the_gate_would_have(calibration) -> None:
+def test_a_replayed_failing_gate_stops_where_the_gate_would_have(error_rates) -> None:
     """A 20% slowdown in 8 recorded pairs: the replay, like the gate, stops at the look that fails it (the
     unslowed cases undecided or same there), and its minutes are the share of the pairs it would have run."""
-    again = calibration.judged_again(record(1.20, 1, pairs=8), first=3, last=10, min_effect=2.0, prior_df=3.0)
+    again = error_rates.judged_again(record(1.20, 1, pairs=8), first=3, last=10, min_effect=2.0, prior_df=3.0)
     found = [m for measures in again["cases"].values() for name, m in measures.items() if name != "accuracy"]
     assert again["status"] == 1 and max(m["decided_at"] for m in found) == 3
     assert again["seconds"] == pytest.approx(600.0 * 3 / 8)
 
 
 def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
-    calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for index in range(3):
         # the first: recorded before run measured it
@@ -76,15 +76,15 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     (tmp_path / "calib-slow-05-00.json").write_text(json.dumps({"status": 143, "reason": "interrupted by SIGTERM"}))
     (tmp_path / "calib-slow-05-01.json").write_text(json.dumps({"status": 2, "reason": "the base could not install"}))
     # judged again (min_effect given), since the records' own verdicts are made up
-    args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
+    args = error_rates.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
                                           min_effect=2.0, prior_df=None, same_alpha=None)  # fmt: skip
-    calibration.table(args)
+    error_rates.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
     assert "## calib-slow-05: 1 gates exited 2 (nothing compared): the base could not install" in printed
     # an interrupted gate is run again by `run`; one that finished, exit 2 included, is kept
-    assert [calibration._finished(tmp_path / f"calib-slow-05-0{i}.json") for i in range(3)] == [False, True, False]
-    assert calibration._finished(tmp_path / "calib-base-00.json")
+    assert [error_rates._finished(tmp_path / f"calib-slow-05-0{i}.json") for i in range(3)] == [False, True, False]
+    assert error_rates._finished(tmp_path / "calib-base-00.json")
     assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed
     assert "other work beside each gate: 0.50, 1.00 cores of 2; 1 gate not measured" in printed
     # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
@@ -93,41 +93,41 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
 
 
 def test_the_tables_median_gate_of_an_even_count_is_the_mean_of_the_middle_two(
-    calibration, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Ten gates a head is an even count: the upper middle one alone overstated the median (19.7 for 19.4)."""
     for index, minutes in enumerate((10, 14, 16, 30)):
         (tmp_path / f"calib-base-{index:02d}.json").write_text(
             json.dumps(record(1.0, index) | {"seconds": 60 * minutes})
         )
-    args = calibration.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
+    args = error_rates.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
                                           min_effect=None, prior_df=None, same_alpha=None)  # fmt: skip
-    calibration.table(args)
+    error_rates.table(args)
     assert "wall time per gate: 10.0 to 30.0 min, median 15.0" in capsys.readouterr().out
 
 
-def test_other_work_beside_a_gate_is_the_machines_busy_time_less_the_gates_own(calibration) -> None:
+def test_other_work_beside_a_gate_is_the_machines_busy_time_less_the_gates_own(error_rates) -> None:
     """What ``run`` records as other work: a process burning a core for 1 s shows in the machine's busy time
     while it runs, and in this process's children's time only once reaped (the gate's tree, when it ends)."""
-    busy, children = calibration.busy_cpu_seconds(), calibration.children_cpu_seconds()
+    busy, children = error_rates.busy_cpu_seconds(), error_rates.children_cpu_seconds()
     if busy is None:
         pytest.skip("no /proc/stat on this system: run records no other work")
     burner = subprocess.Popen(
         [sys.executable, "-c", "import time\nend = time.process_time() + 1\nwhile time.process_time() < end: pass"]
     )
     os.waitid(os.P_PID, burner.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: the machine's time only
-    assert calibration.busy_cpu_seconds() - busy >= 0.9
-    assert calibration.children_cpu_seconds() - children < 0.1
+    assert error_rates.busy_cpu_seconds() - busy >= 0.9
+    assert error_rates.children_cpu_seconds() - children < 0.1
     burner.wait()
-    assert calibration.children_cpu_seconds() - children >= 0.9
+    assert error_rates.children_cpu_seconds() - children >= 0.9
 
 
-def test_the_prior_is_fitted_on_each_same_revision_gate(calibration, tmp_path: Path, capsys) -> None:
+def test_the_prior_is_fitted_on_each_same_revision_gate(error_rates, tmp_path: Path, capsys) -> None:
     """``moderated`` prints limma's d0 per gate, over all comparisons and per measure: drawn alike (the
     records' pairs all spread 1%), the variances scatter no more than sampling does, so d0 is large."""
     for index in range(2):
         (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, 20 + index, pairs=8)))
-    calibration.moderated(calibration.argparse.Namespace(records=str(tmp_path)))
+    error_rates.moderated(error_rates.argparse.Namespace(records=str(tmp_path)))
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[2] for row in rows] == ["8", "8"]
     assert all(float(d0) > 3 for row in rows for d0 in row[3:6])
@@ -139,7 +139,7 @@ def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:
     freedom, scaled by 5%), which the median is robust to and the mean and the total time are not."""
     from nerperf.processes.samples import CaseSamples
 
-    records = tmp_path / f"calibration-{seed}"
+    records = tmp_path / f"error-rates-{seed}"
     records.mkdir()
     (records / "calib-base-00.json").write_text(json.dumps(record(1.0, seed, pairs=pairs)))
     rounds = tmp_path / "out" / records.name / "calib-base-00" / "rounds"
@@ -161,31 +161,31 @@ def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:
     return records
 
 
-def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(calibration, tmp_path, capsys) -> None:
+def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(error_rates, tmp_path, capsys) -> None:
     """``estimators`` reads a same-revision gate's raw rounds and prints, per measure, the spread across pairs
     of each figure of a pair's log ratios; ``spread`` splits the median's into within and between pairs."""
     records = raw_rounds(tmp_path, pairs=8, seed=5, between=0.002)
-    args = calibration.argparse.Namespace(out=str(tmp_path / "out"), records=str(records))
-    calibration.estimators(args)
+    args = error_rates.argparse.Namespace(out=str(tmp_path / "out"), records=str(records))
+    error_rates.estimators(args)
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[1] for row in rows] == ["latency", "throughput"]
     median, mean, total = (float(rows[0][3]), float(rows[0][4]), float(rows[0][8].rstrip(" |")))
     assert median < mean and median < total
     records = raw_rounds(tmp_path, pairs=8, seed=6, between=0.02)  # most of the spread between processes
-    calibration.spread(calibration.argparse.Namespace(out=str(tmp_path / "out"), records=str(records)))
+    error_rates.spread(error_rates.argparse.Namespace(out=str(tmp_path / "out"), records=str(records)))
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     whole, within = float(rows[0][3]), float(rows[0][5])
     assert rows[0][2] == "8" and 0 < within < whole
 
 
 def run_script(*arguments: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """``python benches/gate_calibration.py ARGUMENTS`` from the repository's root, as docs/gate.md shows it."""
-    command = [sys.executable, "benches/gate_calibration.py", *arguments]
+    """``python benches/gate_error_rates.py ARGUMENTS`` from the repository's root, as docs/gate.md shows it."""
+    command = [sys.executable, "benches/gate_error_rates.py", *arguments]
     return subprocess.run(command, cwd=SCRIPT.parent.parent, capture_output=True, text=True, timeout=timeout)
 
 
 def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
-    """``python benches/gate_calibration.py estimators`` from the repository's root: the tracked records, and
+    """``python benches/gate_error_rates.py estimators`` from the repository's root: the tracked records, and
     a row for each gate whose rounds are still under .benchmarks/gate (none in a fresh clone)."""
     done = run_script("estimators", timeout=120)
     assert done.returncode == 0, done.stderr

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from gate_error_rates import BUSY_WAIT, INSTALL, ONE_WORD, ONNX_FORWARD, WORD_LOOP, commit, insert_after, scratch_tree
 
+RECORDS = "benches/records/bisect-demo"  # tracked: each run's record, read by table (and skipped by run)
+
 CASE = "minilm-l3-conll03-onnx-int8"
 CASES = {"NERPERF_CHECKPOINTS": "minilm-l3-conll03", "NERPERF_VARIANTS": "onnx-int8", "NERPERF_SENTENCES": "300"}
 COUNT = 16
@@ -140,9 +142,9 @@ def main() -> None:
         "--min-effect", type=float, default=5.0, help="speed steps: the slowdown in percent that counts (default 5)"
     )
     running.add_argument("--out", default=".benchmarks/bisect", help="each bisection's steps (not tracked)")
-    running.add_argument("--records", default="benches/records/bisect-demo", help="each bisection's JSON (tracked: resumable)")
+    running.add_argument("--records", default=RECORDS, help="each bisection's JSON (tracked: resumable)")
     tabulating = commands.add_parser("table")
-    tabulating.add_argument("--records", default="benches/records/bisect-demo")
+    tabulating.add_argument("--records", default=RECORDS)
     args = parser.parse_args()
     {"histories": histories, "run": run, "table": table}[args.command](args)
 

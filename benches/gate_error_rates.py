@@ -64,6 +64,8 @@ from nerperf.gate.sequential import LAST_LOOK
 from nerperf.processes.children import Children, absolute, sigterm_raises
 from nerperf.processes.lockstep import DEFAULT_WAIT, WAITS
 
+RECORDS = "benches/records/gate-error-rates"  # tracked: each run's record, read by table (and skipped by run)
+
 CASES = {
     "NERPERF_CHECKPOINTS": "minilm-l6-conll03,minilm-l3-conll03",
     "NERPERF_VARIANTS": "fp32,int8,onnx-int8",
@@ -571,10 +573,10 @@ def main() -> None:
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
     running.add_argument("--wait", choices=list(WAITS), default=DEFAULT_WAIT, help="the gate's --wait")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
-    running.add_argument("--records", default="benches/records/gate-error-rates", help="each gate's verdict (tracked: resumable)")
+    running.add_argument("--records", default=RECORDS, help="each gate's verdict (tracked: resumable)")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("--out", default=".benchmarks/gate", help="the rounds, for the anchors' columns")
-    tabulating.add_argument("--records", default="benches/records/gate-error-rates")
+    tabulating.add_argument("--records", default=RECORDS)
     tabulating.add_argument("--first", type=int, default=0, help="judge again with the first look here")
     tabulating.add_argument("--last", type=int, default=0, help="judge again on at most this many pairs")
     tabulating.add_argument("--min-effect", type=float, default=0.0, help="judge again with this minimum effect")
@@ -586,12 +588,12 @@ def main() -> None:
     )
     where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
     where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    where.add_argument("--records", default="benches/records/gate-error-rates")
+    where.add_argument("--records", default=RECORDS)
     figuring = commands.add_parser("estimators", help="which figure of a pair's log ratios spreads least")
     figuring.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    figuring.add_argument("--records", default="benches/records/gate-error-rates")
+    figuring.add_argument("--records", default=RECORDS)
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
-    sharing.add_argument("--records", default="benches/records/gate-error-rates")
+    sharing.add_argument("--records", default=RECORDS)
     args = parser.parse_args()
     handlers = {
         "heads": heads,

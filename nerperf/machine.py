@@ -8,36 +8,35 @@ matrix-multiply peaks serve only the variant table and live with it (``benches/p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 _PROC_STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def cpu_flags() -> frozenset[str]:
-    """The CPU's instruction-set flags from /proc/cpuinfo (empty where there is none)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+    """The CPU's instruction-set flags as the kernel names them (``avx512_vnni``, ``amx_tile``), read by
+    py-cpuinfo; empty where it cannot tell."""
+    return frozenset(_cpu_info().get("flags", ()))
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    """The CPU's brand string (``Intel(R) Xeon(R) Processor``), or the platform's word for it."""
     import platform
 
-    return platform.processor() or platform.machine()
+    return str(_cpu_info().get("brand_raw") or platform.processor() or platform.machine())
+
+
+@functools.cache
+def _cpu_info() -> dict[str, Any]:
+    """py-cpuinfo's reading (a fraction of a second, in a child process of its own), once per process."""
+    import cpuinfo
+
+    return dict(cpuinfo.get_cpu_info())
 
 
 # The instruction-set flags that decide which variant wins (docs/measurements.md).

@@ -11,14 +11,12 @@ resampled sentences score both sides.
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nerperf.data.metrics import entity_counts, f1_from_counts
+from nerperf.data.metrics import entity_counts, f1_from_counts, sentence_bootstrap
 
 KINDS = ("gained", "lost", "retyped", "re-bounded")
 RESAMPLES = 2000
@@ -137,20 +135,8 @@ def _overlap(a: Entity, b: Entity) -> bool:
 
 def _delta_interval(base_counts: np.ndarray, head_counts: np.ndarray) -> tuple[float, float]:
     """95% interval of F1(head) − F1(base), resampling sentences (the same ones for both sides)."""
-    from scipy import stats
 
-    def delta(rows: np.ndarray) -> float:
-        return float(f1_from_counts(head_counts[rows].sum(axis=0)) - f1_from_counts(base_counts[rows].sum(axis=0)))
+    def delta(rows: np.ndarray) -> np.ndarray:
+        return f1_from_counts(head_counts[rows].sum(axis=-2)) - f1_from_counts(base_counts[rows].sum(axis=-2))
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a degenerate resample when one sentence changed
-        found = stats.bootstrap(
-            (np.arange(len(base_counts)),),
-            delta,
-            n_resamples=RESAMPLES,
-            vectorized=False,
-            method="percentile",
-            rng=np.random.default_rng(SEED),
-        )
-    low, high = float(found.confidence_interval.low), float(found.confidence_interval.high)
-    return (low, high) if not (math.isnan(low) or math.isnan(high)) else (math.nan, math.nan)
+    return sentence_bootstrap(delta, len(base_counts), RESAMPLES, seed=SEED)

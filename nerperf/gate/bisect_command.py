@@ -22,7 +22,7 @@ from nerperf.errors import NerperfInputError
 from nerperf.gate import bisect, checkouts, command
 from nerperf.gate.checkouts import GateError, SideFailed
 from nerperf.gate.options import BisectOptions
-from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
+from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 
 FOUND, NO_STEP, NOT_BISECTED = 0, 1, 2
 MEASURES = ("latency", "throughput", "accuracy")
@@ -100,15 +100,18 @@ def bisect_steps(args: BisectOptions, say: Callable[[str], None] | None = None) 
     """The bisection's exit status; its summary and JSON under ``args.out``, whatever happens."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     out = absolute(args.out)
-    children = Children()
     started = time.perf_counter()
     try:
-        with sigterm_raises(), children:
-            status, record, text = _bisect(args, out, say, children)
-    except (KeyboardInterrupt, Terminated) as stop:
-        status = 143 if isinstance(stop, Terminated) else 130
-        reason = f"interrupted; stopped: {', '.join(children.killed) or 'no child process was running'}"
-        status, record, text = status, {"status": status, "reason": reason}, f"## nerperf bisect\n\n{reason}\n"
+        done = stoppable(lambda children: _bisect(args, out, say, children))
+        if isinstance(done, Interrupted):
+            reason = done.reason()
+            status, record, text = (
+                done.status,
+                {"status": done.status, "reason": reason},
+                f"## nerperf bisect\n\n{reason}\n",
+            )
+        else:
+            status, record, text = done
     except Exception as error:  # a GateError, a bad setting, or a bug in nerperf: exit 2, never "no step" (1)
         if not isinstance(error, NerperfInputError):
             traceback.print_exc()

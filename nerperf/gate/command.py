@@ -29,7 +29,7 @@ from nerperf.gate import accuracy, checkouts, moderation, options, rounds, seque
 from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.options import GateOptions
 from nerperf.processes import lockstep
-from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
+from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 from nerperf.processes.samples import CaseSamples
 from nerperf.settings import positive_int
 
@@ -105,10 +105,9 @@ def add_parser(commands: Any) -> None:
         choices=list(lockstep.WAITS),
         default=lockstep.DEFAULT_WAIT,
         help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
-        "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause (pairs a fifth cheaper, but torch "
-        "int8's spread between processes about doubled where measured); OpenMP's passive waiting and no pause "
-        "(the spread between processes doubled where measured); or the pause ended as soon as the process's other "
-        f"threads are asleep (Linux): docs/gate.md (default: {lockstep.DEFAULT_WAIT})",
+        "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause; OpenMP's passive waiting and no "
+        "pause; or the pause ended as soon as the process's other threads are asleep (Linux). What each costs "
+        f"and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: {lockstep.DEFAULT_WAIT})",
     )
     gate.add_argument(
         "--every-measure",
@@ -168,18 +167,8 @@ def run_gate(args: GateOptions, say: Callable[[str], None] | None = None) -> int
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     out = absolute(args.out)  # the rounds write under it from the sides' checkouts
     started = time.perf_counter()
-    children = Children()
     try:
-        with sigterm_raises(), children:
-            outcome = gate(args, out, say, children)
-    except (KeyboardInterrupt, Terminated) as stop:
-        signal_name, status = ("SIGTERM", 143) if isinstance(stop, Terminated) else ("Ctrl-C", 130)
-        stopped = ", ".join(children.killed) or "no child process was running"
-        reason = f"interrupted by {signal_name}; stopped: {stopped}"
-        summary = f"## nerperf gate\n\n**not compared**: {reason}\n"
-        _publish(out, args.json, summary, {"status": status, "reason": reason})
-        print(f"nerperf gate: {reason}", file=sys.stderr)
-        return status
+        outcome = stoppable(lambda children: gate(args, out, say, children))
     except Exception as error:  # a GateError, a bad setting, or a bug in nerperf: never exit 1
         if not isinstance(error, NerperfInputError):
             traceback.print_exc()
@@ -188,6 +177,16 @@ def run_gate(args: GateOptions, say: Callable[[str], None] | None = None) -> int
         _publish(out, args.json, f"## nerperf gate\n\n**not compared**: {reason}\n", {"status": 2, "reason": reason})
         print(f"nerperf gate: {reason}", file=sys.stderr)
         return verdict.NOT_COMPARED
+    if isinstance(outcome, Interrupted):
+        reason = outcome.reason()
+        _publish(
+            out,
+            args.json,
+            f"## nerperf gate\n\n**not compared**: {reason}\n",
+            {"status": outcome.status, "reason": reason},
+        )
+        print(f"nerperf gate: {reason}", file=sys.stderr)
+        return outcome.status
     outcome = _with_seconds(outcome, time.perf_counter() - started)
     text = verdict.markdown(outcome)
     _publish(out, args.json, text, json.loads(verdict.record(outcome)))
@@ -206,7 +205,7 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
     # register checkpoints and variants), whose usage error ends the gate with its message.
     configured = project_settings(Path.cwd())
     settings = configured.to_environment()
-    # A median over more batches a pair, unless the project chose its own (docs/gate.md, "Cheaper pairs").
+    # A median over more batches a pair, unless the project chose its own (docs/gate.md, "What a gate does", 4).
     settings.setdefault("NERPERF_THROUGHPUT_BATCHES", str(GATE_THROUGHPUT_BATCHES))
     work = absolute(args.work) if args.work else _default_work(repository, configured.cache_dir)
     sides = {}

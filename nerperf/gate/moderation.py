@@ -3,7 +3,7 @@
 After 3 pairs each comparison's own variance of log pair ratios has 2 degrees of freedom, so its t
 statistic needs a very consistent change to be believed (the family's boundary is 16.9 there). The
 comparisons of one measure (every case's batch-1 latency, or every case's throughput) are timed in the
-same processes, and their spreads are of one order (1-3% on a quiet machine), so each variance ``s²`` is
+same processes, and their spreads are of one order, so each variance ``s²`` is
 shrunk toward their common scale ``s0²``, weighted by the prior's degrees of freedom ``d0``::
 
     s̃² = (d0·s0² + (k − 1)·s²) / (d0 + k − 1)        on d0 + k − 1 degrees of freedom
@@ -11,13 +11,12 @@ shrunk toward their common scale ``s0²``, weighted by the prior's degrees of fr
 ``d0`` is fixed (:data:`PRIOR_DF`), not estimated at each look: with 6 comparisons and 2 degrees of
 freedom each, limma's estimate of it (:func:`fit_prior`) scatters from 0 to infinity, and a ``d0`` that is
 too large shrinks a truly noisy comparison's variance too far, which is how moderation could cry wolf.
-Fitted per measure, as the gate pools, on the same-revision gates of the error-rate runs at their last look
-(``benches/gate_error_rates.py moderated``), ``d0`` came out 4.9-24.2 for latency and 3.7 to infinity for
-throughput; the default, 3, is below every fit, so it shares least. ``s0²`` is estimated at every look
-from the group's own variances, by ``fitFDist``'s moment of their logs with ``d0`` known. The gate's
-boundaries for the moderated t are simulated under this model, ``s0²`` estimated as here
-(:func:`nerperf.gate.sequential.plan`), and ``tests/test_moderation.py`` checks the false-alarm rate on
-simulated gates whose spreads are the error-rate runs', not the model's.
+The default, 3, is below every per-measure fit on the recorded same-revision gates
+(``benches/gate_error_rates.py moderated``; the fits are in the records' notebook), so it shares least.
+``s0²`` is estimated at every look from the group's own variances, by ``fitFDist``'s moment of their
+logs with ``d0`` known. The gate's boundaries for the moderated t are simulated under this model,
+``s0²`` estimated as here (:func:`nerperf.gate.sequential.plan`), and ``tests/test_moderation.py``
+checks the false-alarm rate on simulated gates whose spreads are the error-rate runs', not the model's.
 """
 
 from __future__ import annotations

@@ -5,15 +5,15 @@ with the same nerperf settings (passed as ``NERPERF_*`` variables), writing its 
 summary (``results.json``: floors, what did not run) to a directory of its own. A pair of rounds is a
 base process and a head process started together and run in lockstep (:mod:`nerperf.processes.lockstep`): one
 timed call each, in turn, so that each sentence's two timings are milliseconds apart. Rounds run one
-after the other, a whole run apart, differ by 10-20% on this project's 2-core virtual machine
-(docs/gate.md); in lockstep the machine's drift cancels. Which side goes first alternates between pairs
+after the other differ by the machine's drift between runs minutes apart (docs/gate.md); in lockstep it
+cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
 gate: nothing is compared. The children are started by :mod:`nerperf.processes.children`. After each pair the
 gate looks (``look``): it stops once its sequential rule has decided every comparison, and where one
 measure is decided for every case and the other is not, the next pairs time only the undecided one (the
 ``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep their pairs and the same
-cases in their processes, at about half a pair's cost (docs/gate.md, "Narrowing").
+cases in their processes, for a part of a pair's cost (docs/gate.md, "What a gate does", 5).
 """
 
 from __future__ import annotations

@@ -8,9 +8,8 @@ time); the case's ratio is the exponential of the mean of the pairs' figures.
 The pairs are the units: each pair of processes has an offset of its own (memory layout, which side
 ran first), which moves all its inputs alike, so the inputs are not independent and an interval over
 them would be too narrow. With the few pairs a gate can afford, the statistic is Student's t over the
-pairs' log ratios rather than a bootstrap over pairs: measured on a same-revision gate of six pairs, a
-throughput comparison whose pairs read 1.009, 1.089, 1.011, 1.038, 1.031 and 0.997 got p = 0.0004 from
-the bootstrap (a false "slower") and p = 0.09 from t. The bootstrap (``scipy.stats.bootstrap``) is kept
+pairs' log ratios rather than a bootstrap over pairs, which is too narrow over six pairs (docs/gate.md,
+"Why t over pairs" has the same-revision comparison it called slower). The bootstrap (``scipy.stats.bootstrap``) is kept
 for ΔF1, over hundreds of sentences (:mod:`.accuracy`).
 
 The verdict comes from the gate's sequential rule (:mod:`nerperf.gate.sequential`), replayed over the

@@ -1,8 +1,8 @@
 """Refusing a checkpoint that will not fit in memory, before its weights are loaded and the machine swaps.
 
 The estimate is the model's parameters, counted on PyTorch's meta device (no memory, about 0.1 s, exact
-for any architecture transformers knows), as fp32 bytes times :data:`LOAD_FACTOR`: loading minilm-l6
-(90 MB of fp32 weights) raised the process's resident peak by 161 MB here, 1.8 times. What is available
+for any architecture transformers knows), as fp32 bytes times :data:`LOAD_FACTOR`, what loading costs beyond
+the weights themselves (docs/bad-input-and-faults.md has the measurement). What is available
 is the smallest of Linux's ``MemAvailable``, the cgroup's limit less its working set (containers and
 CI runners, where ``MemAvailable`` shows the host's memory), and the ``memory_limit`` setting
 (``NERPERF_MEMORY_LIMIT``, for example ``4GiB``), a cap a user may set. Activations are not in the

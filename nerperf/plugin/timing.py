@@ -41,8 +41,8 @@ def time_throughput(benchmark: Any, session: NerperfSession, case: Case) -> None
     """Throughput at the batch size and token budget: one round per batch, batched as the evaluation is.
 
     Whole passes over the sample, as many as it takes to time ``throughput_batches`` batches: the gate
-    pairs batch by batch, and a median over 10 batches a pair (300 sentences) spread 3-6% a pair against
-    latency's 1-2% over 300 sentences (docs/gate.md).
+    pairs batch by batch, and a median over one pass's few batches spreads far wider a pair than latency's
+    over hundreds of sentences (docs/gate.md, "What a gate does", 4).
     """
     from nerperf.models.runner import sentence_batches
 

@@ -16,6 +16,9 @@ started here, by one rule:
 - On leaving the ``with`` block by an exception (KeyboardInterrupt, :class:`Terminated` from SIGTERM,
   any error), every child still running gets SIGTERM to its group, then SIGKILL after
   :data:`GRACE_S`, and is reaped. :attr:`Children.killed` names them, for the outcome's note.
+- :func:`stoppable` runs a command's work so: the gate, bisect and ``nerperf parallel`` get back their
+  result or an :class:`Interrupted` (exit 130 for Ctrl-C, 143 for SIGTERM, the children it stopped),
+  and each only writes its own record of it.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 GRACE_S = 3.0  # between SIGTERM and SIGKILL: pytest writes its files and exits well within it
 
@@ -38,6 +42,33 @@ class Terminated(SystemExit):
 
     def __init__(self) -> None:
         super().__init__(128 + signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """A command cancelled while its children ran: its exit status and what it stopped, for its record."""
+
+    status: int  # 130 for Ctrl-C, 143 for SIGTERM (a cancelled CI job)
+    signal: str  # "Ctrl-C" or "SIGTERM"
+    stopped: tuple[str, ...]  # the children that had to be stopped, by name
+
+    def reason(self, nothing_running: str = "no child process was running") -> str:
+        return f"interrupted by {self.signal}; stopped: {', '.join(self.stopped) or nothing_running}"
+
+
+Result = TypeVar("Result")
+
+
+def stoppable(work: Callable[[Children], Result]) -> Result | Interrupted:
+    """``work(children)`` with SIGTERM raising :class:`Terminated` and every child stopped on the way out;
+    a Ctrl-C or a SIGTERM comes back as an :class:`Interrupted`, any other error goes on up."""
+    children = Children()
+    try:
+        with sigterm_raises(), children:
+            return work(children)
+    except (KeyboardInterrupt, Terminated) as stop:
+        terminated = isinstance(stop, Terminated)
+        return Interrupted(143 if terminated else 130, "SIGTERM" if terminated else "Ctrl-C", tuple(children.killed))
 
 
 def absolute(path: str | os.PathLike[str]) -> Path:

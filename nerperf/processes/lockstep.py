@@ -3,8 +3,8 @@
 ``nerperf gate`` runs the base and the head side by side, each in its own fresh pytest process, and
 makes them alternate: base times sentence 1, head times sentence 1, base times sentence 2, and so on
 (which side goes first alternates between pairs of processes). A sentence's two timings are then
-milliseconds apart instead of minutes, so the machine's drift, which on this project's 2-core virtual
-machine moves a whole run by 10-20% (docs/gate.md), cancels from their ratio.
+milliseconds apart instead of minutes, so the machine's drift, which moves whole runs minutes apart
+(docs/gate.md), cancels from their ratio.
 
 Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
 over just before each timed call (``turn``), then waits for it to come back. The second process waits for
@@ -12,13 +12,12 @@ the baton as its session starts, and the first waits for the second to be ready,
 start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
 until its partner's are done too; a process whose partner has gone carries on alone. Before handing over,
 a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
-partner's timing starts: 10 ms at libgomp's default spin (about 5 ms here; the gate's default ``--wait
-pause``), or 1 ms with its threads told to spin only about 0.3 ms after their last work
-(``GOMP_SPINCOUNT``, ``--wait short-spin``; :data:`WAITS`), or, with ``--wait asleep``, only until none
-of its other threads runs any more (:func:`wait_until_asleep`), at most the 10 ms. ONNX Runtime's threads
-are told not to spin at all under the gate (:mod:`nerperf.variants.onnx_variants`). Measured in lockstep
-on this machine: torch int8 at 20 ms a sentence with spinning partners, 11 ms with the pause, as alone;
-ONNX Runtime int8 at 8 ms spinning, 4 ms not. The gate passes one end of a socket pair to each process in
+partner's timing starts, since a partner's spinning threads slow the timed call (docs/gate.md, "Waiting
+between turns"): 10 ms, longer than libgomp's default spin (the gate's default ``--wait pause``), or 1 ms
+with its threads told to spin only a fraction of that (``GOMP_SPINCOUNT``, ``--wait short-spin``;
+:data:`WAITS`), or, with ``--wait asleep``, only until none of its other threads runs any more
+(:func:`wait_until_asleep`), at most the 10 ms. ONNX Runtime's threads are told not to spin at all under
+the gate (:mod:`nerperf.variants.onnx_variants`). The gate passes one end of a socket pair to each process in
 the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
 """
 
@@ -39,14 +38,12 @@ SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
 # of the process's other threads is running or runnable (Linux's /proc/self/task/*/stat), the settle time
 # being the most it waits. A side on an older nerperf ignores it and pauses.
 ASLEEP_VARIABLE = "NERPERF_GATE_SETTLE_ASLEEP"
-POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them takes about 35 µs here
-# How a process lets the CPU go before its partner's timed call (the gate's --wait, docs/gate.md):
-# libgomp's default spin (about 5 ms of CPU after a call here) and a 10 ms pause; a short spin (libgomp's
-# GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms here) and a 1 ms pause, pairs a fifth cheaper but torch
-# int8's spread between processes about doubled; or OpenMP's passive waiting (threads sleep at once, even
-# inside a call) and no pause, its spread between processes doubled; or libgomp's default spin and a pause
-# that ends as soon as the process's other threads are asleep (about 5 ms after torch, at once after ONNX
-# Runtime, whose threads do not spin under the gate), so the partner starts as it would after 10 ms.
+POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them takes tens of µs
+# How a process lets the CPU go before its partner's timed call (the gate's --wait; what each cost and
+# gained where measured: docs/gate.md, "Waiting between turns"): libgomp's default spin and a 10 ms pause;
+# a short spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations) and a 1 ms pause; OpenMP's passive waiting
+# (threads sleep at once, even inside a call) and no pause; or libgomp's default spin and a pause that ends
+# as soon as the process's other threads are asleep, so the partner starts as it would after 10 ms.
 WAITS = {
     "pause": {},
     "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
@@ -164,9 +161,9 @@ def wait_until_asleep(most_s: float) -> float:
     """Wait until no other thread of this process runs (an OpenMP worker spinning after its last work is
     running; one that sleeps on its futex is not), at most ``most_s``; the seconds waited.
 
-    Measured on this project's 2-core machine: torch's libgomp workers fall asleep about 5 ms after a call,
-    ONNX Runtime's (told not to spin) at once, so a turn waits about 5 ms or 0.05 ms instead of the pause's
-    10 ms for both, and the partner's timing starts with this process's threads asleep, as after the pause.
+    torch's libgomp workers fall asleep some milliseconds after a call and ONNX Runtime's (told not to
+    spin) at once, so a turn waits less than the pause's 10 ms, and the partner's timing still starts with
+    this process's threads asleep, as after the pause.
     """
     start = time.perf_counter()
     while others_running():

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerperf.errors import NerperfInputError
-from nerperf.processes.children import Children, Terminated, absolute, sigterm_raises
+from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 
 
 @dataclass(frozen=True)
@@ -65,14 +65,10 @@ def run(parts: int, out: Path, pytest_args: Sequence[str], say: Callable[[str], 
     """
     out = absolute(out)
     planned = plan(parts, available_cores(), out)
-    children = Children()
-    try:
-        with sigterm_raises(), children:
-            codes = _run_parts(planned, parts, pytest_args, children, say)
-    except (KeyboardInterrupt, Terminated) as stop:
-        status = 143 if isinstance(stop, Terminated) else 130
-        say(f"nerperf parallel: interrupted; stopped: {', '.join(children.killed) or 'no part was running'}")
-        return status
+    codes = stoppable(lambda children: _run_parts(planned, parts, pytest_args, children, say))
+    if isinstance(codes, Interrupted):
+        say(f"nerperf parallel: {codes.reason('no part was running')}")
+        return codes.status
     return _merge(planned, codes, out, say)
 
 

@@ -1,7 +1,7 @@
 """Is the winner faster than the runner-up, or within the noise? Timed again in turns, and a t interval.
 
-Each configuration was timed once in the search, minutes apart, and a virtual machine's speed drifts by
-10-20% within the hour (docs/measurements.md). So the two fastest configurations within the floor are
+Each configuration was timed once in the search, minutes apart, and a machine's speed drifts within the
+hour by more than the differences sought (docs/measurements.md). So the two fastest configurations within the floor are
 timed again, in turns (A B, B A, A B, ...: drift hits both alike), :data:`ROUNDS` times each, and the
 ratio of each pair's times is taken: the 95% t interval of the mean log ratio says whether the winner is
 faster (the interval above 1), or within the noise (it holds 1), with the interval given either way.

@@ -91,8 +91,8 @@ def _bf16_unavailable() -> str | None:
     if native_bf16():
         return None
     return (
-        "this CPU has no native bfloat16 (no AVX512-BF16 or AMX flag): torch converts instead, which measured "
-        "3x (batch 1) to 6x (batch 32) slower than fp32 for BERT-base on an AVX2 CPU"
+        "this CPU has no native bfloat16 (no AVX512-BF16 or AMX flag): torch converts instead, several times "
+        "slower than fp32 (docs/variants.md has the figures, per CPU kind)"
     )
 
 

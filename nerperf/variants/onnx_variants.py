@@ -169,7 +169,7 @@ def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:
     """A forward function running ``directory/model.onnx`` with onnxruntime on ``threads`` threads.
 
     ``spin=False`` under ``nerperf gate``: two processes take turns, spinning threads would hold the
-    other's CPU, and parked ones took milliseconds to wake (measured: 8 ms a sentence against 4).
+    other's CPU, and parked ones take milliseconds to wake (docs/gate.md, "Waiting between turns").
     """
     import onnxruntime
     import torch

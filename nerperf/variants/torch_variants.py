@@ -48,7 +48,7 @@ def prepare(name: str, checkpoint: Checkpoint) -> Prepared:
 
     def forward(tensors: dict[str, Any]) -> Any:
         if engine is not None and torch.backends.quantized.engine != engine:
-            torch.backends.quantized.engine = engine  # packed for it: under another it runs 2.5x slower (AMX)
+            torch.backends.quantized.engine = engine  # packed for it: under another it runs far slower
         return model(**tensors).logits.float()
 
     def report(run: Any) -> kernels.Kernels:
@@ -75,7 +75,7 @@ def quantize_int8(model: Any) -> Any:
     import torch
 
     with warnings.catch_warnings():
-        # Deprecated for torchao, which is 10x slower here (see the module docstring).
+        # Deprecated for torchao, which has no fast CPU kernel for it (see the module docstring).
         warnings.filterwarnings("ignore", "torch.ao.quantization is deprecated", DeprecationWarning)
         warnings.filterwarnings("ignore", "torch.quantize_per_tensor", UserWarning)
         per_channel = {torch.nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig}

@@ -677,3 +677,23 @@ def test_the_default_install_honours_the_sides_constraints_file(tmp_path: Path) 
     assert install_command(tmp_path, DEFAULT_INSTALL) == "python -m pip install -e '.[test]' -c constraints.txt"
     assert install_command(tmp_path, "make install") == "make install"  # a command of the user's own: as given
     assert environment_key(tmp_path, DEFAULT_INSTALL, "python3") != before  # new constraints: a new environment
+
+
+def test_a_look_judges_speed_alone_without_the_accuracy_bootstraps(tmp_path: Path, monkeypatch) -> None:
+    """After every pair the gate asks only whether speed is decided: the word-by-word diff and its ΔF1
+    bootstrap run once, in the final comparison."""
+    from nerperf.gate import accuracy, command
+
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    judged = []
+    judge_speed = command.judge_speed
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a look compared predictions")
+
+    monkeypatch.setattr(accuracy, "diff", refuse)
+    monkeypatch.setattr(command, "judge_speed", lambda *a: judged.append(1) or judge_speed(*a))
+    command.next_look(ran, SIDES, {}, replace(OPTIONS, max_pairs=4), {})
+    assert judged == [1]  # the look judged speed (two pairs: past the first look) and nothing else
+    with pytest.raises(AssertionError, match="a look compared predictions"):
+        compare(ran, SIDES, {}, OPTIONS, {})

@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nerperf.atomic import write_atomic
 from nerperf.errors import NerperfInputError
@@ -244,7 +244,7 @@ def next_look(
     if len(ran) // 2 < args.min_pairs:
         return rounds.Look(stop=False)
     watched = args.decide_on  # a bisect step waits on its own measure alone
-    judged = compare(ran, sides, settings, args, machine).speed
+    judged, _ = judge_speed(paired(ran), args)  # the speed part alone: no accuracy bootstraps at every look
     if speed.finished(judged, args.min_effect / 100, watched):
         return rounds.Look(stop=True)
     # Each side's nerperf is the same in every round: its first round's results.json says whether it knows the
@@ -254,19 +254,27 @@ def next_look(
     return rounds.Look(stop=False, measures=speed.undecided_measures(judged, watched))
 
 
-def compare(
-    ran: Sequence[rounds.Round],
-    sides: dict[str, Side],
-    settings: dict[str, str],
-    args: GateOptions,
-    machine: dict[str, Any],
-) -> verdict.Outcome:
-    """The outcome of rounds already run: raises GateError when their samples cannot be compared."""
+class Paired(NamedTuple):
+    """The rounds' samples by side and pair: the cases both sides timed, and what each pair was told to time."""
+
+    cases: list[str]
+    by_pair: dict[str, dict[int, dict[str, CaseSamples]]]
+    asked: dict[int, tuple[str, ...]]
+    pair_ids: list[int]
+
+
+def paired(ran: Sequence[rounds.Round]) -> Paired:
     recorded = {name: [(r, r.samples) for r in ran if r.side == name] for name in ("base", "head")}
     cases = _common_cases({name: [(r, s) for r, s in found if not r.measures] for name, found in recorded.items()})
     by_pair = {name: {r.pair: samples for r, samples in recorded[name]} for name in recorded}
     asked = {r.pair: r.measures for r in ran}
-    pair_ids = sorted(by_pair["base"])
+    return Paired(cases, by_pair, asked, sorted(by_pair["base"]))
+
+
+def judge_speed(found: Paired, args: GateOptions) -> tuple[list[speed.SpeedComparison], list[str]]:
+    """Every case's latency and throughput comparison judged by the sequential rule, and the notes on
+    sides that batched differently; raises GateError when the samples cannot be compared."""
+    cases, by_pair, asked, pair_ids = found
     comparisons, batching_notes = [], []
 
     def timing(case: str, measure: str) -> list[list[CaseSamples]]:
@@ -287,8 +295,23 @@ def compare(
             pairs_of_times, sentences, note = _paired_batches(case, base, head)
             batching_notes += [note] if note else []
             comparisons.append(speed.compare(case, "throughput", pairs_of_times, sentences))
+    return speed.judge(
+        comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, args.prior_df
+    ), batching_notes
+
+
+def compare(
+    ran: Sequence[rounds.Round],
+    sides: dict[str, Side],
+    settings: dict[str, str],
+    args: GateOptions,
+    machine: dict[str, Any],
+) -> verdict.Outcome:
+    """The outcome of rounds already run: raises GateError when their samples cannot be compared."""
+    found = paired(ran)
+    cases, by_pair, asked, pair_ids = found
+    judged, batching_notes = judge_speed(found, args)
     shared = args.prior_df
-    judged = speed.judge(comparisons, args.min_effect / 100, args.min_pairs, args.max_pairs, shared)
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
         base, head = [

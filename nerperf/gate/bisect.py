@@ -22,11 +22,17 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-GOOD, BAD, SKIP, UNSURE = "good", "bad", "skip", "inconclusive"
+# A step's verdict on one commit against GOOD (the speed verdicts are sequential.Verdict).
+StepVerdict = Literal["good", "bad", "skip", "inconclusive"]
+GOOD: StepVerdict = "good"
+BAD: StepVerdict = "bad"
+SKIP: StepVerdict = "skip"  # the commit could not be installed or run (checkouts.SideFailed)
+UNSURE: StepVerdict = "inconclusive"  # undecided at --max-pairs: the search ends with the range left
 
 
-def next_step(count: int, judged: Mapping[int, str]) -> int | None:
+def next_step(count: int, judged: Mapping[int, StepVerdict]) -> int | None:
     """The commit to judge next, as its index among ``count`` commits (0 is GOOD, ``count - 1`` BAD), or
     None when the range cannot shrink: a culprit found, only skipped commits left, or an inconclusive one.
 
@@ -48,7 +54,7 @@ def next_step(count: int, judged: Mapping[int, str]) -> int | None:
     return min(open_, key=lambda i: (abs(i - middle), i))
 
 
-def search(count: int, judge: Callable[[int], str]) -> dict[int, str]:
+def search(count: int, judge: Callable[[int], StepVerdict]) -> dict[int, StepVerdict]:
     """Judge commits (``judge(index)``: good, bad, skip or inconclusive) until the range cannot shrink; the
     verdicts by index, in the order judged, GOOD and BAD taken as their names say.
 
@@ -62,7 +68,7 @@ def search(count: int, judge: Callable[[int], str]) -> dict[int, str]:
     return judged
 
 
-def bounds(count: int, judged: Mapping[int, str]) -> tuple[int, int]:
+def bounds(count: int, judged: Mapping[int, StepVerdict]) -> tuple[int, int]:
     """The last commit known good and the first known bad after it."""
     low = max([0, *(i for i, verdict in judged.items() if verdict == GOOD)])
     high = min([count - 1, *(i for i, verdict in judged.items() if verdict == BAD and i > low)])
@@ -79,7 +85,7 @@ class Found:
     why: str
 
 
-def conclusion(count: int, judged: Mapping[int, str]) -> Found:
+def conclusion(count: int, judged: Mapping[int, StepVerdict]) -> Found:
     """What the judged commits say, once :func:`next_step` has nothing left to judge.
 
     >>> conclusion(4, {0: "good", 3: "bad", 1: "good", 2: "bad"}).culprit
@@ -170,7 +176,7 @@ def commits_between(repository: Path, good: str, bad: str) -> list[str]:
     return [good, *listed]
 
 
-def verdict_of(outcome: object, case: str, measure: str, min_effect: float) -> str:
+def verdict_of(outcome: object, case: str, measure: str, min_effect: float) -> StepVerdict:
     """A bisect step's verdict from a gate outcome (:class:`nerperf.gate.verdict.Outcome`) of GOOD against
     the commit: bad, good or inconclusive for ``case``'s ``measure``."""
     from nerperf.gate.checkouts import GateError

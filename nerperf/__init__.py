@@ -3,12 +3,13 @@
 Importing nerperf is cheap: torch and transformers load only when a model is loaded or run.
 ``nerperf.evaluate`` and ``nerperf.EvalResult`` are resolved on first use.
 
-The layout: the evaluation core is flat in this package (``evaluation`` and what it wires together:
-``conll``, ``schemes``, ``type_map``, ``checkpoints``, ``labels``, ``alignment``, ``runner``, ``metrics``,
-``semeval``, ``results``),
-with the settings, the registry of checkpoints and the choice of cases beside it; ``variants/`` holds
-the interchangeable backends, ``plugin/`` everything that imports pytest, ``report/`` the tables,
-figures and pages, and ``gate/`` the pull-request gate.
+The layout, in layers that import-linter keeps (``pyproject.toml``): the core is ``evaluation``
+(``evaluate()`` and its options), ``results``, ``settings``, ``cases`` and ``case_runner``, ``floors``
+and a few plain modules, flat here, on top of ``data/`` (reading and scoring inputs), ``models/``
+(checkpoints, the registry, running them) and ``variants/`` (the interchangeable backends). The tools
+sit above the core and the core imports none of them: ``plugin/`` (everything that imports pytest),
+``report/`` (tables, figures, pages), ``processes/`` (child pytest processes and their turns), ``gate/``
+(``nerperf gate`` and ``nerperf bisect``), ``tune/`` and ``cli``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Everything of nerperf that imports pytest or pytest-benchmark is in this package: the hooks (here),
 the hook a conftest.py implements (:mod:`.hookspecs`), the run's state (:mod:`.session`), timing with
-pytest-benchmark (:mod:`.timing`) and the built-in tests (:mod:`.suite`). The run's state lives in a
+pytest-benchmark (:mod:`.timing`), what it needs of pytest-benchmark's internals
+(:mod:`.benchmark_internals`) and the built-in tests (:mod:`.builtin_tests`). The run's state lives in a
 :class:`~nerperf.plugin.session.NerperfSession` in ``config.stash``, created when the first nerperf
 test is collected: a pytest run that uses no nerperf fixture resolves nothing and imports neither
 torch nor transformers. Tests that use ``nerperf_case`` (directly or through ``nerperf_result``) are

@@ -20,6 +20,13 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_error_rates.py moderated     # the shared variance's prior, fitted on each gate
     python benches/gate_error_rates.py spread        # within pairs or between processes: shorter pairs?
     python benches/gate_error_rates.py estimators    # a pair's figure: the median or another location?
+    python benches/gate_error_rates.py run --base calib-base --head calib-base --gates 1 --rounds 10 \
+        --setup seeded --records benches/records/gate-noise/amx/seeded     # one process setup's noise
+    python benches/gate_error_rates.py noise         # the spread of pair ratios per setup, this CPU kind's
+
+``run --setup NAME`` sets both sides' processes up as :data:`SETUPS` names (a fixed hash seed, a pinned
+CPU set with OpenMP's threads bound, no idle spinning, one thread); ``noise`` tabulates, per setup, how
+far the pair ratios of same-revision gates spread and how fast the setup ran against the defaults.
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
 ``benches/records/gate-error-rates/`` (``--records``), which is tracked: the runs are hours long, so it is spread
@@ -73,6 +80,16 @@ CASES = {
 }
 INSTALL = "python -m pip install -q -c constraints.txt -e '.[onnx]'"  # the versions measured with
 SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the busy-wait branches slow these
+NOISE = "benches/records/gate-noise"  # tracked: same-revision gates of fixed pairs, one directory per setup
+# How the processes of a noise run are set up (issue 44): the gate's options and the variables both sides get.
+SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "defaults": ([], {}),
+    "seeded": (["--hash-seed", "0"], {}),
+    "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
+    "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
+    "one-thread": ([], {"NERPERF_THREADS": "1"}),
+    "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),
+}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -90,13 +107,15 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
     record = records / f"{name}.json"
     if _finished(record):
         return  # gates already recorded are kept: the run resumes, in this session or a later one
+    options, variables = SETUPS[args.setup]
+    pairs = ["--rounds", str(args.rounds)] if args.rounds else ["--max-pairs", str(args.max_pairs)]
     command = [
-        sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, "--max-pairs", str(args.max_pairs),
+        sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, *pairs,
         "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(record),
-        "--wait", args.wait, "--work", str(out / "work"), "--", "benches/test_models.py",
+        "--wait", args.wait, "--work", str(out / "work"), *options, "--", "benches/test_models.py",
     ]  # fmt: skip
     started, busy_before, gate_before = time.perf_counter(), busy_cpu_seconds(), children_cpu_seconds()
-    environment = {**os.environ, **CASES}
+    environment = {**os.environ, **CASES, **variables}
     gate = children.start(
         name, command, cwd=absolute("."), log=gates_dir(out, records) / f"{name}.log", environment=environment
     )
@@ -107,6 +126,71 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
         other = max(0.0, busy - (children_cpu_seconds() - gate_before)) / seconds
         _add_to_record(record, {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
+
+
+def _kind() -> str:
+    """This machine's kind of CPU, for the noise records' directory: amx, avx512-vnni or avx2."""
+    from nerperf.machine import cpu_flags
+
+    flags = cpu_flags()
+    return "amx" if "amx_tile" in flags else "avx512-vnni" if "avx512_vnni" in flags else "avx2"
+
+
+def noise(args: argparse.Namespace) -> None:
+    """Per setup (each a directory of same-revision gates of fixed pairs under ``--records``): the spread of
+    the pair ratios per measure, the root mean square and the widest over the cases, and the setup's speed
+    against the defaults' (its base times over theirs, median over the cases: above 1 is slower)."""
+    root = Path(args.records)
+    found = {d.name: _gates(d) for d in sorted(root.iterdir()) if d.is_dir() and _gates(d)}
+    reference = _base_times(found.get("defaults", []))
+    print(
+        "| Setup | Gates | Pairs | Latency spread: RMS, widest (%) | Throughput spread: RMS, widest (%) "
+        "| Latency time / defaults' | Throughput time / defaults' | Machine |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    order = {name: i for i, name in enumerate(SETUPS)}
+    for name, gates in sorted(found.items(), key=lambda item: order.get(item[0], len(order))):
+        cells, against = [], []
+        for measure in ("latency", "throughput"):
+            spreads = [
+                _sd_percent(ratios)
+                for gate in gates
+                for comparison in gate["cases"].values()
+                if (ratios := comparison.get(measure, {}).get("pair_ratios"))
+            ]
+            cells.append(f"{_rms(spreads):.2f}, {max(spreads, default=math.nan):.2f}")
+            times = {k: v for k, v in _base_times(gates).items() if k[1] == measure and k in reference}
+            against.append(statistics.median(v / reference[k] for k, v in times.items()) if times else math.nan)
+        pairs = ", ".join(str(n) for n in sorted({g["rounds"]["pairs"] for g in gates}))
+        print(
+            f"| {name} | {len(gates)} | {pairs} | {cells[0]} | {cells[1]} | {against[0]:.3f} | {against[1]:.3f} "
+            f"| {machines(gates)} |"
+        )
+
+
+def _gates(directory: Path) -> list[dict[str, Any]]:
+    return [r for p in sorted(directory.glob("*.json")) if (r := json.loads(p.read_text())).get("status") == 0]
+
+
+def _base_times(gates: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """Each case's and measure's base time (latency in ms, throughput as seconds per sentence), median over gates."""
+    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for gate in gates:
+        for case, measures in gate["cases"].items():
+            for measure in ("latency", "throughput"):
+                base = measures.get(measure, {}).get("base")
+                if base:
+                    times[(case, measure)].append(base if measure == "latency" else 1 / base)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def _sd_percent(ratios: list[float]) -> float:
+    return 100 * statistics.stdev(math.log(r) for r in ratios) if len(ratios) > 1 else math.nan
+
+
+def _rms(values: list[float]) -> float:
+    finite = [v for v in values if not math.isnan(v)]
+    return math.sqrt(sum(v * v for v in finite) / len(finite)) if finite else math.nan
 
 
 def busy_cpu_seconds() -> float | None:
@@ -574,6 +658,8 @@ def main() -> None:
     running.add_argument("--wait", choices=list(WAITS), default=DEFAULT_WAIT, help="the gate's --wait")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
     running.add_argument("--records", default=RECORDS, help="each gate's verdict (tracked: resumable)")
+    running.add_argument("--rounds", type=int, default=0, help="exactly N pairs, one look (the noise runs: 10)")
+    running.add_argument("--setup", choices=list(SETUPS), default="defaults", help="how the processes are set up")
     tabulating = commands.add_parser("table")
     tabulating.add_argument("--out", default=".benchmarks/gate", help="the rounds, for the anchors' columns")
     tabulating.add_argument("--records", default=RECORDS)
@@ -594,6 +680,8 @@ def main() -> None:
     figuring.add_argument("--records", default=RECORDS)
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default=RECORDS)
+    tabling = commands.add_parser("noise", help="the spread of pair ratios per process setup (issue 44)")
+    tabling.add_argument("--records", default=f"{NOISE}/{_kind()}", help="one directory per setup")
     args = parser.parse_args()
     handlers = {
         "heads": heads,
@@ -602,6 +690,7 @@ def main() -> None:
         "moderated": moderated,
         "spread": spread,
         "estimators": estimators,
+        "noise": noise,
     }
     handlers[args.command](args)
 

@@ -31,9 +31,21 @@ from nerperf.gate.options import GateOptions
 from nerperf.processes import lockstep
 from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 from nerperf.processes.samples import CaseSamples
+from nerperf.processes.setup import parse_cpus
 from nerperf.settings import positive_int
 
 GATE_THROUGHPUT_BATCHES = 30  # batches a round times for throughput (whole passes): see _paired_batches
+
+
+def _hash_seed(text: str) -> int:
+    """PYTHONHASHSEED's range: 0 to 4294967295."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= 4_294_967_295:
+        raise argparse.ArgumentTypeError(f"{text!r}: a hash seed is a whole number from 0 to 4294967295")
+    return seed
 
 
 def percent(text: str) -> float:
@@ -108,6 +120,25 @@ def add_parser(commands: Any) -> None:
         "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause; OpenMP's passive waiting and no "
         "pause; or the pause ended as soon as the process's other threads are asleep (Linux). What each costs "
         f"and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: {lockstep.DEFAULT_WAIT})",
+    )
+    gate.add_argument(
+        "--hash-seed",
+        metavar="N",
+        type=_hash_seed,
+        default=None,
+        help="PYTHONHASHSEED for every process of both sides (default: Python's, random per process)",
+    )
+    gate.add_argument(
+        "--cpus",
+        metavar="LIST",
+        type=parse_cpus,
+        default=None,
+        help="pin every process of both sides to these CPUs, such as 0-1 (default: none, the OS chooses)",
+    )
+    gate.add_argument(
+        "--bind-threads",
+        action="store_true",
+        help="bind OpenMP's threads (torch's, MKL's) to cores: OMP_PROC_BIND=close, OMP_PLACES=cores (default: off)",
     )
     gate.add_argument(
         "--every-measure",
@@ -227,7 +258,7 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
         return next_look(ran, sides, settings, args, machine)
 
     ran = rounds.run_rounds(
-        sides, args.max_pairs, out, settings, list(args.pytest_args), children, say, look, args.wait
+        sides, args.max_pairs, out, settings, list(args.pytest_args), children, say, look, args.wait, args.setup
     )
     return compare(ran, sides, settings, args, machine)
 
@@ -344,6 +375,7 @@ def compare(
         pairs=len(pair_ids),
         looks=(args.min_pairs, args.max_pairs),
         wait=args.wait,
+        setup=args.setup,
         prior_df=shared,
         min_effect=args.min_effect / 100,
         exact=args.exact,

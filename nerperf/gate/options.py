@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from nerperf.gate import checkouts, moderation, sequential
 from nerperf.processes import lockstep
+from nerperf.processes.setup import ProcessSetup
 
 DEFAULT_MIN_EFFECT = 2.0  # percent: the smallest slowdown that fails the gate
 
@@ -31,6 +32,7 @@ class GateOptions:
     every_measure: bool = False
     decide_on: str | None = None  # a bisect step waits on its own measure alone
     pytest_args: tuple[str, ...] = ()
+    setup: ProcessSetup = ProcessSetup()  # hash seed, CPU set, thread binding: the same for both sides
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GateOptions:
@@ -52,6 +54,7 @@ class GateOptions:
             wait=args.wait,
             every_measure=args.every_measure,
             pytest_args=tuple(args.pytest_args),
+            setup=ProcessSetup(args.hash_seed, args.cpus, args.bind_threads),
         )
 
 

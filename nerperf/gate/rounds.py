@@ -29,6 +29,8 @@ from nerperf.gate.checkouts import Side, SideFailed, log_tail
 from nerperf.processes.children import Child, Children
 from nerperf.processes.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
 from nerperf.processes.samples import CaseSamples, read_directory, read_unpaired
+from nerperf.processes.setup import DEFAULT as DEFAULT_SETUP
+from nerperf.processes.setup import ProcessSetup
 from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
@@ -96,6 +98,7 @@ def run_rounds(
     say: Callable[[str], None] = print,
     look: Callable[[list[Round]], Look] | None = None,
     wait: str = DEFAULT_WAIT,
+    setup: ProcessSetup = DEFAULT_SETUP,
 ) -> list[Round]:
     """Run pairs of rounds until ``look(rounds so far)`` says stop, at most ``pairs``, each pair timing the
     measures the last look named; raise SideFailed, with the log's end, when pytest could not run one.
@@ -117,8 +120,8 @@ def run_rounds(
             directory = out / "rounds" / f"{2 * k + position:02d}-{name}"
             directory.mkdir(parents=True, exist_ok=True)
             role = f"{ends[name].fileno()},{'first' if position == 0 else 'second'}"
-            variables = {**settings, **WAITS[wait], **narrowed}
-            child = _start(children, sides[name], k, directory, variables, pytest_args, role)
+            variables = {**settings, **WAITS[wait], **setup.environment(), **narrowed}
+            child = _start(children, sides[name], k, directory, variables, pytest_args, role, setup.cpus)
             running[name] = (2 * k + position, directory, child)
         for end in ends.values():
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait
@@ -153,6 +156,7 @@ def _start(
     settings: Mapping[str, str],
     pytest_args: Sequence[str],
     role: str,
+    cpus: Sequence[int] | None = None,
 ) -> Child:
     variables = {
         **os.environ,
@@ -167,5 +171,11 @@ def _start(
     descriptor = int(role.partition(",")[0])
     name = f"the {side.name} side's pytest (pair {pair + 1})"
     return children.start(
-        name, command, cwd=side.checkout, log=directory / "pytest.log", environment=variables, pass_fds=(descriptor,)
+        name,
+        command,
+        cwd=side.checkout,
+        log=directory / "pytest.log",
+        environment=variables,
+        pass_fds=(descriptor,),
+        cores=cpus,
     )

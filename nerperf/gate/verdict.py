@@ -19,6 +19,7 @@ from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
 from nerperf.gate.sequential import ALPHA, DECIDED, FIRST_LOOK, INCONCLUSIVE, LAST_LOOK, SAME_ALPHA, SLOWER, UNDECIDED
 from nerperf.gate.speed import SpeedComparison
 from nerperf.processes.lockstep import DEFAULT_WAIT
+from nerperf.processes.setup import ProcessSetup
 
 PASSED, WORSE, NOT_COMPARED = 0, 1, 2
 SHOWN_CHANGES = 20
@@ -43,6 +44,7 @@ class Outcome:
     looks: tuple[int, int] = (FIRST_LOOK, LAST_LOOK)  # the first and the last look allowed, in pairs
     wait: str = DEFAULT_WAIT  # how the processes let the CPU go between turns (the gate's --wait)
     prior_df: float = PRIOR_DF  # the shared variance's weight (the gate's --prior-df; 0: none shared)
+    setup: ProcessSetup = ProcessSetup()  # how both sides' processes were set up (hash seed, CPUs, binding)
 
     @property
     def reasons(self) -> list[str]:
@@ -85,7 +87,8 @@ def markdown(outcome: Outcome) -> str:
         f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
         f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
         f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
-        f"minimum effect); minimum effect {100 * o.min_effect:g}%; {_machine(o.machine)}; "
+        f"minimum effect); minimum effect {100 * o.min_effect:g}%; processes: {o.setup.describe()}; "
+        f"{_machine(o.machine)}; "
         f"{o.seconds / 60:.1f} min.",
         "",
         f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
@@ -177,6 +180,7 @@ def record(outcome: Outcome) -> str:
             "looks": list(o.looks),
             "wait": o.wait,
             "prior_df": o.prior_df,
+            "setup": o.setup.to_dict(),
             "same_alpha": SAME_ALPHA,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },

@@ -1,0 +1,99 @@
+"""How the gate's child processes are set up, the same for both sides: sources of noise between processes
+that can be removed without changing what is timed.
+
+Two processes of the same code still differ: Python randomises its string hashes per process (dict and
+set layouts, hence memory layouts), and the OS places each process and each of its threads on whichever
+CPU is free. ``hash_seed`` fixes the first (``PYTHONHASHSEED``), ``cpus`` pins every process of both sides
+to one CPU set (the threads of torch, onnxruntime and OpenVINO inherit it), and ``bind_threads`` binds
+OpenMP's threads (torch's, MKL's) to cores within it (``OMP_PROC_BIND=close``, ``OMP_PLACES=cores``).
+Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
+ratios per setup and what each changes in the timings themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProcessSetup:
+    """What every child process of a gate is given beside its settings."""
+
+    hash_seed: int | None = None  # PYTHONHASHSEED; None: Python's own, random per process
+    cpus: tuple[int, ...] | None = None  # the CPU set every process is pinned to; None: the OS chooses
+    bind_threads: bool = False  # OpenMP's threads bound to cores (torch's and MKL's pools)
+
+    def environment(self) -> dict[str, str]:
+        """The variables both sides' processes get."""
+        variables = {}
+        if self.hash_seed is not None:
+            variables["PYTHONHASHSEED"] = str(self.hash_seed)
+        if self.bind_threads:
+            variables |= {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
+        return variables
+
+    def describe(self) -> str:
+        """One line for the gate's summary.
+
+        >>> ProcessSetup(0, (0, 1), True).describe()
+        'PYTHONHASHSEED=0; pinned to CPUs 0-1; OpenMP threads bound to cores'
+        >>> ProcessSetup().describe()
+        "Python's random hash seed per process; on any CPU; OpenMP threads unbound"
+        """
+        return "; ".join(
+            (
+                f"PYTHONHASHSEED={self.hash_seed}"
+                if self.hash_seed is not None
+                else "Python's random hash seed per process",
+                f"pinned to CPUs {cpu_list(self.cpus)}" if self.cpus else "on any CPU",
+                "OpenMP threads bound to cores" if self.bind_threads else "OpenMP threads unbound",
+            )
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "hash_seed": self.hash_seed,
+            "cpus": list(self.cpus) if self.cpus else None,
+            "bind_threads": self.bind_threads,
+        }
+
+
+DEFAULT = ProcessSetup()  # nothing fixed: how a user's own processes run
+
+
+def parse_cpus(text: str) -> tuple[int, ...]:
+    """A CPU list as Linux writes one (``0-1``, ``0,2``, ``0-3,6``), each CPU one this process may use.
+
+    >>> parse_cpus("0")
+    (0,)
+    """
+    cpus: set[int] = set()
+    try:
+        for part in text.split(","):
+            low, dash, high = part.strip().partition("-")
+            cpus.update(range(int(low), int(high if dash else low) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a CPU list such as 0-1 or 0,2") from None
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    if not cpus or not cpus <= usable:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: this process may use CPUs {cpu_list(tuple(sorted(usable)))} only; choose among them"
+        )
+    return tuple(sorted(cpus))
+
+
+def cpu_list(cpus: tuple[int, ...]) -> str:
+    """``(0, 1, 2, 5)`` as ``0-2,5``.
+
+    >>> cpu_list((0, 1, 2, 5))
+    '0-2,5'
+    """
+    runs: list[list[int]] = []
+    for cpu in sorted(cpus):
+        if runs and cpu == runs[-1][-1] + 1:
+            runs[-1].append(cpu)
+        else:
+            runs.append([cpu])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)

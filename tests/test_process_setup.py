@@ -1,0 +1,86 @@
+"""How the gate's processes are set up (hash seed, CPU set, thread binding): parsed and refused with a
+reason, handed to both sides' every process, and said in the summary and the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nerperf.gate import rounds, verdict
+from nerperf.gate.checkouts import Side, SideFailed
+from nerperf.processes.setup import ProcessSetup, parse_cpus
+
+USABLE = sorted(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    "text, cpus", [(str(USABLE[0]), (USABLE[0],)), (f"{USABLE[0]}-{USABLE[-1]}", tuple(USABLE))], ids=["one", "range"]
+)
+def test_a_cpu_list_reads_as_linux_writes_it(text: str, cpus: tuple[int, ...]) -> None:
+    assert parse_cpus(text) == cpus
+
+
+@pytest.mark.parametrize("text", ["", "a-b", "0-", "9999"])
+def test_a_cpu_list_this_process_cannot_use_is_refused_saying_which_it_can(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="CPU list|may use CPUs"):
+        parse_cpus(text)
+
+
+@pytest.mark.parametrize("option", [["--cpus", "9999"], ["--hash-seed", "-1"], ["--hash-seed", "x"]])
+def test_the_gate_refuses_a_bad_setup_before_any_work(option: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "nerperf.cli", "gate", "main", *option], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and option[0] in done.stderr and "Traceback" not in done.stderr
+
+
+def test_every_process_of_both_sides_gets_the_setup(tmp_path: Path) -> None:
+    """Both processes of a pair start with the seed and the binding in their environment, pinned to the CPUs."""
+    started = []
+
+    class Recording:
+        def start(self, name: str, command: list[str], **options: object) -> str:
+            started.append(options)
+            return name
+
+        def wait(self, child: str) -> int:
+            return 0  # exited, but wrote no results.json: the gate stops after this pair
+
+    sides = {name: Side(name, name, name[0] * 40, tmp_path, Path(sys.executable)) for name in ("base", "head")}
+    setup = ProcessSetup(hash_seed=7, cpus=(USABLE[0],), bind_threads=True)
+    with pytest.raises(SideFailed):
+        rounds.run_rounds(sides, 1, tmp_path, {}, [], Recording(), lambda line: None, setup=setup)  # type: ignore[arg-type]
+    assert len(started) == 2
+    for options in started:
+        environment = options["environment"]
+        assert environment["PYTHONHASHSEED"] == "7" and options["cores"] == (USABLE[0],)
+        assert environment["OMP_PROC_BIND"] == "close" and environment["OMP_PLACES"] == "cores"
+
+
+def test_without_a_setup_nothing_is_fixed(tmp_path: Path) -> None:
+    assert ProcessSetup().environment() == {}
+
+
+def test_the_summary_and_the_json_say_how_the_processes_were_set_up() -> None:
+    outcome = verdict.Outcome(
+        base={"revision": "main", "commit": "a" * 40},
+        head={"revision": "HEAD", "commit": "b" * 40},
+        pairs=3,
+        min_effect=0.02,
+        exact=False,
+        settings={},
+        machine={},
+        speed=[],
+        accuracy=[],
+        words={},
+        setup=ProcessSetup(hash_seed=0, cpus=(0, 1), bind_threads=True),
+    )
+    assert "processes: PYTHONHASHSEED=0; pinned to CPUs 0-1; OpenMP threads bound to cores" in verdict.markdown(outcome)
+    recorded = json.loads(verdict.record(outcome))["rounds"]["setup"]
+    assert recorded == {"hash_seed": 0, "cpus": [0, 1], "bind_threads": True}

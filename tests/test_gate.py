@@ -316,11 +316,11 @@ def test_the_gate_narrows_to_the_undecided_measure_only_where_every_round_can_be
 
     looking = replace(OPTIONS, max_pairs=4)  # a look at 2 pairs, not the last
     told = rounds_recording(tmp_path / "0.7", {"measures": "()"})
-    assert next_look(told, SIDES, {}, looking, {}) == Look(stop=False, measures=("throughput",))
+    assert next_look(told, looking) == Look(stop=False, measures=("throughput",))
     every_measure = replace(looking, every_measure=True)  # --every-measure
-    assert next_look(told, SIDES, {}, every_measure, {}) == Look(stop=False)
+    assert next_look(told, every_measure) == Look(stop=False)
     # a side whose nerperf predates the measures setting would time everything
-    assert next_look(rounds_recording(tmp_path / "0.6", {}), SIDES, {}, looking, {}) == Look(stop=False)
+    assert next_look(rounds_recording(tmp_path / "0.6", {}), looking) == Look(stop=False)
 
 
 # -- end to end ----------------------------------------------------------------------------------------
@@ -693,7 +693,7 @@ def test_a_look_judges_speed_alone_without_the_accuracy_bootstraps(tmp_path: Pat
 
     monkeypatch.setattr(accuracy, "diff", refuse)
     monkeypatch.setattr(command, "judge_speed", lambda *a: judged.append(1) or judge_speed(*a))
-    command.next_look(ran, SIDES, {}, replace(OPTIONS, max_pairs=4), {})
+    command.next_look(ran, replace(OPTIONS, max_pairs=4))
     assert judged == [1]  # the look judged speed (two pairs: past the first look) and nothing else
     with pytest.raises(AssertionError, match="a look compared predictions"):
         compare(ran, SIDES, {}, OPTIONS, {})

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_gate import outcome as gate_outcome
 
 from nerperf.gate import rounds, verdict
 from nerperf.gate.checkouts import Side, SideFailed
@@ -68,19 +69,7 @@ def test_without_a_setup_nothing_is_fixed(tmp_path: Path) -> None:
 
 
 def test_the_summary_and_the_json_say_how_the_processes_were_set_up() -> None:
-    outcome = verdict.Outcome(
-        base={"revision": "main", "commit": "a" * 40},
-        head={"revision": "HEAD", "commit": "b" * 40},
-        pairs=3,
-        min_effect=0.02,
-        exact=False,
-        settings={},
-        machine={},
-        speed=[],
-        accuracy=[],
-        words={},
-        setup=ProcessSetup(hash_seed=0, cpus=(0, 1), bind_threads=True),
-    )
+    outcome = gate_outcome(setup=ProcessSetup(hash_seed=0, cpus=(0, 1), bind_threads=True))
     assert "processes: PYTHONHASHSEED=0; pinned to CPUs 0-1; OpenMP threads bound to cores" in verdict.markdown(outcome)
     recorded = json.loads(verdict.record(outcome))["rounds"]["setup"]
     assert recorded == {"hash_seed": 0, "cpus": [0, 1], "bind_threads": True}

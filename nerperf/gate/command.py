@@ -255,7 +255,7 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
     machine = _machine()
 
     def look(ran: list[rounds.Round]) -> rounds.Look:
-        return next_look(ran, sides, settings, args, machine)
+        return next_look(ran, args)
 
     ran = rounds.run_rounds(
         sides, args.max_pairs, out, settings, list(args.pytest_args), children, say, look, args.wait, args.setup
@@ -263,13 +263,7 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
     return compare(ran, sides, settings, args, machine)
 
 
-def next_look(
-    ran: Sequence[rounds.Round],
-    sides: dict[str, Side],
-    settings: dict[str, str],
-    args: GateOptions,
-    machine: dict[str, Any],
-) -> rounds.Look:
+def next_look(ran: Sequence[rounds.Round], args: GateOptions) -> rounds.Look:
     """After a pair: stop once every comparison is decided (the samples so far, the sequential rule), else
     time only the measures still undecided, where every round's nerperf could be told to (``measures``)."""
     if len(ran) // 2 < args.min_pairs:

@@ -133,3 +133,95 @@ def test_fit_prior_is_limmas_estimate() -> None:
     # and with d0 known, the common scale is recovered from a gate-sized group as the gate estimates it
     scales = [moderation.common_scale(np.asarray(sampled[i : i + 6]), 5, 4.0)[0] for i in range(0, 3996, 6)]
     assert float(np.exp(np.mean(np.log(scales)))) == pytest.approx(2.0, rel=0.15)
+
+
+# -- narrowing by case: a case whose comparisons are all decided stops being timed ------------------------
+CASE_OF = [i % 6 for i in range(12)]  # comparison i belongs to case i % 6 (its latency, then its throughput)
+
+
+def narrowed_first_verdicts(
+    theta: np.ndarray, prior_df: float, same_effect: float = 0.02, slower_effect: float = 0.0, last: int = 10
+) -> np.ndarray:
+    """As :func:`first_verdicts`, but after each look a case whose comparisons are all decided gets no more
+    pairs: at look k each measure's group is the comparisons still timed, sharing their variance among
+    themselves, with the boundaries for their number (own ones below ``MIN_SHARED``), as ``speed.judge``
+    does. ``slower`` asks ``slower_effect`` (by default none: the strictest test of the false-alarm rate);
+    ``same`` asks ``same_effect``, so that cases are decided and dropped."""
+    gates, m, pairs = theta.shape  # the pairs so far, of a gate of at most ``last``
+    family, first = sequential.ALPHA / m, sequential.FIRST_LOOK
+    same_bound = math.log1p(same_effect)
+    found = np.full((gates, m), "undecided", dtype=object)
+    timed = np.ones((gates, 6), dtype=bool)
+    for k in range(first, pairs + 1):
+        for measure in ("latency", "throughput"):
+            columns = [i for i in range(m) if MEASURES[i] == measure]
+            active = timed[:, [CASE_OF[i] for i in columns]]
+            x = theta[:, columns, :k]
+            mean, variance = x.mean(axis=-1), x.var(axis=-1, ddof=1)
+            verdict = np.full(mean.shape, "undecided", dtype=object)
+            for mask in {tuple(row) for row in active}:
+                rows = np.all(active == mask, axis=1)
+                present = [j for j, on in enumerate(mask) if on]
+                shared = prior_df > 0 and len(present) >= moderation.MIN_SHARED
+                d0, n = (prior_df, len(present)) if shared else (0.0, 1)
+                slower, same = sequential.plan(first, last, family, d0, n), sequential.plan(first, last, 0.2, d0, n)
+                v = variance[rows][:, present]
+                if shared:
+                    v = moderation.moderated(v, k - 1, prior_df)
+                mu = mean[rows][:, present]
+                error = np.sqrt(v / k)
+                block = np.where(
+                    (mu / error > slower.bound(k)) & (mu >= math.log1p(slower_effect)),
+                    "slower",
+                    np.where(mu + same.bound(k) * error < -same_bound, "faster",
+                             np.where(mu + same.bound(k) * error < same_bound, "same", "undecided")),
+                )  # fmt: skip
+                judged = verdict[rows]
+                judged[:, present] = block
+                verdict[rows] = judged
+            block = found[:, columns]
+            open_ = (block == "undecided") & active
+            block[open_] = verdict[open_]
+            found[:, columns] = block
+        for case in range(6):
+            timed[:, case] &= ~np.all(found[:, [i for i in range(m) if CASE_OF[i] == case]] != "undecided", axis=1)
+    return found
+
+
+@pytest.mark.parametrize("spreads", [QUIET, LOADED], ids=["quiet", "loaded"])
+def test_narrowing_by_case_keeps_the_false_alarm_rate_at_most_nominal(spreads: list[float]) -> None:
+    """10,000 same-revision gates whose decided cases stop being timed, the open ones sharing their variance
+    among themselves: 'slower' anywhere at most 5% of the time, plus three Monte-Carlo standard errors."""
+    found = narrowed_first_verdicts(streams(spreads, 19), moderation.PRIOR_DF)
+    assert (found == "same").any()  # cases were decided, and so dropped, along the way
+    alarms = (found == "slower").any(axis=1)
+    error = math.sqrt(sequential.ALPHA * (1 - sequential.ALPHA) / GATES)
+    assert alarms.mean() <= sequential.ALPHA + 3 * error, f"{alarms.mean():.4f}"
+
+
+def test_the_gates_judge_gives_the_narrowed_simulations_verdicts() -> None:
+    """speed.judge on 200 of the same gates, each comparison cut to the pairs its case was timed, agrees
+    verdict by verdict with the vectorized rule above, both at the gate's minimum effect of 2%."""
+    theta = streams(QUIET, 23)[:200]
+    expected = narrowed_first_verdicts(theta, moderation.PRIOR_DF, slower_effect=0.02)
+    dropped = 0
+    for gate, want in zip(theta, expected, strict=True):
+        decided_at = {}
+        for case in range(6):  # the look after which the case's last comparison was decided, by replay
+            pairs = 10
+            for k in range(sequential.FIRST_LOOK, 11):
+                cut = narrowed_first_verdicts(gate[None, :, :k], moderation.PRIOR_DF, slower_effect=0.02)[0]
+                if all(cut[i] != "undecided" for i in range(12) if CASE_OF[i] == case):
+                    pairs = k
+                    break
+            decided_at[case] = pairs
+            dropped += pairs < 10
+        comparisons = [
+            speed.SpeedComparison(
+                f"case-{CASE_OF[i]}", MEASURES[i], 1.0, 1.0, 1.0, 10, tuple(np.exp(gate[i][: decided_at[CASE_OF[i]]]))
+            )
+            for i in range(12)
+        ]
+        got = [c.verdict or "undecided" for c in speed.judge(comparisons, 0.02)]
+        assert [g if g != "inconclusive" else "undecided" for g in got] == list(want)
+    assert dropped > 200  # cases left the gate before its last pair, more than one a gate

@@ -91,37 +91,40 @@ def judge(
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
-    first look's that decided it, replayed over its pairs in the order run. The comparisons of one measure
-    with as many pairs share their variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not);
+    first look's that decided it, replayed over its pairs in the order run. At each look, the comparisons of
+    one measure timed at least that often share their variance (:mod:`nerperf.gate.moderation`, ``prior_df``
+    0: they do not), with the boundaries for their number: a case the gate stopped timing leaves the group;
     ``same_alpha``: the ``same`` bound's level (another than the gate's only to replay recorded gates)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
-    groups: dict[tuple[str, int], list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for index, c in enumerate(comparisons):
-        groups.setdefault((c.measure, len(thetas[index])), []).append(index)
+        groups.setdefault(c.measure, []).append(index)
+    own = sequential.plan(first, last, family), sequential.plan(first, last, same_alpha)
     judged = list(comparisons)
     for members in groups.values():
-        looks = len(thetas[members[0]])
-        stacked = np.stack([thetas[i] for i in members]) if looks else np.empty((len(members), 0))
-        sharing = prior_df > 0 and len(members) >= moderation.MIN_SHARED
-        own = sequential.plan(first, last, family), sequential.plan(first, last, same_alpha)
-        pooled = (
-            (
-                sequential.plan(first, last, family, prior_df, len(members)),
-                sequential.plan(first, last, same_alpha, prior_df, len(members)),
-            )
-            if sharing
-            else own
-        )
         decisions: list[sequential.Decision | None] = [None] * len(members)
         looked = [0] * len(members)
-        for k in range(first, looks + 1):
-            variances = _shared_variances(stacked[:, :k], prior_df) if sharing else [None] * len(members)
-            for row, variance in enumerate(variances):
+        for k in range(first, max(len(thetas[i]) for i in members) + 1):
+            # At look k the group is the comparisons timed that often: a case the gate stopped timing (every
+            # comparison of it decided) leaves the group, and the rest share their variance among themselves.
+            present = [row for row, i in enumerate(members) if len(thetas[i]) >= k]
+            sharing = prior_df > 0 and len(present) >= moderation.MIN_SHARED
+            pooled = (
+                (
+                    sequential.plan(first, last, family, prior_df, len(present)),
+                    sequential.plan(first, last, same_alpha, prior_df, len(present)),
+                )
+                if sharing
+                else own
+            )
+            stacked = np.stack([thetas[members[row]][:k] for row in present])
+            variances = _shared_variances(stacked, prior_df) if sharing else [None] * len(present)
+            for position, (row, variance) in enumerate(zip(present, variances, strict=True)):
                 if decisions[row] is not None and decisions[row].verdict:
                     continue
                 slower, same = own if variance is None else pooled
-                decisions[row] = sequential.decide(stacked[row, :k], slower, same, min_effect, variance)
+                decisions[row] = sequential.decide(stacked[position], slower, same, min_effect, variance)
                 looked[row] = k
         for row, index in enumerate(members):
             decision = decisions[row] or sequential.Decision("", math.nan, math.inf, 0.0, math.inf)

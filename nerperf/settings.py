@@ -333,6 +333,15 @@ class Settings:
         shown_default="all",
         many=True,
     )
+    cases: tuple[str, ...] = _setting(
+        (),
+        str,
+        "IDS",
+        "which of the selected cases run, by id such as minilm-l6-conll03-int8; the others are deselected "
+        "(nerperf gate times only the cases still undecided once the others are)",
+        shown_default="all",
+        many=True,
+    )
     origin: dict[str, str] = field(default_factory=dict, compare=False)  # setting -> where its value came from
 
     @classmethod

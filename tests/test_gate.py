@@ -697,3 +697,35 @@ def test_a_look_judges_speed_alone_without_the_accuracy_bootstraps(tmp_path: Pat
     assert judged == [1]  # the look judged speed (two pairs: past the first look) and nothing else
     with pytest.raises(AssertionError, match="a look compared predictions"):
         compare(ran, SIDES, {}, OPTIONS, {})
+
+
+def test_a_case_whose_comparisons_are_decided_is_timed_no_more(tmp_path: Path) -> None:
+    """Case x reads exactly 1 in both measures (decided: same); y's throughput swings ×2 and ×0.5. The
+    next pair times y's throughput alone, and the comparison judges each case over the pairs that timed it."""
+    from nerperf.gate.command import next_look
+
+    ran = []
+    for index, (pair, side) in enumerate(order(2)):
+        folder = tmp_path / f"{index}-{side}"
+        (folder / "samples").mkdir(parents=True)
+        swing = 1.0 if side == "base" else (2.0, 0.5)[pair]
+        CaseSamples("x", WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]], [0.01, 0.02]).save(folder / "samples")
+        CaseSamples("y", WORDS, GOLD, GOLD, [0.01, 0.02], [[0], [1]], [0.01 * swing, 0.02 * swing]).save(
+            folder / "samples"
+        )
+        (folder / "results.json").write_text(run_record("x-fp32", {"measures": "()", "cases": "()"}, [], {}, [], []))
+        ran.append(Round(index, pair, side, folder, 0, 1.0))
+    looking = replace(OPTIONS, max_pairs=4)
+    assert next_look(ran, looking) == Look(stop=False, measures=("throughput",), cases=("y",))
+    assert next_look(ran, replace(looking, every_measure=True)) == Look(stop=False)
+
+    for index, side in ((4, "base"), (5, "head")):  # pair 3: y's throughput alone
+        folder = tmp_path / f"{index}-{side}"
+        (folder / "samples").mkdir(parents=True)
+        CaseSamples("y", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(folder / "samples")
+        (folder / "results.json").write_text(run_record("x-fp32", {}, [], {}, [], []))
+        ran.append(Round(index, 2, side, folder, 0, 1.0, ("throughput",), ("y",)))
+    outcome = compare(ran, SIDES, {}, replace(OPTIONS, max_pairs=3), {})
+    pairs = {(c.case, c.measure): c.pairs for c in outcome.speed}
+    assert pairs == {("x", "latency"): 2, ("x", "throughput"): 2, ("y", "latency"): 2, ("y", "throughput"): 3}
+    assert "pair 3 timed throughput of y only: every other comparison was decided" in outcome.notes

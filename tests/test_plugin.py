@@ -138,6 +138,26 @@ def test_the_measures_setting_keeps_those_measures_of_the_suite_and_every_test_o
     )
 
 
+def test_the_cases_setting_keeps_those_cases_and_refuses_one_not_selected(
+    tiny_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``nerperf gate`` stops timing a case once its comparisons are decided (NERPERF_CASES): the other
+    cases' tests are deselected; a case id the selection does not hold is a usage error naming those it does."""
+    monkeypatch.setenv("NERPERF_CASES", "tiny-sleepy")
+    monkeypatch.setenv("NERPERF_MEASURES", "latency,throughput")
+    run = tiny_project.runpytest_subprocess("--collect-only", "-q", "test_models.py")
+    assert [line for line in run.outlines if "::" in line] == [
+        "test_models.py::test_latency[tiny-sleepy]",
+        "test_models.py::test_throughput[tiny-sleepy]",
+    ]
+    monkeypatch.setenv("NERPERF_CASES", "tiny-int9")
+    bad = tiny_project.runpytest_subprocess("--collect-only", "-q", "test_models.py")
+    assert bad.ret != pytest.ExitCode.OK
+    bad.stderr.fnmatch_lines(
+        ["*the cases setting names tiny-int9, which the selection does not hold; choose among tiny-fp32, tiny-sleepy"]
+    )
+
+
 def test_settings_precedence_and_bad_values(child: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     ini(child, sentences="5", batch_size="4")
     child.makepyfile(

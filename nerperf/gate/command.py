@@ -143,8 +143,8 @@ def add_parser(commands: Any) -> None:
     gate.add_argument(
         "--every-measure",
         action="store_true",
-        help="time every measure in every pair; by default, once one measure (latency, throughput) is decided for "
-        "every case, the later pairs time only the other, at about half a pair's cost",
+        help="time every measure and case in every pair; by default the later pairs time only the measures and the "
+        "cases with a comparison still undecided",
     )
     gate.add_argument("--exact", action="store_true", help="fail on any changed prediction (for refactors)")
     gate.add_argument("--json", metavar="FILE", default=None, help="also write the verdict as JSON (default: none)")
@@ -265,7 +265,9 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
 
 def next_look(ran: Sequence[rounds.Round], args: GateOptions) -> rounds.Look:
     """After a pair: stop once every comparison is decided (the samples so far, the sequential rule), else
-    time only the measures still undecided, where every round's nerperf could be told to (``measures``)."""
+    time only the measures and the cases with a comparison still undecided, where every round's nerperf
+    could be told to (the ``measures`` and ``cases`` settings). A case leaves whole, once every comparison
+    of it is decided; the rule judges the rest among themselves (:func:`nerperf.gate.speed.judge`)."""
     if len(ran) // 2 < args.min_pairs:
         return rounds.Look(stop=False)
     watched = args.decide_on  # a bisect step waits on its own measure alone
@@ -274,9 +276,17 @@ def next_look(ran: Sequence[rounds.Round], args: GateOptions) -> rounds.Look:
         return rounds.Look(stop=True)
     # Each side's nerperf is the same in every round: its first round's results.json says whether it knows the
     # setting (a nerperf without it would time every measure whatever it is told).
-    if args.every_measure or not all("measures" in r.record.settings for r in ran if r.pair == 0):
+    told = [r.record.settings for r in ran if r.pair == 0]
+    if args.every_measure or not all("measures" in settings for settings in told):
         return rounds.Look(stop=False)
-    return rounds.Look(stop=False, measures=speed.undecided_measures(judged, watched))
+    measures = speed.undecided_measures(judged, watched)
+    open_cases = tuple(sorted({c.case for c in judged if not c.verdict and watched in (None, c.measure)}))
+    if all("cases" in settings for settings in told) and len(open_cases) < len({c.case for c in judged}):
+        # the floors were checked in the first pairs: a narrowed pair times, never the floors
+        return rounds.Look(
+            stop=False, measures=measures or tuple(sorted({c.measure for c in judged})), cases=open_cases
+        )
+    return rounds.Look(stop=False, measures=measures)
 
 
 class Paired(NamedTuple):
@@ -284,7 +294,7 @@ class Paired(NamedTuple):
 
     cases: list[str]
     by_pair: dict[str, dict[int, dict[str, CaseSamples]]]
-    asked: dict[int, tuple[str, ...]]
+    asked: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]  # pair -> the measures and cases it timed; (): all
     pair_ids: list[int]
 
 
@@ -292,7 +302,7 @@ def paired(ran: Sequence[rounds.Round]) -> Paired:
     recorded = {name: [(r, r.samples) for r in ran if r.side == name] for name in ("base", "head")}
     cases = _common_cases({name: [(r, s) for r, s in found if not r.measures] for name, found in recorded.items()})
     by_pair = {name: {r.pair: samples for r, samples in recorded[name]} for name in recorded}
-    asked = {r.pair: r.measures for r in ran}
+    asked = {r.pair: (r.measures, r.cases) for r in ran}
     return Paired(cases, by_pair, asked, sorted(by_pair["base"]))
 
 
@@ -304,7 +314,11 @@ def judge_speed(found: Paired, args: GateOptions) -> tuple[list[speed.SpeedCompa
 
     def timing(case: str, measure: str) -> list[list[CaseSamples]]:
         """The case's base and head samples of the pairs that timed ``measure`` (a narrowed pair timed one)."""
-        timed = [k for k in pair_ids if not asked[k] or measure in asked[k]]
+        timed = [
+            k
+            for k in pair_ids
+            if (not asked[k][0] or measure in asked[k][0]) and (not asked[k][1] or case in asked[k][1])
+        ]
         return [[by_pair[name][k].get(case) or CaseSamples(case) for k in timed] for name in ("base", "head")]
 
     for case in cases:
@@ -441,20 +455,23 @@ def _common_cases(recorded: dict[str, list[tuple[rounds.Round, dict[str, CaseSam
     return [case for case in order if case in per_side["base"]]
 
 
-def _narrowed(asked: dict[int, tuple[str, ...]]) -> list[str]:
-    """The pairs that timed some measures only, said once per stretch: "pairs 4-10 timed throughput only".
+def _narrowed(asked: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]) -> list[str]:
+    """The pairs that timed some measures or cases only, said once per stretch.
 
-    >>> _narrowed({0: (), 1: (), 2: ("throughput",), 3: ("throughput",)})
+    >>> _narrowed({0: ((), ()), 1: ((), ()), 2: (("throughput",), ()), 3: (("throughput",), ())})
     ['pairs 3-4 timed throughput only: every other comparison was decided']
+    >>> _narrowed({0: ((), ()), 1: (("latency", "throughput"), ("x-int8",))})
+    ['pair 2 timed latency and throughput of x-int8 only: every other comparison was decided']
     """
-    stretches: dict[tuple[str, ...], list[int]] = {}
+    stretches: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
     for pair in sorted(asked):
-        if asked[pair]:
+        if asked[pair] != ((), ()):
             stretches.setdefault(asked[pair], []).append(pair + 1)
     said = []
-    for measures, pairs in stretches.items():
+    for (measures, cases), pairs in stretches.items():
         where = f"pair {pairs[0]}" if len(pairs) == 1 else f"pairs {pairs[0]}-{pairs[-1]}"
-        said.append(f"{where} timed {' and '.join(measures)} only: every other comparison was decided")
+        what = " and ".join(measures) + (f" of {', '.join(cases)}" if cases else "")
+        said.append(f"{where} timed {what} only: every other comparison was decided")
     return said
 
 

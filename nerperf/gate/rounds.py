@@ -10,10 +10,10 @@ cancels. Which side goes first alternates between pairs
 (base, head; head, base; ...). A round that pytest could not run (an exit status other than 0, tests
 passed, or 1, some failed; or no ``results.json``, since Python exits 1 without pytest too) ends the
 gate: nothing is compared. The children are started by :mod:`nerperf.processes.children`. After each pair the
-gate looks (``look``): it stops once its sequential rule has decided every comparison, and where one
-measure is decided for every case and the other is not, the next pairs time only the undecided one (the
-``measures`` setting, ``NERPERF_MEASURES``): the comparisons still open keep their pairs and the same
-cases in their processes, for a part of a pair's cost (docs/gate.md, "What a gate does", 5).
+gate looks (``look``): it stops once its sequential rule has decided every comparison; otherwise the next
+pairs time only the measures with a comparison still open (the ``measures`` setting, ``NERPERF_MEASURES``)
+and only the cases with one (the ``cases`` setting, ``NERPERF_CASES``), for a part of a pair's cost
+(docs/gate.md, "What a gate does", 5).
 """
 
 from __future__ import annotations
@@ -35,14 +35,17 @@ from nerperf.results import RunRecord, read_run_record
 
 PYTEST_RAN = (0, 1)  # all passed; some failed (a floor, say): both leave samples to compare
 MEASURES_VARIABLE = "NERPERF_MEASURES"
+CASES_VARIABLE = "NERPERF_CASES"
 
 
 @dataclass(frozen=True)
 class Look:
-    """What the gate's look after a pair says: stop, or the measures the next pair times (empty: all)."""
+    """What the gate's look after a pair says: stop, or the measures and cases the next pair times (empty:
+    all)."""
 
     stop: bool
     measures: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class Round:
     returncode: int
     seconds: float
     measures: tuple[str, ...] = ()  # the only measures it timed (the gate narrowed it); empty: all
+    cases: tuple[str, ...] = ()  # the only cases it timed (the gate narrowed it); empty: all
 
     @property
     def samples(self) -> dict[str, CaseSamples]:
@@ -108,11 +112,14 @@ def run_rounds(
     rounds: list[Round] = []
     schedule = order(pairs)
     measures: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
     for k in range(pairs):
         first, second = (name for pair, name in schedule if pair == k)
         timing = f", timing {' and '.join(measures)} only" if measures else ""
+        timing += f", of {', '.join(cases)} only" if cases else ""
         say(f"nerperf gate: pair {k + 1}/{pairs}: {first} and {second} in turns, {first} first{timing}")
         narrowed = {MEASURES_VARIABLE: ",".join(measures)} if measures else {}
+        narrowed |= {CASES_VARIABLE: ",".join(cases)} if cases else {}
         ends = dict(zip((first, second), socket.socketpair(), strict=True))
         started = time.perf_counter()
         running = {}
@@ -127,7 +134,8 @@ def run_rounds(
             end.close()  # the processes hold their own ends: a process that dies closes its partner's wait
         for name, (index, directory, child) in running.items():
             returncode = children.wait(child)
-            rounds.append(Round(index, k, name, directory, returncode, time.perf_counter() - started, measures))
+            seconds = time.perf_counter() - started
+            rounds.append(Round(index, k, name, directory, returncode, seconds, measures, cases))
         for r in rounds[-2:]:
             # Exit status 1 is also Python's for "No module named pytest": a round ran only if it reported.
             if r.returncode not in PYTEST_RAN or not (r.directory / "results.json").is_file():
@@ -144,7 +152,7 @@ def run_rounds(
             if seen.stop:
                 say(f"nerperf gate: every comparison decided after {k + 1} pairs")
                 break
-            measures = seen.measures
+            measures, cases = seen.measures, seen.cases
     return sorted(rounds, key=lambda r: r.index)
 
 

@@ -158,7 +158,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
     """Order nerperf tests by case (baseline first, one checkpoint at a time); keep floors under --benchmark-only;
-    deselect the suite's tests of measures the measures setting leaves out.
+    deselect the suite's tests of measures the measures setting leaves out, and of cases the cases setting does.
 
     A wrapper, so that it runs after every plugin's implementation, pytest-benchmark's included: under
     --benchmark-only that one marks every test without its ``benchmark`` fixture skipped, and floors are
@@ -169,13 +169,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     nerperf = config.stash.get(SESSION, None)
     if nerperf is None:
         return outcome
+    left_out = []
     if nerperf.settings.measures:
         wanted = (None, *nerperf.settings.measures)  # None: a test of the user's own, always kept
-        left_out = [item for item in items if _case(item) is not None and _measure(item) not in wanted]
-        if left_out:
-            config.hook.pytest_deselected(items=left_out)
-            gone = set(left_out)
-            items[:] = [item for item in items if item not in gone]
+        left_out += [item for item in items if _case(item) is not None and _measure(item) not in wanted]
+    if nerperf.settings.cases:
+        known = {case.id for case in nerperf.selection.cases}
+        unknown = sorted(set(nerperf.settings.cases) - known)
+        if unknown:
+            raise pytest.UsageError(
+                f"nerperf: the cases setting names {', '.join(unknown)}, which the selection does not hold; "
+                f"choose among {', '.join(sorted(known))}"
+            )
+        left_out += [
+            item for item in items if (case := _case(item)) is not None and case.id not in nerperf.settings.cases
+        ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        gone = set(left_out)
+        items[:] = [item for item in items if item not in gone]
     positions = [i for i, item in enumerate(items) if _case(item) is not None]
     ordered = sorted((items[i] for i in positions), key=lambda item: nerperf.order(_case(item)))  # type: ignore[arg-type]
     for position, item in zip(positions, ordered, strict=True):

@@ -164,8 +164,25 @@ def noise(args: argparse.Namespace) -> None:
         pairs = ", ".join(str(n) for n in sorted({g["rounds"]["pairs"] for g in gates}))
         print(
             f"| {name} | {len(gates)} | {pairs} | {cells[0]} | {cells[1]} | {against[0]:.3f} | {against[1]:.3f} "
-            f"| {machines(gates)} |"
+            f"| {_machine_of(gates)} |"
         )
+
+
+def _machine_of(gates: list[dict[str, Any]]) -> str:
+    """The gates' machine in a few words: its CPU model, the flag that decides its kind, its cores."""
+    found = set()
+    for gate in gates:
+        machine = gate.get("machine", {})
+        flags = set(machine.get("cpu_flags", []))
+        kind = (
+            "AMX"
+            if "amx_tile" in flags or "amx_int8" in flags
+            else "AVX-512 VNNI"
+            if "avx512_vnni" in flags
+            else "AVX2"
+        )
+        found.add(f"{machine.get('cpu_model', '?')}, {kind}, {machine.get('cpus', '?')} CPUs")
+    return "; ".join(sorted(found))
 
 
 def _gates(directory: Path) -> list[dict[str, Any]]:

@@ -203,3 +203,25 @@ def test_the_same_level_replay_runs_as_docs_gate_md_shows_it() -> None:
     for head in ("calib-slow-05", "calib-slow-10", "calib-slow-20"):
         found = done.stdout.split(f"## {head}:")[1].split("##")[0]
         assert found.count(" slower in ") == 4 and "slower in 0 of" not in found
+
+
+def test_the_noise_table_gives_each_setups_spread_and_speed_against_the_defaults(
+    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two setups of one gate each: the spread of their pair ratios (here 1% by construction) and their
+    times over the defaults' (the seeded gate's base times are 10% longer: throughput lower by as much)."""
+    for setup, scale in (("defaults", 1.0), ("seeded", 1.1)):
+        gate = record(1.0, 3, pairs=10)
+        for measures in gate["cases"].values():
+            measures["latency"]["base"] = 5.0 * scale
+            measures["throughput"]["base"] = 800.0 / scale
+        gate["machine"] = {"cpu_model": "Intel(R) Xeon(R) Processor", "cpu_flags": ["amx_int8"], "cpus": 2}
+        (tmp_path / setup).mkdir()
+        (tmp_path / setup / "calib-base-00.json").write_text(json.dumps(gate))
+    error_rates.noise(error_rates.argparse.Namespace(records=str(tmp_path)))
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| defaults", "| seeded"))]
+    assert (
+        rows[0].startswith("| defaults | 1 | 10 | 1.")
+        and "| 1.000 | 1.000 | Intel(R) Xeon(R) Processor, AMX" in rows[0]
+    )
+    assert rows[1].startswith("| seeded | 1 | 10 |") and "| 1.100 | 1.100 |" in rows[1]

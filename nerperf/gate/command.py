@@ -350,7 +350,6 @@ def compare(
     found = paired(ran)
     cases, by_pair, asked, pair_ids = found
     judged, batching_notes = judge_speed(found, args)
-    shared = args.prior_df
     diffs, notes, words = [], list(batching_notes), {}
     for case in cases:
         base, head = [
@@ -384,7 +383,7 @@ def compare(
         looks=(args.min_pairs, args.max_pairs),
         wait=args.wait,
         setup=args.setup,
-        prior_df=shared,
+        prior_df=args.prior_df,
         min_effect=args.min_effect / 100,
         exact=args.exact,
         settings=settings,

@@ -421,7 +421,9 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     latency = record["cases"]["tiny-changed"]["latency"]
     assert latency["verdict"] == "slower" and latency["ratio"] > 2
     pairs = record["rounds"]["pairs"]
-    assert len(latency["pair_ratios"]) == pairs >= 3 and min(latency["pair_ratios"]) > 2
+    # once decided, the case may be left out of later pairs (narrowing by case): its ratios are the pairs it ran
+    assert len(latency["pair_ratios"]) == latency["pairs"] >= 3 and latency["pairs"] <= pairs
+    assert min(latency["pair_ratios"]) > 2
     assert record["cases"]["tiny-fp32"]["latency"]["verdict"] != "slower"  # only the changed case
     changes = record["cases"]["tiny-changed"]["accuracy"]
     assert record["cases"]["tiny-fp32"]["accuracy"]["changed_sentences"] == 0

@@ -31,6 +31,11 @@ def cpu_model() -> str:
     return str(_cpu_info().get("brand_raw") or platform.processor() or platform.machine())
 
 
+def cpu_vendor() -> str:
+    """The CPU's vendor as the processor reports it (``GenuineIntel``, ``AuthenticAMD``); empty if unknown."""
+    return str(_cpu_info().get("vendor_id_raw", ""))
+
+
 @functools.cache
 def _cpu_info() -> dict[str, Any]:
     """py-cpuinfo's reading (a fraction of a second, in a child process of its own), once per process."""

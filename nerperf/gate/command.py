@@ -115,11 +115,12 @@ def add_parser(commands: Any) -> None:
     gate.add_argument(
         "--wait",
         choices=list(lockstep.WAITS),
-        default=lockstep.DEFAULT_WAIT,
+        default=None,
         help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
         "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause; OpenMP's passive waiting and no "
         "pause; or the pause ended as soon as the process's other threads are asleep (Linux). What each costs "
-        f"and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: {lockstep.DEFAULT_WAIT})",
+        "and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: passive on Intel CPUs, "
+        f"{lockstep.DEFAULT_WAIT} on others; the summary says which ran)",
     )
     gate.add_argument(
         "--hash-seed",

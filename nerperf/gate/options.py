@@ -5,7 +5,7 @@ each of its steps. Everything below the command takes it, so a misspelt option i
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nerperf.gate import checkouts, moderation, sequential
 from nerperf.processes import lockstep
@@ -28,7 +28,7 @@ class GateOptions:
     install: str = checkouts.DEFAULT_INSTALL
     no_install: bool = False
     work: str | None = None
-    wait: str = lockstep.DEFAULT_WAIT
+    wait: str = field(default_factory=lockstep.default_wait)  # the CPU vendor's measured choice
     every_measure: bool = False
     decide_on: str | None = None  # a bisect step waits on its own measure alone
     pytest_args: tuple[str, ...] = ()
@@ -51,7 +51,7 @@ class GateOptions:
             install=args.install,
             no_install=args.no_install,
             work=args.work,
-            wait=args.wait,
+            wait=args.wait or lockstep.default_wait(),
             every_measure=args.every_measure,
             pytest_args=tuple(args.pytest_args),
             setup=ProcessSetup(args.hash_seed, args.cpus, args.bind_threads),

@@ -50,7 +50,20 @@ WAITS = {
     "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
     "asleep": {ASLEEP_VARIABLE: "1"},
 }
-DEFAULT_WAIT = "pause"
+DEFAULT_WAIT = "pause"  # where the CPU's vendor has no measured default of its own
+# The default per CPU vendor, where the noise runs chose another (docs/gate.md, "Waiting between turns"):
+# on Intel Xeon with AMX the pause let a process's threads run into its partner's timed calls, and
+# passive waiting spread the pairs no wider and halved the gate's time; on AMD EPYC it doubled the spread.
+VENDOR_WAITS = {"GenuineIntel": "passive"}
+
+
+def default_wait() -> str:
+    """The gate's ``--wait`` when none is given: this CPU vendor's measured choice, else :data:`DEFAULT_WAIT`."""
+    from nerperf.machine import cpu_vendor
+
+    return VENDOR_WAITS.get(cpu_vendor(), DEFAULT_WAIT)
+
+
 _READY, _GO = b"R", b"G"
 
 

@@ -69,7 +69,7 @@ from typing import Any
 from nerperf.atomic import write_atomic
 from nerperf.gate.sequential import LAST_LOOK
 from nerperf.processes.children import Children, absolute, sigterm_raises
-from nerperf.processes.lockstep import DEFAULT_WAIT, WAITS
+from nerperf.processes.lockstep import WAITS
 
 RECORDS = "benches/records/gate-error-rates"  # tracked: each run's record, read by table (and skipped by run)
 
@@ -83,7 +83,7 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 NOISE = "benches/records/gate-noise"  # tracked: same-revision gates of fixed pairs, one directory per setup
 # How the processes of a noise run are set up (issue 44): the gate's options and the variables both sides get.
 SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
-    "defaults": ([], {}),
+    "defaults": ([], {}),  # the gate's own at the time: its record's rounds.wait says which wait ran
     "seeded": (["--hash-seed", "0"], {}),
     "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
@@ -112,7 +112,8 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
     command = [
         sys.executable, "-m", "nerperf.cli", "gate", args.base, args.head, *pairs,
         "--install", INSTALL, "--out", str(gates_dir(out, records) / name), "--json", str(record),
-        "--wait", args.wait, "--work", str(out / "work"), *options, "--", "benches/test_models.py",
+        *(["--wait", args.wait] if args.wait else []), "--work", str(out / "work"), *options,
+        "--", "benches/test_models.py",
     ]  # fmt: skip
     started, busy_before, gate_before = time.perf_counter(), busy_cpu_seconds(), children_cpu_seconds()
     environment = {**os.environ, **CASES, **variables}
@@ -672,7 +673,7 @@ def main() -> None:
     running.add_argument("--head", required=True)
     running.add_argument("--gates", type=int, default=10)
     running.add_argument("--max-pairs", type=int, default=LAST_LOOK)
-    running.add_argument("--wait", choices=list(WAITS), default=DEFAULT_WAIT, help="the gate's --wait")
+    running.add_argument("--wait", choices=list(WAITS), help="the gate's --wait (default: the gate's, per CPU vendor)")
     running.add_argument("--out", default=".benchmarks/gate", help="the gates' rounds (logs, samples)")
     running.add_argument("--records", default=RECORDS, help="each gate's verdict (tracked: resumable)")
     running.add_argument("--rounds", type=int, default=0, help="exactly N pairs, one look (the noise runs: 10)")

@@ -68,6 +68,7 @@ from typing import Any
 
 from nerperf.atomic import write_atomic
 from nerperf.gate.sequential import LAST_LOOK
+from nerperf.machine import cpu_kind
 from nerperf.processes.children import Children, absolute, sigterm_raises
 from nerperf.processes.lockstep import WAITS
 
@@ -127,14 +128,6 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
         other = max(0.0, busy - (children_cpu_seconds() - gate_before)) / seconds
         _add_to_record(record, {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
-
-
-def _kind() -> str:
-    """This machine's kind of CPU, for the noise records' directory: amx, avx512-vnni or avx2."""
-    from nerperf.machine import cpu_flags
-
-    flags = cpu_flags()
-    return "amx" if "amx_tile" in flags else "avx512-vnni" if "avx512_vnni" in flags else "avx2"
 
 
 def noise(args: argparse.Namespace) -> None:
@@ -699,7 +692,7 @@ def main() -> None:
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default=RECORDS)
     tabling = commands.add_parser("noise", help="the spread of pair ratios per process setup (issue 44)")
-    tabling.add_argument("--records", default=f"{NOISE}/{_kind()}", help="one directory per setup")
+    tabling.add_argument("--records", default=f"{NOISE}/{cpu_kind()}", help="one directory per setup")
     args = parser.parse_args()
     handlers = {
         "heads": heads,

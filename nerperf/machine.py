@@ -44,6 +44,12 @@ def _cpu_info() -> dict[str, Any]:
     return dict(cpuinfo.get_cpu_info())
 
 
+def cpu_kind() -> str:
+    """This machine's kind of CPU in one word, for records kept per kind: amx, avx512-vnni or avx2."""
+    flags = cpu_flags()
+    return "amx" if "amx_tile" in flags else "avx512-vnni" if "avx512_vnni" in flags else "avx2"
+
+
 # The instruction-set flags that decide which variant wins (docs/measurements.md).
 DECISIVE_FLAGS = {
     "AVX2": ("avx2",),

@@ -38,3 +38,21 @@ def test_the_machine_label_names_the_flags_that_decide_the_variants(monkeypatch:
     label = machine.machine_label()
     assert label.startswith("AMD EPYC 9R14; AVX2 yes, AVX-512 yes, VNNI yes, BF16 yes, AMX no; ")
     assert label.endswith(" cores")
+
+
+@pytest.mark.parametrize(
+    ("flags", "kind"),
+    [({"avx2", "fma"}, "avx2"), ({"avx2", "avx512f", "avx512_vnni"}, "avx512-vnni"), ({"avx512_vnni", "amx_tile"}, "amx")],
+)  # fmt: skip
+def test_the_cpu_kind_names_the_records_kept_per_kind(
+    flags: set[str], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(machine, "cpu_flags", lambda: frozenset(flags))
+    assert machine.cpu_kind() == kind
+
+
+@pytest.mark.parametrize(("info", "vendor"), [({"vendor_id_raw": "AuthenticAMD"}, "AuthenticAMD"), ({}, "")])
+def test_the_cpu_vendor_is_py_cpuinfos_or_empty(info: dict, vendor: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate's default wait is chosen by it (nerperf.processes.lockstep.default_wait)."""
+    monkeypatch.setattr(machine, "_cpu_info", lambda: info)
+    assert machine.cpu_vendor() == vendor

@@ -17,16 +17,12 @@ Usage, from the repository's root with ../shared beside it::
     python benches/gate_error_rates.py table
     python benches/gate_error_rates.py table --first 3 --last 6 --min-effect 3   # judged again, other rules
     python benches/gate_error_rates.py table --prior-df 0      # judged again, each comparison on its own
-    python benches/gate_error_rates.py moderated     # the shared variance's prior, fitted on each gate
-    python benches/gate_error_rates.py spread        # within pairs or between processes: shorter pairs?
-    python benches/gate_error_rates.py estimators    # a pair's figure: the median or another location?
     python benches/gate_error_rates.py run --base calib-base --head calib-base --gates 1 --rounds 10 \
         --setup seeded --records benches/records/gate-noise/amx/seeded     # one process setup's noise
-    python benches/gate_error_rates.py noise         # the spread of pair ratios per setup, this CPU kind's
 
 ``run --setup NAME`` sets both sides' processes up as :data:`SETUPS` names (a fixed hash seed, a pinned
-CPU set with OpenMP's threads bound, no idle spinning, one thread); ``noise`` tabulates, per setup, how
-far the pair ratios of same-revision gates spread and how fast the setup ran against the defaults.
+CPU set with OpenMP's threads bound, no idle spinning, one thread). Where the same-revision gates' spread
+lies (per setup, per source, and the shared variance's prior fitted on them) is ``benches/gate_noise.py``'s.
 
 Each gate's verdict (its ``gate.json``, with every comparison's pair ratios in the order run) is kept in
 ``benches/records/gate-error-rates/`` (``--records``), which is tracked: the runs are hours long, so it is spread
@@ -36,12 +32,8 @@ them and are left out of the table where they are gone. ``table --first/--last/-
 the gate's own sequential rule (:func:`nerperf.gate.speed.judge`) on the recorded pair ratios: what a
 gate with other looks or another minimum effect would have said, without running it again.
 
-``moderated`` fits the prior of the gate's shared variance (:mod:`nerperf.gate.moderation`) on each
-same-revision gate at its last look, by limma's ``fitFDist`` (Smyth 2004): ``d0``, the prior degrees of
-freedom, from how much the comparisons' variances of log pair ratios differ (infinite: one variance fits
-them all; near 0: nothing to share), over all 12 comparisons and per measure. The smallest of these is
-the gate's fixed ``--prior-df``. ``table --prior-df 0`` judges the same gates again with each comparison
-on its own variance, ``table`` alone with the prior each gate ran with.
+``table --prior-df 0`` judges the same gates again with each comparison on its own variance, ``table``
+alone with the prior each gate ran with.
 
 ``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
 and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
@@ -68,7 +60,6 @@ from typing import Any
 
 from nerperf.atomic import write_atomic
 from nerperf.gate.sequential import LAST_LOOK
-from nerperf.machine import cpu_kind
 from nerperf.processes.children import Children, absolute, sigterm_raises
 from nerperf.processes.lockstep import WAITS
 
@@ -128,80 +119,6 @@ def _run_one(args: argparse.Namespace, out: Path, records: Path, index: int, chi
         other = max(0.0, busy - (children_cpu_seconds() - gate_before)) / seconds
         _add_to_record(record, {"beside": {"other_cores": round(other, 2), "cores": os.cpu_count()}})
     print(f"{name}: exit {returncode}, {seconds / 60:.1f} min", flush=True)
-
-
-def noise(args: argparse.Namespace) -> None:
-    """Per setup (each a directory of same-revision gates of fixed pairs under ``--records``): the spread of
-    the pair ratios per measure, the root mean square and the widest over the cases, and the setup's speed
-    against the defaults' (its base times over theirs, median over the cases: above 1 is slower)."""
-    root = Path(args.records)
-    found = {d.name: _gates(d) for d in sorted(root.iterdir()) if d.is_dir() and _gates(d)}
-    reference = _base_times(found.get("defaults", []))
-    print(
-        "| Setup | Gates | Pairs | Latency spread: RMS, widest (%) | Throughput spread: RMS, widest (%) "
-        "| Latency time / defaults' | Throughput time / defaults' | Machine |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    order = {name: i for i, name in enumerate(SETUPS)}
-    for name, gates in sorted(found.items(), key=lambda item: order.get(item[0], len(order))):
-        cells, against = [], []
-        for measure in ("latency", "throughput"):
-            spreads = [
-                _sd_percent(ratios)
-                for gate in gates
-                for comparison in gate["cases"].values()
-                if (ratios := comparison.get(measure, {}).get("pair_ratios"))
-            ]
-            cells.append(f"{_rms(spreads):.2f}, {max(spreads, default=math.nan):.2f}")
-            times = {k: v for k, v in _base_times(gates).items() if k[1] == measure and k in reference}
-            against.append(statistics.median(v / reference[k] for k, v in times.items()) if times else math.nan)
-        pairs = ", ".join(str(n) for n in sorted({g["rounds"]["pairs"] for g in gates}))
-        print(
-            f"| {name} | {len(gates)} | {pairs} | {cells[0]} | {cells[1]} | {against[0]:.3f} | {against[1]:.3f} "
-            f"| {_machine_of(gates)} |"
-        )
-
-
-def _machine_of(gates: list[dict[str, Any]]) -> str:
-    """The gates' machine in a few words: its CPU model, the flag that decides its kind, its cores."""
-    found = set()
-    for gate in gates:
-        machine = gate.get("machine", {})
-        flags = set(machine.get("cpu_flags", []))
-        kind = (
-            "AMX"
-            if "amx_tile" in flags or "amx_int8" in flags
-            else "AVX-512 VNNI"
-            if "avx512_vnni" in flags
-            else "AVX2"
-        )
-        found.add(f"{machine.get('cpu_model', '?')}, {kind}, {machine.get('cpus', '?')} CPUs")
-    return "; ".join(sorted(found))
-
-
-def _gates(directory: Path) -> list[dict[str, Any]]:
-    return [r for p in sorted(directory.glob("*.json")) if (r := json.loads(p.read_text())).get("status") == 0]
-
-
-def _base_times(gates: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
-    """Each case's and measure's base time (latency in ms, throughput as seconds per sentence), median over gates."""
-    times: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for gate in gates:
-        for case, measures in gate["cases"].items():
-            for measure in ("latency", "throughput"):
-                base = measures.get(measure, {}).get("base")
-                if base:
-                    times[(case, measure)].append(base if measure == "latency" else 1 / base)
-    return {key: statistics.median(values) for key, values in times.items()}
-
-
-def _sd_percent(ratios: list[float]) -> float:
-    return 100 * statistics.stdev(math.log(r) for r in ratios) if len(ratios) > 1 else math.nan
-
-
-def _rms(values: list[float]) -> float:
-    finite = [v for v in values if not math.isnan(v)]
-    return math.sqrt(sum(v * v for v in finite) / len(finite)) if finite else math.nan
 
 
 def busy_cpu_seconds() -> float | None:
@@ -345,102 +262,6 @@ def anchors(rounds: Path, pair: int = 0) -> dict[str, dict[str, dict[str, bool]]
                 "asv-faster": bool(_is_result_better(median_b, median_a, (stats_b, b), (stats_a, a), 1.1)),
             }
     return found
-
-
-def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, str, list[list[Any]]]]:
-    """Per same-revision gate whose rounds are still there and per measure: the gate, its pairs, the measure
-    and, per case, each pair's base and head times input by input (a 2 × inputs numpy array, in the order
-    run), for the pairs that timed that measure."""
-    import numpy as np
-
-    from nerperf.processes.samples import read_directory
-
-    for path in sorted(Path(args.records).glob("calib-base-*.json")):
-        rounds = gates_dir(Path(args.out), Path(args.records)) / path.stem / "rounds"
-        if not rounds.is_dir():
-            continue
-        pairs = json.loads(path.read_text())["rounds"]["pairs"]
-        sides = [
-            [read_directory(_round(rounds, k, side) / "samples") for side in ("base", "head")] for k in range(pairs)
-        ]
-        for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
-            cases = [  # the pairs that timed the measure: a narrowed gate's later pairs time one of them
-                [
-                    np.asarray([getattr(b[case], field), getattr(h[case], field)], dtype=float)
-                    for b, h in sides
-                    if case in b and getattr(b[case], field)
-                ]
-                for case in sides[0][0]
-            ]
-            yield path.stem, pairs, measure, cases
-
-
-def _rms_percent(values: list[float]) -> float:
-    """The root mean square over cases, in percent."""
-    return 100 * math.sqrt(sum(v * v for v in values) / len(values))
-
-
-def spread(args: argparse.Namespace) -> None:
-    """Where each same-revision gate's spread lies (Kalibera & Jones): per measure, the root mean square over
-    the cases of the sd of the pairs' figures with all the inputs and with the first half of them, and of
-    the sd a pair's figure has within its pair (a bootstrap of its median over the inputs); the rest is
-    between processes. A pair's fixed cost is starting both processes and loading the models."""
-    import numpy as np
-
-    generator = np.random.default_rng(0)
-    print("| gate | measure | pairs | sd of pair figures, all inputs (%) | first half of the inputs (%) "
-          "| within a pair, all inputs (%) | between processes (%) |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
-    for gate, pairs, measure, cases in same_revision_times(args):
-        found = []
-        for times in cases:
-            logs = [np.log(head / base) for base, head in times]
-            whole = np.std([np.median(x) for x in logs], ddof=1)
-            half = np.std([np.median(x[: len(x) // 2]) for x in logs], ddof=1)
-            within = np.sqrt(
-                np.mean([np.var([np.median(generator.choice(x, len(x))) for _ in range(200)]) for x in logs])
-            )
-            found.append((whole, half, within))
-        whole, half, within = (_rms_percent(list(column)) for column in zip(*found, strict=True))
-        between = math.sqrt(max(0.0, whole**2 - within**2))
-        print(f"| {gate} | {measure} | {pairs} | {whole:.2f} | {half:.2f} | {within:.2f} | {between:.2f} |")
-
-
-def hodges_lehmann(x: Any) -> float:
-    """The median of all pairwise means (Walsh averages): a location nearly as efficient as the mean on
-    normal data and robust like the median."""
-    import numpy as np
-
-    i, j = np.triu_indices(len(x))
-    return float(np.median((x[i] + x[j]) / 2))
-
-
-def estimators(args: argparse.Namespace) -> None:
-    """Which figure of a pair's per-input log ratios spreads least across the pairs of a same-revision gate
-    (the root mean square over cases of its sd, as :func:`spread`): the gate's median, or the mean, 10%
-    and 25% trimmed means, Hodges-Lehmann, or the ratio of the two sides' total times. The narrower, the
-    fewer pairs a gate needs to call a comparison `same`."""
-    import numpy as np
-    from scipy import stats
-
-    figures = {
-        "median": np.median,
-        "mean": np.mean,
-        "trimmed 10%": lambda x: stats.trim_mean(x, 0.10),
-        "trimmed 25%": lambda x: stats.trim_mean(x, 0.25),
-        "Hodges-Lehmann": hodges_lehmann,
-    }
-    print(f"| gate | measure | pairs | {' | '.join(figures)} | total time |")
-    print("|---|---|---|" + "---|" * (len(figures) + 1))
-    for gate, pairs, measure, cases in same_revision_times(args):
-        logs = [[np.log(head / base) for base, head in times] for times in cases]
-        columns = [
-            _rms_percent([float(np.std([figure(x) for x in case], ddof=1)) for case in logs])
-            for figure in figures.values()
-        ]
-        totals = [[math.log(head.sum() / base.sum()) for base, head in times] for times in cases]
-        columns.append(_rms_percent([float(np.std(case, ddof=1)) for case in totals]))
-        print(f"| {gate} | {measure} | {pairs} | " + " | ".join(f"{c:.2f}" for c in columns) + " |")
 
 
 def _alarmed(record: dict[str, Any], slowed: tuple[str, ...]) -> bool:
@@ -629,33 +450,6 @@ def pair_spread(gates: list[list[float]]) -> str:
     return f"{100 * math.sqrt(squares / freedom):.2f}" if freedom else "-"
 
 
-def moderated(args: argparse.Namespace) -> None:
-    """The prior behind the gate's shared variance, fitted on each same-revision gate at its last look."""
-    import numpy as np
-
-    from nerperf.gate.moderation import fit_prior
-
-    print("| gate | machine | pairs | d0, all | d0, latency | d0, throughput | common spread, all (%) |")
-    print("|---|---|---|---|---|---|---|")
-    for path in sorted(Path(args.records).glob("calib-base-*.json")):
-        record = json.loads(path.read_text())
-        if record.get("schema") != 2:
-            continue
-        series = {
-            measure: [
-                m["pair_ratios"] for case in record["cases"].values() for name, m in case.items() if name == measure
-            ]
-            for measure in ("latency", "throughput")
-        }
-        pairs = min(len(r) for found in series.values() for r in found)
-        fitted = {}
-        for group, found in (("all", series["latency"] + series["throughput"]), *series.items()):
-            variances = [float(np.var(np.log(r[:pairs]), ddof=1)) for r in found]
-            fitted[group] = fit_prior(variances, pairs - 1)
-        d0 = " | ".join(f"{fitted[g][0]:.1f}" for g in ("all", "latency", "throughput"))
-        print(f"| {path.stem} | {machines([record])} | {pairs} | {d0} | {100 * math.sqrt(fitted['all'][1]):.2f} |")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -683,25 +477,11 @@ def main() -> None:
     tabulating.add_argument(
         "--same-alpha", type=float, default=None, help="judge again with this level for 'same' (the gate's: 0.2)"
     )
-    where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
-    where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    where.add_argument("--records", default=RECORDS)
-    figuring = commands.add_parser("estimators", help="which figure of a pair's log ratios spreads least")
-    figuring.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
-    figuring.add_argument("--records", default=RECORDS)
-    sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
-    sharing.add_argument("--records", default=RECORDS)
-    tabling = commands.add_parser("noise", help="the spread of pair ratios per process setup (issue 44)")
-    tabling.add_argument("--records", default=f"{NOISE}/{cpu_kind()}", help="one directory per setup")
     args = parser.parse_args()
     handlers = {
         "heads": heads,
         "run": run,
         "table": table,
-        "moderated": moderated,
-        "spread": spread,
-        "estimators": estimators,
-        "noise": noise,
     }
     handlers[args.command](args)
 

@@ -15,14 +15,27 @@ import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).parent.parent / "benches" / "gate_error_rates.py"
+NOISE_SCRIPT = SCRIPT.with_name("gate_noise.py")
+
+
+def load(path: Path):
+    """A script of benches/ as a module, as Python runs it: its own directory on the path (its sibling imports)."""
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def error_rates():
-    spec = importlib.util.spec_from_file_location("gate_error_rates", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load(SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def noise_script():
+    return load(NOISE_SCRIPT)
 
 
 def record(slowed: float, seed: int, pairs: int = 6) -> dict:
@@ -122,12 +135,12 @@ def test_other_work_beside_a_gate_is_the_machines_busy_time_less_the_gates_own(e
     assert error_rates.children_cpu_seconds() - children >= 0.9
 
 
-def test_the_prior_is_fitted_on_each_same_revision_gate(error_rates, tmp_path: Path, capsys) -> None:
+def test_the_prior_is_fitted_on_each_same_revision_gate(noise_script, tmp_path: Path, capsys) -> None:
     """``moderated`` prints limma's d0 per gate, over all comparisons and per measure: drawn alike (the
     records' pairs all spread 1%), the variances scatter no more than sampling does, so d0 is large."""
     for index in range(2):
         (tmp_path / f"calib-base-{index:02d}.json").write_text(json.dumps(record(1.0, 20 + index, pairs=8)))
-    error_rates.moderated(error_rates.argparse.Namespace(records=str(tmp_path)))
+    noise_script.moderated(noise_script.argparse.Namespace(records=str(tmp_path)))
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[2] for row in rows] == ["8", "8"]
     assert all(float(d0) > 3 for row in rows for d0 in row[3:6])
@@ -161,33 +174,33 @@ def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:
     return records
 
 
-def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(error_rates, tmp_path, capsys) -> None:
+def test_a_pairs_median_spreads_less_than_its_mean_on_heavy_tailed_timings(noise_script, tmp_path, capsys) -> None:
     """``estimators`` reads a same-revision gate's raw rounds and prints, per measure, the spread across pairs
     of each figure of a pair's log ratios; ``spread`` splits the median's into within and between pairs."""
     records = raw_rounds(tmp_path, pairs=8, seed=5, between=0.002)
-    args = error_rates.argparse.Namespace(out=str(tmp_path / "out"), records=str(records))
-    error_rates.estimators(args)
+    args = noise_script.argparse.Namespace(out=str(tmp_path / "out"), records=str(records))
+    noise_script.estimators(args)
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[1] for row in rows] == ["latency", "throughput"]
     median, mean, total = (float(rows[0][3]), float(rows[0][4]), float(rows[0][8].rstrip(" |")))
     assert median < mean and median < total
     records = raw_rounds(tmp_path, pairs=8, seed=6, between=0.02)  # most of the spread between processes
-    error_rates.spread(error_rates.argparse.Namespace(out=str(tmp_path / "out"), records=str(records)))
+    noise_script.spread(noise_script.argparse.Namespace(out=str(tmp_path / "out"), records=str(records)))
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     whole, within = float(rows[0][3]), float(rows[0][5])
     assert rows[0][2] == "8" and 0 < within < whole
 
 
-def run_script(*arguments: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """``python benches/gate_error_rates.py ARGUMENTS`` from the repository's root, as docs/gate.md shows it."""
-    command = [sys.executable, "benches/gate_error_rates.py", *arguments]
+def run_script(*arguments: str, timeout: float, script: Path = SCRIPT) -> subprocess.CompletedProcess[str]:
+    """``python benches/SCRIPT ARGUMENTS`` from the repository's root, as docs/gate.md shows it."""
+    command = [sys.executable, f"benches/{script.name}", *arguments]
     return subprocess.run(command, cwd=SCRIPT.parent.parent, capture_output=True, text=True, timeout=timeout)
 
 
 def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
-    """``python benches/gate_error_rates.py estimators`` from the repository's root: the tracked records, and
+    """``python benches/gate_noise.py estimators`` from the repository's root: the tracked records, and
     a row for each gate whose rounds are still under .benchmarks/gate (none in a fresh clone)."""
-    done = run_script("estimators", timeout=120)
+    done = run_script("estimators", timeout=120, script=NOISE_SCRIPT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("| gate | measure | pairs | median | mean |")
 
@@ -206,7 +219,7 @@ def test_the_same_level_replay_runs_as_docs_gate_md_shows_it() -> None:
 
 
 def test_the_noise_table_gives_each_setups_spread_and_speed_against_the_defaults(
-    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    noise_script, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Two setups of one gate each: the spread of their pair ratios (here 1% by construction) and their
     times over the defaults' (the seeded gate's base times are 10% longer: throughput lower by as much)."""
@@ -218,10 +231,35 @@ def test_the_noise_table_gives_each_setups_spread_and_speed_against_the_defaults
         gate["machine"] = {"cpu_model": "Intel(R) Xeon(R) Processor", "cpu_flags": ["amx_int8"], "cpus": 2}
         (tmp_path / setup).mkdir()
         (tmp_path / setup / "calib-base-00.json").write_text(json.dumps(gate))
-    error_rates.noise(error_rates.argparse.Namespace(records=str(tmp_path)))
+    noise_script.noise(noise_script.argparse.Namespace(records=str(tmp_path)))
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| defaults", "| seeded"))]
     assert (
         rows[0].startswith("| defaults | 1 | 10 | 1.")
         and "| 1.000 | 1.000 | Intel(R) Xeon(R) Processor, AMX" in rows[0]
     )
     assert rows[1].startswith("| seeded | 1 | 10 |") and "| 1.100 | 1.100 |" in rows[1]
+
+
+def test_the_order_table_finds_a_first_process_that_runs_slower(noise_script, tmp_path: Path, capsys) -> None:
+    """Pairs whose first process is 2% slower (base first in even pairs, head first in odd ones): ``order``
+    reports an order effect of -1% and a spread that fitting the order takes back to the pairs' own 0.5%."""
+    gate = record(1.0, 7, pairs=10)
+    rng = np.random.default_rng(7)
+    for measures in gate["cases"].values():
+        for found in measures.values():
+            found["pair_ratios"] = [math.exp((-0.01 if k % 2 == 0 else 0.01) + rng.normal(0, 0.005)) for k in range(10)]
+    (tmp_path / "calib-base-00.json").write_text(json.dumps(gate))
+    noise_script.order(noise_script.argparse.Namespace(records=[str(tmp_path)]))
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith(f"| {tmp_path}")]
+    assert [row[1] for row in rows] == ["latency", "throughput"]
+    for row in rows:
+        mean, rms = (float(v) for v in row[4].split(", "))
+        plain, fitted = float(row[5]), float(row[6].rstrip(" |"))
+        assert -1.1 < mean < -0.9 and fitted < 0.7 < 1.0 < plain
+
+
+def test_the_order_command_runs_as_its_docstring_shows_it() -> None:
+    """``python benches/gate_noise.py order`` from the repository's root, on every tracked design's records."""
+    done = run_script("order", timeout=120, script=NOISE_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    assert "| benches/records/gate-error-rates | latency |" in done.stdout

@@ -42,7 +42,8 @@ def test_the_machine_label_names_the_flags_that_decide_the_variants(monkeypatch:
 
 @pytest.mark.parametrize(
     ("flags", "kind"),
-    [({"avx2", "fma"}, "avx2"), ({"avx2", "avx512f", "avx512_vnni"}, "avx512-vnni"), ({"avx512_vnni", "amx_tile"}, "amx")],
+    [({"avx2", "fma"}, "avx2"), ({"avx2", "avx512f", "avx512_vnni"}, "avx512-vnni"),
+     ({"avx512_vnni", "amx_tile"}, "amx")],
 )  # fmt: skip
 def test_the_cpu_kind_names_the_records_kept_per_kind(
     flags: set[str], kind: str, monkeypatch: pytest.MonkeyPatch

@@ -12,7 +12,7 @@ shrunk toward their common scale ``s0²``, weighted by the prior's degrees of fr
 freedom each, limma's estimate of it (:func:`fit_prior`) scatters from 0 to infinity, and a ``d0`` that is
 too large shrinks a truly noisy comparison's variance too far, which is how moderation could cry wolf.
 The default, 3, is below every per-measure fit on the recorded same-revision gates
-(``benches/gate_error_rates.py moderated``; the fits are in the records' notebook), so it shares least.
+(``benches/gate_noise.py moderated``; the fits are in the records' notebook), so it shares least.
 ``s0²`` is estimated at every look from the group's own variances, by ``fitFDist``'s moment of their
 logs with ``d0`` known. The gate's boundaries for the moderated t are simulated under this model,
 ``s0²`` estimated as here (:func:`nerperf.gate.sequential.plan`), and ``tests/test_moderation.py``

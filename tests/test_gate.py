@@ -393,6 +393,10 @@ def run_gate(project: Path, tmp_path: Path, *arguments: str) -> tuple[subprocess
     environment.update(HF_ENDPOINT="http://127.0.0.1:9", GITHUB_STEP_SUMMARY=str(tmp_path / "step-summary.md"))
     environment["NERPERF_CACHE_DIR"] = str(tmp_path / "cache")
     shutil.rmtree(project / "nerperf-gate", ignore_errors=True)  # the module's project is shared by its tests
+    # A previous gate's round of a case this one does not have: the gate must neither read it nor leave it.
+    stale = project / "nerperf-gate" / "rounds" / "19-head" / "samples"
+    stale.mkdir(parents=True)
+    (stale / "tiny-removed.samples.json").write_text('{"case": "tiny-removed", "latency_s": [1.0]}')
     command = [str(Path(sys.executable).with_name("nerperf")), "gate", *arguments, "--json", "nerperf-gate/gate.json"]
     done = subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True, timeout=600)
     found = project / "nerperf-gate" / "gate.json"
@@ -433,7 +437,8 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     summary = (project / "nerperf-gate" / "summary.md").read_text()  # the default --out, under the project
     assert "| tiny-changed | latency, batch 1 |" in summary and "slower" in summary
     assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
-    assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs
+    assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs  # the stale round gone
+    assert "tiny-removed" not in record["cases"]
 
 
 @pytest.mark.slow

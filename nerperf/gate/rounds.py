@@ -19,6 +19,7 @@ and only the cases with one (the ``cases`` setting, ``NERPERF_CASES``), for a pa
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -107,8 +108,11 @@ def run_rounds(
     """Run pairs of rounds until ``look(rounds so far)`` says stop, at most ``pairs``, each pair timing the
     measures the last look named; raise SideFailed, with the log's end, when pytest could not run one.
 
-    ``out`` must be absolute: the rounds run in the sides' checkouts, elsewhere.
+    ``out`` must be absolute: the rounds run in the sides' checkouts, elsewhere. ``out/rounds`` is this
+    gate's alone: a previous gate's rounds there are removed first, since a round directory left over
+    (a case that round did not time, a pair this gate did not run) would be read as this gate's samples.
     """
+    shutil.rmtree(out / "rounds", ignore_errors=True)
     rounds: list[Round] = []
     schedule = order(pairs)
     measures: tuple[str, ...] = ()

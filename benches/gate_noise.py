@@ -7,6 +7,7 @@ repository's root::
 
     python benches/gate_noise.py noise         # the spread of pair ratios per setup, this CPU kind's
     python benches/gate_noise.py order         # how much of it is which side ran first in a pair
+    python benches/gate_noise.py sides         # per same-revision gate: was one side slower throughout?
     python benches/gate_noise.py spread        # within pairs or between processes: shorter pairs?
     python benches/gate_noise.py estimators    # a pair's figure: the median or another location?
     python benches/gate_noise.py moderated     # the shared variance's prior, fitted on each gate
@@ -145,6 +146,34 @@ def order(args: argparse.Namespace) -> None:
                 print(f"| {root} | {measure} | {len(effects)} | {waits} | {100 * statistics.mean(effects):+.2f}, "
                       f"{_rms_percent(effects):.2f} | {100 * math.sqrt(statistics.mean(plain)):.2f} "
                       f"| {100 * math.sqrt(statistics.mean(fitted)):.2f} |")  # fmt: skip
+
+
+# How the sides' environments were set up where a noise run's directory says so (docs/gate.md, "A head side
+# slower for hours"): else each side had its own, as ``nerperf gate`` installs them.
+ENVIRONMENTS = {"one-environment": "one (--no-install)", "envs-shared": "one each, identical files hard-linked"}
+
+
+def sides(args: argparse.Namespace) -> None:
+    """Per same-revision gate: how much slower its head side ran than its base, per measure, as the mean of
+    every comparison's pair log ratios and its standard error (both orders alike). Alternation and pairing
+    cancel what moves both sides; a mean several standard errors from 0 is a bias of one side, shared by
+    the gate's comparisons, which no stopping rule can tell from a slowdown of the whole head."""
+    roots = [Path(r) for r in args.records] or sorted({p.parent for p in Path(NOISE).glob("*/*/calib-base-*.json")})
+    print("| gate | exit | pairs | environments | latency: head vs base (%) | throughput: head vs base (%) |")
+    print("|---|---|---|---|---|---|")
+    for root in roots:
+        for path in sorted(root.glob("calib-base-*.json")):
+            gate = json.loads(path.read_text())
+            if gate.get("status") not in (0, 1):
+                continue
+            cells = []
+            for measure in ("latency", "throughput"):
+                logs = [math.log(r) for c in gate["cases"].values() for r in c.get(measure, {}).get("pair_ratios", [])]
+                error = statistics.stdev(logs) / math.sqrt(len(logs)) if len(logs) > 1 else math.nan
+                cells.append(f"{100 * statistics.mean(logs):+.2f} ± {100 * error:.2f}" if logs else "-")
+            shared = ENVIRONMENTS.get(root.name, "one each")
+            print(f"| {path.parent.name}/{path.stem} | {gate['status']} | {gate['rounds']['pairs']} | {shared} "
+                  f"| {cells[0]} | {cells[1]} |")  # fmt: skip
 
 
 def order_effect(logs: list[float]) -> tuple[float, float, float]:
@@ -290,6 +319,8 @@ def main() -> None:
     tabling.add_argument("--records", default=f"{NOISE}/{cpu_kind()}", help="one directory per setup")
     ordering = commands.add_parser("order", help="how much of the spread is which side ran first")
     ordering.add_argument("--records", nargs="*", default=[], help="directories (default: every recorded design)")
+    siding = commands.add_parser("sides", help="per same-revision gate, how much slower its head side ran")
+    siding.add_argument("--records", nargs="*", default=[], help="directories (default: every noise setup's)")
     where = commands.add_parser("spread", help="where the same-revision gates' spread lies: within pairs or between")
     where.add_argument("--out", default=".benchmarks/gate", help="the rounds (their raw samples)")
     where.add_argument("--records", default=RECORDS)
@@ -299,7 +330,8 @@ def main() -> None:
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default=RECORDS)
     args = parser.parse_args()
-    handlers = {"noise": noise, "order": order, "spread": spread, "estimators": estimators, "moderated": moderated}
+    handlers = {"noise": noise, "order": order, "sides": sides, "spread": spread, "estimators": estimators,
+                "moderated": moderated}  # fmt: skip
     handlers[args.command](args)
 
 

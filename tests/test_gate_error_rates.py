@@ -263,3 +263,21 @@ def test_the_order_command_runs_as_its_docstring_shows_it() -> None:
     done = run_script("order", timeout=120, script=NOISE_SCRIPT)
     assert done.returncode == 0, done.stderr
     assert "| benches/records/gate-error-rates | latency |" in done.stdout
+
+
+def test_the_sides_table_reads_a_head_slower_throughout(noise_script, tmp_path: Path, capsys) -> None:
+    """A same-revision gate whose head ran 1.5% slower in every pair of every case, in both orders: ``sides``
+    reports +1.5% with a standard error far below it; a gate without such a bias reads near 0."""
+    directory = tmp_path / "one-environment"
+    directory.mkdir()
+    for index, shift in enumerate((0.015, 0.0)):
+        gate = record(1.0, 11 + index, pairs=6)
+        for measures in gate["cases"].values():
+            for found in measures.values():
+                found["pair_ratios"] = [r * math.exp(shift) for r in found["pair_ratios"]]
+        (directory / f"calib-base-{index:02d}.json").write_text(json.dumps(gate))
+    noise_script.sides(noise_script.argparse.Namespace(records=[str(directory)]))
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| one-env")]
+    assert [row[3] for row in rows] == ["one (--no-install)"] * 2
+    biased, plain = ([float(v) for v in row[4].split(" ± ")] for row in rows)
+    assert 1.3 < biased[0] < 1.7 and biased[1] < 0.3 and abs(plain[0]) < 0.5

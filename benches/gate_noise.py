@@ -171,7 +171,7 @@ def sides(args: argparse.Namespace) -> None:
                 logs = [math.log(r) for c in gate["cases"].values() for r in c.get(measure, {}).get("pair_ratios", [])]
                 error = statistics.stdev(logs) / math.sqrt(len(logs)) if len(logs) > 1 else math.nan
                 cells.append(f"{100 * statistics.mean(logs):+.2f} ± {100 * error:.2f}" if logs else "-")
-            shared = ENVIRONMENTS.get(root.name, "one each")
+            shared = next((how for name, how in ENVIRONMENTS.items() if root.name.endswith(name)), "one each")
             print(f"| {path.parent.name}/{path.stem} | {gate['status']} | {gate['rounds']['pairs']} | {shared} "
                   f"| {cells[0]} | {cells[1]} |")  # fmt: skip
 

@@ -281,3 +281,10 @@ def test_the_sides_table_reads_a_head_slower_throughout(noise_script, tmp_path: 
     assert [row[3] for row in rows] == ["one (--no-install)"] * 2
     biased, plain = ([float(v) for v in row[4].split(" ± ")] for row in rows)
     assert 1.3 < biased[0] < 1.7 and biased[1] < 0.3 and abs(plain[0]) < 0.5
+
+
+def test_the_sides_command_runs_as_docs_gate_md_shows_it() -> None:
+    """``python benches/gate_noise.py sides`` from the repository's root, on every noise setup's records."""
+    done = run_script("sides", timeout=120, script=NOISE_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    assert "| one-environment/calib-base-00 | 0 | 6 | one (--no-install) |" in done.stdout

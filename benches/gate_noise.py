@@ -74,19 +74,15 @@ def noise(args: argparse.Namespace) -> None:
         )
 
 
+KIND_NAMES = {"amx": "AMX", "avx512-vnni": "AVX-512 VNNI", "avx2": "AVX2"}
+
+
 def _machine_of(gates: list[dict[str, Any]]) -> str:
     """The gates' machine in a few words: its CPU model, the flag that decides its kind, its cores."""
     found = set()
     for gate in gates:
         machine = gate.get("machine", {})
-        flags = set(machine.get("cpu_flags", []))
-        kind = (
-            "AMX"
-            if "amx_tile" in flags or "amx_int8" in flags
-            else "AVX-512 VNNI"
-            if "avx512_vnni" in flags
-            else "AVX2"
-        )
+        kind = KIND_NAMES[cpu_kind(machine.get("cpu_flags", []))]
         found.add(f"{machine.get('cpu_model', '?')}, {kind}, {machine.get('cpus', '?')} CPUs")
     return "; ".join(sorted(found))
 
@@ -116,6 +112,12 @@ def _rms(values: list[float]) -> float:
     return math.sqrt(sum(v * v for v in finite) / len(finite)) if finite else math.nan
 
 
+def _compared(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The same-revision gates recorded in ``root`` that compared (exit 0 or 1), with their paths."""
+    found = [(path, json.loads(path.read_text())) for path in sorted(root.glob("calib-base-*.json"))]
+    return [(path, gate) for path, gate in found if gate.get("status") in (0, 1)]
+
+
 def order(args: argparse.Namespace) -> None:
     """Per records directory (the error-rate runs and each design's) and measure: the comparisons' order
     effect, half the difference between the mean log ratio of the pairs whose base ran first and of those
@@ -126,11 +128,7 @@ def order(args: argparse.Namespace) -> None:
     print("| records | measure | comparisons | wait | order effect: mean, RMS (%) | spread (%) | order fitted (%) |")
     print("|---|---|---|---|---|---|---|")
     for root in roots:
-        gates = [
-            g
-            for p in sorted(root.glob("calib-base-*.json"))
-            if (g := json.loads(p.read_text())).get("status") in (0, 1)
-        ]
+        gates = [gate for _, gate in _compared(root)]
         for measure in ("latency", "throughput"):
             effects, plain, fitted = [], [], []
             for gate in gates:
@@ -162,10 +160,7 @@ def sides(args: argparse.Namespace) -> None:
     print("| gate | exit | pairs | environments | latency: head vs base (%) | throughput: head vs base (%) |")
     print("|---|---|---|---|---|---|")
     for root in roots:
-        for path in sorted(root.glob("calib-base-*.json")):
-            gate = json.loads(path.read_text())
-            if gate.get("status") not in (0, 1):
-                continue
+        for path, gate in _compared(root):
             cells = []
             for measure in ("latency", "throughput"):
                 logs = [math.log(r) for c in gate["cases"].values() for r in c.get(measure, {}).get("pair_ratios", [])]

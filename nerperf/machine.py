@@ -9,6 +9,7 @@ matrix-multiply peaks serve only the variant table and live with it (``benches/p
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -44,10 +45,11 @@ def _cpu_info() -> dict[str, Any]:
     return dict(cpuinfo.get_cpu_info())
 
 
-def cpu_kind() -> str:
-    """This machine's kind of CPU in one word, for records kept per kind: amx, avx512-vnni or avx2."""
-    flags = cpu_flags()
-    return "amx" if "amx_tile" in flags else "avx512-vnni" if "avx512_vnni" in flags else "avx2"
+def cpu_kind(flags: Iterable[str] | None = None) -> str:
+    """A CPU's kind in one word, for records kept per kind: amx, avx512-vnni or avx2; this machine's, or that
+    of recorded ``flags`` (a gate records ``amx_int8`` among its flags, not ``amx_tile``)."""
+    found = cpu_flags() if flags is None else frozenset(flags)
+    return "amx" if found & {"amx_tile", "amx_int8"} else "avx512-vnni" if "avx512_vnni" in found else "avx2"
 
 
 # The instruction-set flags that decide which variant wins (docs/measurements.md).

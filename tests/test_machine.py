@@ -57,3 +57,9 @@ def test_the_cpu_vendor_is_py_cpuinfos_or_empty(info: dict, vendor: str, monkeyp
     """The gate's default wait is chosen by it (nerperf.processes.lockstep.default_wait)."""
     monkeypatch.setattr(machine, "_cpu_info", lambda: info)
     assert machine.cpu_vendor() == vendor
+
+
+def test_the_cpu_kind_of_recorded_flags_reads_amx_from_amx_int8() -> None:
+    """A gate's record keeps the flags that decide the variants: ``amx_int8``, not ``amx_tile``."""
+    assert machine.cpu_kind(["amx_bf16", "amx_int8", "avx512_vnni"]) == "amx"
+    assert machine.cpu_kind(["avx2", "avx512_vnni"]) == "avx512-vnni" and machine.cpu_kind([]) == "avx2"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from nerperf import settings
 from nerperf.data.metrics import MODES
-from nerperf.errors import NerperfInputError, Unavailable
+from nerperf.errors import NerperfInputError, Unavailable, caused_by_ctrl_c
 
 EVAL_SETTINGS = (
     "data",
@@ -177,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(own)
         args.pytest_args = pytest_args
         return dispatch(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ImportError) as stop:
+        if not caused_by_ctrl_c(stop):
+            raise
         print("nerperf: interrupted; files from earlier runs are as they were", file=sys.stderr)
         return 130
     except (NerperfInputError, Unavailable) as error:

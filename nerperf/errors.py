@@ -21,3 +21,15 @@ class NerperfInputError(ValueError):
 
 class Unavailable(Exception):
     """Cannot run on this machine or installation; the message says why (a skip, not a failure)."""
+
+
+def caused_by_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` is Ctrl-C or was raised from one. A native extension imported at that moment
+    (onnxruntime, through pybind11) turns the KeyboardInterrupt into ``ImportError: initialization
+    failed`` with the interrupt as its ``__cause__``: without this, an interrupted run ends as a crash."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__
+    return False

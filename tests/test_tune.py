@@ -190,14 +190,27 @@ def tune(data: Path, model: Path, out: Path, *extra: str) -> int:
     )
 
 
+def _import_interrupted() -> None:
+    """What onnxruntime's import does when Ctrl-C lands in it: pybind11 raises ImportError from it."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as interrupt:
+        raise ImportError("initialization failed") from interrupt
+
+
+def _ctrl_c() -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop", [_ctrl_c, _import_interrupted], ids=["ctrl-c", "ctrl-c-in-an-import"])
 def test_an_interrupted_tune_resumes_from_its_trials(
-    project: Path, bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: Any
 ) -> None:
     real, ran = command._Runner._run, []
 
     def interrupted(self: Any, config: Config) -> Any:
         if len(ran) == 3:
-            raise KeyboardInterrupt
+            stop()
         ran.append(config)
         return real(self, config)
 
@@ -271,3 +284,12 @@ def test_without_matplotlib_tune_says_its_figure_was_not_written(
     monkeypatch.setattr(figures, "tune_frontier", broken)
     with pytest.raises(ModuleNotFoundError):  # a bug is not a missing extra
         command._figure(outcome, tmp_path / "frontier.png")
+
+
+def test_only_an_import_that_ctrl_c_broke_counts_as_an_interrupt() -> None:
+    from nerperf.errors import caused_by_ctrl_c
+
+    with pytest.raises(ImportError) as broken:
+        _import_interrupted()
+    assert caused_by_ctrl_c(broken.value)
+    assert not caused_by_ctrl_c(ImportError("No module named 'onnxruntime'"))  # a real failure stays one

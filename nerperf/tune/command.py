@@ -23,7 +23,7 @@ from typing import Any
 
 from nerperf import settings
 from nerperf.atomic import write_atomic
-from nerperf.errors import NerperfInputError
+from nerperf.errors import NerperfInputError, caused_by_ctrl_c
 from nerperf.tune import frontier, leaders, space
 from nerperf.tune.trials import Trial, TrialStore
 
@@ -121,7 +121,9 @@ def run_tune(parsed: argparse.Namespace) -> int:
         found = space.search(names, cores, runner.measure, args.floor, objectives)
     except BudgetSpent:
         found, stopped = runner.found(), f"the budget of {args.budget:g} minutes was spent; later trials not run"
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ImportError) as stop:
+        if not caused_by_ctrl_c(stop):
+            raise
         found, stopped = runner.found(), "interrupted (Ctrl-C): every finished trial is kept under --out"
         interrupted = True
     decisions: dict[str, tuple[leaders.Decision | str, leaders.Decision | None]] = {}

@@ -95,7 +95,7 @@ def _gate(base: str, head: str, environment: dict[str, str], unit: float) -> dic
     command = [sys.executable, "-m", "nerperf.cli", "gate", base, head, "--", SUITE]
     seconds, status, said = _timed(command, environment)
     record = json.loads((OUT / "gate.json").read_text())
-    installed = said.count("its environment reused") < 2  # the gate says so of each side it did not install
+    installed = "installed (" in said  # the gate says "installed (COMMAND)" of each environment it installs
     verdicts = {
         f"{case} {measure}": result["verdict"]
         for case, measures in record.get("cases", {}).items()

@@ -75,13 +75,14 @@ SLOWED = ("minilm-l6-conll03-onnx-int8", "minilm-l3-conll03-onnx-int8")  # the b
 NOISE = "benches/records/gate-noise"  # tracked: same-revision gates of fixed pairs, one directory per setup
 # How the processes of a noise run are set up (issue 44): the gate's options and the variables both sides get.
 SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
-    "defaults": ([], {}),  # the gate's own at the time: its record's rounds.wait says which wait ran
+    "defaults": ([], {}),  # the gate's own at the time: its record's rounds.wait and .environments say which
     "seeded": (["--hash-seed", "0"], {}),
     "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),
     "one-environment": (["--no-install"], {}),  # both sides on this interpreter and its site-packages
+    "separate-environments": (["--separate-environments"], {}),  # an environment per side, as before 0.9
 }
 
 

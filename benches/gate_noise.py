@@ -146,8 +146,9 @@ def order(args: argparse.Namespace) -> None:
                       f"| {100 * math.sqrt(statistics.mean(fitted)):.2f} |")  # fmt: skip
 
 
-# How the sides' environments were set up where a noise run's directory says so (docs/gate.md, "A head side
-# slower for hours"): else each side had its own, as ``nerperf gate`` installs them.
+# How the sides' environments were set up: as the gate recorded it (rounds.environments, since 0.9), else
+# where a noise run's directory says so (docs/gate.md, "A head side slower for hours"), else one per side.
+RECORDED_ENVIRONMENTS = {"shared": "one, shared", "per-side": "one each", "interpreter": "one (--no-install)"}
 ENVIRONMENTS = {"one-environment": "one (--no-install)", "envs-shared": "one each, identical files hard-linked"}
 
 
@@ -166,7 +167,9 @@ def sides(args: argparse.Namespace) -> None:
                 logs = [math.log(r) for c in gate["cases"].values() for r in c.get(measure, {}).get("pair_ratios", [])]
                 error = statistics.stdev(logs) / math.sqrt(len(logs)) if len(logs) > 1 else math.nan
                 cells.append(f"{100 * statistics.mean(logs):+.2f} ± {100 * error:.2f}" if logs else "-")
-            shared = next((how for name, how in ENVIRONMENTS.items() if root.name.endswith(name)), "one each")
+            shared = RECORDED_ENVIRONMENTS.get(gate["rounds"].get("environments")) or next(
+                (how for name, how in ENVIRONMENTS.items() if root.name.endswith(name)), "one each"
+            )
             print(f"| {path.parent.name}/{path.stem} | {gate['status']} | {gate['rounds']['pairs']} | {shared} "
                   f"| {cells[0]} | {cells[1]} |")  # fmt: skip
 

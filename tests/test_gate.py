@@ -473,8 +473,9 @@ def test_a_narrowed_pair_times_only_its_measure_in_both_processes(project: Path,
 def test_a_base_that_fails_to_install_compares_nothing(project: Path, tmp_path: Path) -> None:
     done, record = run_gate(project, tmp_path, "base", "--rounds", "2", "--install", "exit 3")
     assert done.returncode == verdict.NOT_COMPARED
-    assert "the base side failed to install" in done.stderr and record["status"] == 2
-    assert not list((gate_work(tmp_path) / "envs").glob("base-*"))  # never taken for a good environment
+    # base and head have the same requirements: one environment for both, installed from the base's checkout
+    assert "the environment both sides share failed to install" in done.stderr and record["status"] == 2
+    assert not list((gate_work(tmp_path) / "envs").iterdir())  # never taken for a good environment
 
 
 @pytest.mark.slow
@@ -483,8 +484,8 @@ def test_a_relative_work_directory_installs_with_its_own_environments_python(pro
     own_python = 'test "$(command -v python)" = "$VIRTUAL_ENV/bin/python" || exit 7'
     done, record = run_gate(project, tmp_path, "base", "--rounds", "2", "--work", "gate-work", "--install", own_python)
     assert "failed to install" not in done.stderr, done.stderr
-    (base,) = (project / "gate-work" / "envs").glob("base-*")  # one environment per side and requirements
-    assert (base / "bin" / "python").is_file()
+    (shared,) = (project / "gate-work" / "envs").glob("shared-*")  # one for both sides: the same requirements
+    assert (shared / "bin" / "python").is_file()
     # the environments hold no pytest, so the rounds cannot run: exit 2, saying so
     assert done.returncode == verdict.NOT_COMPARED and "pytest could not run" in record["reason"]
     shutil.rmtree(project / "gate-work")

@@ -55,6 +55,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--out", metavar="DIR", default="nerperf-bisect", help="summary and every step's gate")
     parser.add_argument("--install", metavar="COMMAND", default=checkouts.DEFAULT_INSTALL, help="as nerperf gate's")
     parser.add_argument("--no-install", action="store_true", help="as nerperf gate's")
+    parser.add_argument("--separate-environments", action="store_true", help="as nerperf gate's")
     parser.add_argument("--work", metavar="DIR", default=None, help="as nerperf gate's")
     parser.add_argument(
         "--from-asv",
@@ -90,6 +91,7 @@ def run_bisect(args: argparse.Namespace, say: Callable[[str], None] | None = Non
         out=args.out,
         install=args.install,
         no_install=args.no_install,
+        separate_environments=args.separate_environments,
         work=args.work,
         pytest_args=tuple(args.pytest_args),
     )

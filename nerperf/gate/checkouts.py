@@ -1,4 +1,4 @@
-"""The two sides of a gate: each revision checked out at its commit and installed in its own environment.
+"""The two sides of a gate: each revision checked out at its commit, and the environments they run in.
 
 Checkouts are git worktrees of the project's repository, at fixed paths under the gate's work
 directory, so that an environment's editable install keeps pointing at its side. An environment is
@@ -7,6 +7,13 @@ files that say what to install (pyproject.toml, setup.py, setup.cfg, constraints
 The default install adds ``-c constraints.txt`` where the side's checkout has one, so that both sides
 run with the exact versions the project measures with. A failed install leaves no environment that
 could be taken for a good one.
+
+When both sides' keys are equal (the usual pull request), both run in one environment, installed from
+the base's checkout, and each side imports its own code from its own checkout, put first on the import
+path (:func:`source_roots`): separate environments had made the head read slower than the same code as
+base, by up to 2.3% for hours on one machine (docs/gate.md, "One environment for both sides"). Each
+round loads :mod:`nerperf.gate.import_guard`, so that a module taken from the other side's checkout
+(one the side's own checkout lacks) stops the gate instead of timing the wrong code.
 """
 
 from __future__ import annotations
@@ -15,11 +22,14 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from nerperf.errors import NerperfInputError
+from nerperf.gate import import_guard
 from nerperf.processes.children import Children
 
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
@@ -50,6 +60,16 @@ class Side:
     checkout: Path
     python: Path  # the interpreter that runs its rounds
     reused: bool = False  # its environment was reused, not installed
+    import_path: tuple[Path, ...] = ()  # first on its rounds' import path: its own code, then the import guard
+    foreign: tuple[Path, ...] = ()  # where its rounds' modules must not come from (import_guard); (): unguarded
+
+
+SIDES = ("base", "head")
+ENVIRONMENTS = {  # how the sides' environments were set up, for the gate's summary
+    "shared": "one environment for both sides (the same requirements), each side's code from its own checkout",
+    "per-side": "an environment per side",
+    "interpreter": "the gate's own interpreter for both sides (--no-install)",
+}
 
 
 def git(repository: Path, *arguments: str) -> str:
@@ -85,6 +105,64 @@ def check_out(repository: Path, work: Path, name: str, commit: str) -> Path:
     return path
 
 
+def prepare_sides(
+    repository: Path,
+    work: Path,
+    out: Path,
+    revisions: dict[str, str],
+    commits: dict[str, str],
+    install: str,
+    *,
+    no_install: bool,
+    separate: bool,
+    children: Children,
+    say: Callable[[str], None],
+    python: str = sys.executable,
+) -> tuple[dict[str, Side], str]:
+    """Both sides checked out and given an environment, and how (a key of :data:`ENVIRONMENTS`): the
+    gate's interpreter under ``no_install``; one shared environment where the requirements are the same,
+    unless ``separate``; else one per side, each made with ``python -m venv``."""
+    checkout = {name: check_out(repository, work, name, commits[name]) for name in SIDES}
+    keys = {name: environment_key(checkout[name], install_command(checkout[name], install), python) for name in SIDES}
+    named = {name: f"{name} = {revisions[name]} ({commits[name][:10]})" for name in SIDES}
+    if no_install:
+        how, environments = "interpreter", dict.fromkeys(SIDES, (Path(python), True))
+    elif not separate and keys["base"] == keys["head"]:
+        how = "shared"
+        log = out / "install-shared.log"
+        shared = prepare("shared", checkout["base"], work / "envs", install, python, log, children)
+        done = "reused" if shared[1] else f"installed ({install})"
+        say(f"nerperf gate: {named['base']}, {named['head']}: the same requirements, one environment for both ({done})")
+        environments = dict.fromkeys(SIDES, shared)
+    else:
+        how, environments = "per-side", {}
+        for name in SIDES:
+            log = out / f"install-{name}.log"
+            environments[name] = prepare(name, checkout[name], work / "envs", install, python, log, children)
+            done = "its environment reused (same requirements)" if environments[name][1] else f"installed ({install})"
+            say(f"nerperf gate: {named[name]}: {done}")
+    guard = import_guard.install(work / "guard")
+    sides = {
+        name: Side(
+            name,
+            revisions[name],
+            commits[name],
+            checkout[name],
+            *environments[name],
+            import_path=(*source_roots(checkout[name]), guard),
+            foreign=(checkout["head" if name == "base" else "base"], repository),
+        )
+        for name in SIDES
+    }
+    return sides, how
+
+
+def source_roots(checkout: Path) -> tuple[Path, ...]:
+    """Where a checkout's own modules are imported from: its root (a flat layout, as ``python -m pytest``
+    has it), and ``src/`` where there is one. A module elsewhere is caught by the import guard."""
+    return (checkout, *([checkout / "src"] if (checkout / "src").is_dir() else []))
+
+
 def install_command(checkout: Path, install: str) -> str:
     """``install`` as run in ``checkout``: the default with ``-c constraints.txt`` where the checkout has one."""
     if install == DEFAULT_INSTALL and (checkout / CONSTRAINTS).is_file():
@@ -104,7 +182,8 @@ def environment_key(checkout: Path, install: str, python: str) -> str:
 def prepare(
     side: str, checkout: Path, envs: Path, install: str, python: str, log: Path, children: Children
 ) -> tuple[Path, bool]:
-    """The side's interpreter, installing an environment unless one with the same key is under ``envs``.
+    """The side's interpreter, installing an environment unless one with the same key is under ``envs``;
+    ``side`` is "base", "head", or "shared" for the one both sides share (installed from the base's checkout).
 
     Each side keeps its environments by key (``envs/SIDE-KEY``), the :data:`KEEP` most recently used: a
     bisection that meets a commit with other requirements (or one that cannot be installed) goes back
@@ -122,7 +201,8 @@ def prepare(
         stamp.touch()  # most recently used: kept by _forget_old
         return interpreter, True
     shutil.rmtree(env_dir, ignore_errors=True)
-    name = f"the {side} side's install"
+    whose = "the environment both sides share" if side == "shared" else f"the {side} side"
+    name = f"{whose}'s install"
     created = children.wait(children.start(name, [python, "-m", "venv", str(env_dir)], cwd=checkout, log=log))
     if created == 0:
         variables = {**os.environ, "VIRTUAL_ENV": str(env_dir), "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}"}
@@ -135,8 +215,9 @@ def prepare(
         created = children.wait(installing)
     if created != 0:
         shutil.rmtree(env_dir, ignore_errors=True)  # never reused: the next gate installs again
-        failed = f"the {side} side failed to install ({install!r} in {checkout})"
-        raise SideFailed(f"{failed}: {log_tail(log, 3)} (log: {log})", side, "install")
+        failed = f"{whose} failed to install ({install!r} in {checkout})"
+        # a shared environment is installed from the base's checkout: its failure is the base's (bisect stops)
+        raise SideFailed(f"{failed}: {log_tail(log, 3)} (log: {log})", "base" if side == "shared" else side, "install")
     stamp.write_text(key + "\n")
     _forget_old(envs, side)
     return interpreter, False

@@ -11,6 +11,7 @@ could be compared (a revision, install or run failed, a case on one side only, n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -167,6 +168,12 @@ def add_parser(commands: Any) -> None:
         "not installed (test files, conftest.py); nerperf itself is then the same on both sides",
     )
     gate.add_argument(
+        "--separate-environments",
+        action="store_true",
+        help="install each side in an environment of its own even where both have the same requirements (by "
+        "default they share one, each side importing its code from its own checkout)",
+    )
+    gate.add_argument(
         "--work",
         metavar="DIR",
         default=None,
@@ -240,19 +247,18 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
     # A median over more batches a pair, unless the project chose its own (docs/gate.md, "What a gate does", 4).
     settings.setdefault("NERPERF_THROUGHPUT_BATCHES", str(GATE_THROUGHPUT_BATCHES))
     work = absolute(args.work) if args.work else _default_work(repository, configured.cache_dir)
-    sides = {}
-    for name, revision in (("base", args.base), ("head", args.head)):
-        checkout = checkouts.check_out(repository, work, name, commits[name])
-        if args.no_install:
-            python, reused = Path(sys.executable), True
-        else:
-            log = out / f"install-{name}.log"
-            python, reused = checkouts.prepare(
-                name, checkout, work / "envs", args.install, sys.executable, log, children
-            )
-            how = "its environment reused (same requirements)" if reused else f"installed ({args.install})"
-            say(f"nerperf gate: {name} = {revision} ({commits[name][:10]}): {how}")
-        sides[name] = Side(name, revision, commits[name], checkout, python, reused)
+    sides, environments = checkouts.prepare_sides(
+        repository,
+        work,
+        out,
+        {"base": args.base, "head": args.head},
+        commits,
+        args.install,
+        no_install=args.no_install,
+        separate=args.separate_environments,
+        children=children,
+        say=say,
+    )
     machine = _machine()
 
     def look(ran: list[rounds.Round]) -> rounds.Look:
@@ -261,7 +267,7 @@ def gate(args: GateOptions, out: Path, say: Callable[[str], None], children: Chi
     ran = rounds.run_rounds(
         sides, args.max_pairs, out, settings, list(args.pytest_args), children, say, look, args.wait, args.setup
     )
-    return compare(ran, sides, settings, args, machine)
+    return dataclasses.replace(compare(ran, sides, settings, args, machine), environments=environments)
 
 
 def next_look(ran: Sequence[rounds.Round], args: GateOptions) -> rounds.Look:
@@ -512,8 +518,6 @@ def _default_work(repository: Path, cache_dir: str | None) -> Path:
 
 
 def _with_seconds(outcome: verdict.Outcome, seconds: float) -> verdict.Outcome:
-    import dataclasses
-
     return dataclasses.replace(outcome, seconds=seconds)
 
 

@@ -27,6 +27,7 @@ class GateOptions:
     exact: bool = False
     install: str = checkouts.DEFAULT_INSTALL
     no_install: bool = False
+    separate_environments: bool = False  # one environment per side even where their requirements are the same
     work: str | None = None
     wait: str = field(default_factory=lockstep.default_wait)  # the CPU vendor's measured choice
     every_measure: bool = False
@@ -50,6 +51,7 @@ class GateOptions:
             exact=args.exact,
             install=args.install,
             no_install=args.no_install,
+            separate_environments=args.separate_environments,
             work=args.work,
             wait=args.wait or lockstep.default_wait(),
             every_measure=args.every_measure,
@@ -73,6 +75,7 @@ class BisectOptions:
     out: str = "nerperf-bisect"
     install: str = checkouts.DEFAULT_INSTALL
     no_install: bool = False
+    separate_environments: bool = False
     work: str | None = None
     pytest_args: tuple[str, ...] = ()
 
@@ -88,6 +91,7 @@ class BisectOptions:
             min_effect=DEFAULT_MIN_EFFECT if accuracy or self.min_effect is None else self.min_effect,
             install=self.install,
             no_install=self.no_install,
+            separate_environments=self.separate_environments,
             work=self.work,
             decide_on=None if accuracy else self.measure,  # stop once the bisected measure is decided
             pytest_args=(*self.pytest_args, "-k", self.case),

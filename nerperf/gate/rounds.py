@@ -26,7 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerperf.gate.checkouts import Side, SideFailed, log_tail
+from nerperf.gate import import_guard
+from nerperf.gate.checkouts import GateError, Side, SideFailed, log_tail
 from nerperf.processes.children import Child, Children
 from nerperf.processes.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
 from nerperf.processes.samples import CaseSamples, read_directory, read_unpaired
@@ -151,6 +152,8 @@ def run_rounds(
                     r.side,
                     "run",
                 )
+            if sides[r.side].foreign:
+                _check_own_code(r, sides[r.side])
         if look is not None and k + 1 < pairs:
             seen = look(sorted(rounds, key=lambda r: r.index))
             if seen.stop:
@@ -158,6 +161,30 @@ def run_rounds(
                 break
             measures, cases = seen.measures, seen.cases
     return sorted(rounds, key=lambda r: r.index)
+
+
+def _check_own_code(r: Round, side: Side) -> None:
+    """Raise GateError when the round imported code from where its side's must not come (import_guard)."""
+    found = import_guard.read(r.directory)
+    if found is None:
+        raise GateError(
+            f"the {r.side} side's round {r.index:02d} wrote no {import_guard.REPORT}, so where its code came from "
+            f"is unknown (log: {r.directory / 'pytest.log'})"
+        )
+    if not found:
+        return
+    other = side.foreign[0]
+    listed = ", ".join(f"{name} ({path})" for name, path in sorted(found.items())[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    if any(path.startswith(os.path.join(str(other), "")) for path in found.values()):
+        why = (
+            f"the other side's checkout: both sides share one environment (their requirements are the same), "
+            f"and the {r.side} side's checkout has no such module where the gate looks first "
+            f"({', '.join(str(p) for p in side.import_path[:-1])}); run the gate with --separate-environments"
+        )
+    else:
+        why = "the repository's working tree, installed in the gate's interpreter; run the gate without --no-install"
+    raise GateError(f"the {r.side} side imported {listed}{more} from {why}; nothing was compared")
 
 
 def _start(
@@ -179,7 +206,14 @@ def _start(
         VARIABLE: role,
     }
     variables.pop("VIRTUAL_ENV", None)
-    command = [str(side.python), "-m", "pytest", "--benchmark-only", "-p", "no:cacheprovider", *pytest_args]
+    guard = ["-p", import_guard.MODULE] if side.foreign else []
+    command = [str(side.python), "-m", "pytest", "--benchmark-only", "-p", "no:cacheprovider", *guard, *pytest_args]
+    if side.import_path:
+        inherited = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+        variables["PYTHONPATH"] = os.pathsep.join([*(str(p) for p in side.import_path), *inherited])
+    if side.foreign:
+        variables[import_guard.OWN_VARIABLE] = str(side.checkout)
+        variables[import_guard.FOREIGN_VARIABLE] = os.pathsep.join(str(p) for p in side.foreign)
     descriptor = int(role.partition(",")[0])
     name = f"the {side.name} side's pytest (pair {pair + 1})"
     return children.start(

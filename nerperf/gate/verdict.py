@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerperf.gate.accuracy import AccuracyDiff, Change
+from nerperf.gate.checkouts import ENVIRONMENTS
 from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
 from nerperf.gate.sequential import ALPHA, DECIDED, FIRST_LOOK, INCONCLUSIVE, LAST_LOOK, SAME_ALPHA, SLOWER, UNDECIDED
 from nerperf.gate.speed import SpeedComparison
@@ -45,6 +46,7 @@ class Outcome:
     wait: str = DEFAULT_WAIT  # how the processes let the CPU go between turns (the gate's --wait)
     prior_df: float = PRIOR_DF  # the shared variance's weight (the gate's --prior-df; 0: none shared)
     setup: ProcessSetup = ProcessSetup()  # how both sides' processes were set up (hash seed, CPUs, binding)
+    environments: str = ""  # a key of checkouts.ENVIRONMENTS: shared, per-side, interpreter; "": not said
 
     @property
     def reasons(self) -> list[str]:
@@ -74,6 +76,10 @@ def _sharing(o: Outcome) -> str:
     )
 
 
+def _environments(o: Outcome) -> str:
+    return f"{ENVIRONMENTS[o.environments]}; " if o.environments else ""
+
+
 def markdown(outcome: Outcome) -> str:
     o = outcome
     head = f"`{o.head['revision']}` ({o.head['commit'][:10]})"
@@ -88,6 +94,7 @@ def markdown(outcome: Outcome) -> str:
         f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
         f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
         f"minimum effect); minimum effect {100 * o.min_effect:g}%; processes: {o.setup.describe()}; "
+        f"{_environments(o)}"
         f"{_machine(o.machine)}; "
         f"{o.seconds / 60:.1f} min.",
         "",
@@ -181,6 +188,7 @@ def record(outcome: Outcome) -> str:
             "wait": o.wait,
             "prior_df": o.prior_df,
             "setup": o.setup.to_dict(),
+            "environments": o.environments or None,
             "same_alpha": SAME_ALPHA,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
         },

@@ -3,9 +3,12 @@
 A verdict per case and measure, never a silent pass. The method is docs/gate.md; module by module:
 
 - :mod:`.options`: the gate's and bisect's options, typed and frozen, built once from the command line.
-- :mod:`.checkouts`: each side (BASE, HEAD) checked out at its commit as a git worktree and installed
-  once in its own environment, reused while its requirement files do not change; a side that cannot be
-  installed or run raises :class:`.checkouts.SideFailed`, naming the side and the stage.
+- :mod:`.checkouts`: each side (BASE, HEAD) checked out at its commit as a git worktree; one
+  environment for both where their requirement files match (each side importing its own checkout), else
+  one each, reused while those files do not change; a side that cannot be installed or run raises
+  :class:`.checkouts.SideFailed`, naming the side and the stage.
+- :mod:`.import_guard`: a stand-alone pytest plugin every round loads, naming the modules it took from
+  the other side's checkout (or the repository), which the gate refuses to compare.
 - :mod:`.rounds`: the sides run the suite (``pytest --benchmark-only``) in *pairs* of fresh processes
   that take turns in **lockstep** (:mod:`nerperf.processes.lockstep`, below both the gate and the plugin),
   one timed call each; every process leaves its raw samples (:mod:`nerperf.processes.samples`). After

@@ -11,7 +11,7 @@ could be taken for a good one.
 When both sides' keys are equal (the usual pull request), both run in one environment, installed from
 the base's checkout, and each side imports its own code from its own checkout, put first on the import
 path (:func:`source_roots`): separate environments had made the head read slower than the same code as
-base, by up to 2.3% for hours on one machine (docs/gate.md, "One environment for both sides"). Each
+base, by up to 2.3% for hours on one machine (docs/gate.md, "A head side slower for hours"). Each
 round loads :mod:`nerperf.gate.import_guard`, so that a module taken from the other side's checkout
 (one the side's own checkout lacks) stops the gate instead of timing the wrong code.
 """

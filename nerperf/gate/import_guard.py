@@ -2,8 +2,8 @@
 where its side's code must not come from; it stands alone (the standard library only), since a round's
 own nerperf may be another version than the gate's.
 
-Both sides of a gate run in one environment when their requirements are the same (docs/gate.md, "One
-environment for both sides"), each importing its code from its own checkout, put first on the import
+Both sides of a gate run in one environment when their requirements are the same (docs/gate.md, "What a gate
+does", 1), each importing its code from its own checkout, put first on the import
 path. A module that the side's checkout lacks (deleted, or in a layout the gate does not put on the path)
 would then come from the other side's checkout through the environment's editable install: the wrong
 code, timed silently. Under ``--no-install`` a project installed in the gate's own interpreter would

@@ -292,10 +292,12 @@ def judged_again(
     min_effect: float,
     prior_df: float = 0.0,
     same_alpha: float = SAME_ALPHA_UNRECORDED,
+    fit_order: bool = False,
 ) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
-    shared variance's ``prior_df`` (0: none shared) and the ``same`` bound's level ``same_alpha``. A
+    shared variance's ``prior_df`` (0: none shared), the ``same`` bound's level ``same_alpha`` and the pairs'
+    order fitted or not (``fit_order``, :func:`nerperf.gate.sequential.fit`). A
     comparison that the gate, stopping when the rule it ran with had decided everything, left too few pairs
     to decide by this rule is ``undecided``."""
     from dataclasses import replace
@@ -322,11 +324,11 @@ def judged_again(
             replace(
                 c,
                 pair_ratios=c.pair_ratios[:pairs],
-                ratio=speed.mean_ratio([math.log(r) for r in c.pair_ratios[:pairs]]),
+                ratio=speed.mean_ratio([math.log(r) for r in c.pair_ratios[:pairs]], fit_order),
             )
             for c in comparisons
         ]
-        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha)
+        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha, fit_order)
         if pairs >= first and speed.finished(judged, min_effect / 100):
             break
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
@@ -343,7 +345,9 @@ def table(args: argparse.Namespace) -> None:
     out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     not_compared: dict[str, list[str]] = defaultdict(list)
-    replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha)
+    replayed = bool(
+        args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha or args.fit_order
+    )
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
@@ -357,7 +361,7 @@ def table(args: argparse.Namespace) -> None:
             prior_df = ran_with if args.prior_df is None else args.prior_df
             same_alpha = args.same_alpha or record["rounds"].get("same_alpha", SAME_ALPHA_UNRECORDED)
             min_effect = args.min_effect or record["min_effect"] * 100
-            record = judged_again(record, first, last, min_effect, prior_df, same_alpha)
+            record = judged_again(record, first, last, min_effect, prior_df, same_alpha, args.fit_order)
         head = path.stem.rsplit("-", 1)[0]
         rounds = gates_dir(out, records_dir) / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}
@@ -478,6 +482,9 @@ def main() -> None:
     )
     tabulating.add_argument(
         "--same-alpha", type=float, default=None, help="judge again with this level for 'same' (the gate's: 0.2)"
+    )
+    tabulating.add_argument(
+        "--fit-order", action="store_true", help="judge again with which side went first fitted (not the gate's)"
     )
     args = parser.parse_args()
     handlers = {

@@ -15,6 +15,14 @@ depend on their spread (the t statistic is scale-free), so one simulation of tha
 (:func:`plan`), gives boundaries that hold for every gate. The first boundary is exactly Student's
 quantile (a test checks it); later ones are conditional quantiles, computed on 400,000 simulated paths.
 
+Which side went first alternates from pair to pair (base first in the first pair), and on AMX the side
+that goes first runs slower (docs/gate.md, "Which side ran first"). :func:`fit` can fit that order: the
+estimate the mean of the base-first pairs' mean and the head-first pairs', its spread taken about each
+order's own mean, on n - 2 degrees of freedom, with boundaries simulated for it. Replayed on every
+recorded gate it decided no sooner and raised a false alarm at 3 pairs (the notebook, "Which side went
+first, fitted"), so the gate does not (:data:`FIT_ORDER`); ``gate_error_rates.py table --fit-order``
+replays it.
+
 Two one-sided bounds per comparison, each a repeated confidence bound (Jennison & Turnbull: mean ±
 boundary × standard error, valid at every look at once), and ``δ`` the minimum effect:
 
@@ -58,6 +66,8 @@ ALPHA = 0.05  # the family's false-alarm level (one-sided), over every compariso
 SAME_ALPHA = 0.20
 PATHS = 400_000  # simulated null paths for the boundaries after the first look
 SEED = 20261201
+FIT_ORDER = False  # fit which side went first (below; replayed and not adopted: the notebook)
+ORDER_FIT_FROM = 3  # pairs: with fewer, no degree of freedom would be left for the spread
 
 
 def spent(fraction: float, alpha: float) -> float:
@@ -79,6 +89,7 @@ class Plan:
     bounds: tuple[float, ...]
     prior_df: float = 0.0  # the shared variance's prior degrees of freedom (0: each comparison's own)
     shared: int = 1  # the comparisons sharing it
+    fit_order: bool = FIT_ORDER  # the statistic's: the pairs' order fitted (:func:`fit`)
 
     def bound(self, pairs: int) -> float:
         """The critical t at ``pairs`` pairs (looks before the first have none: infinity)."""
@@ -87,12 +98,18 @@ class Plan:
         return self.bounds[min(pairs, self.last) - self.first]
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def plan(
-    first: int = FIRST_LOOK, last: int = LAST_LOOK, alpha: float = ALPHA, prior_df: float = 0.0, shared: int = 1
+    first: int = FIRST_LOOK,
+    last: int = LAST_LOOK,
+    alpha: float = ALPHA,
+    prior_df: float = 0.0,
+    shared: int = 1,
+    fit_order: bool = FIT_ORDER,
 ) -> Plan:
     """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided), for the plain
-    t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one."""
+    t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one; the pairs' order fitted
+    or not (``fit_order``, :func:`fit`)."""
     from scipy import stats
 
     if not 2 <= first <= last:
@@ -100,12 +117,13 @@ def plan(
     looks = list(range(first, last + 1))
     levels = [spent(k / last, alpha) for k in looks]
     if prior_df > 0 and shared >= moderation.MIN_SHARED:
-        statistics = _moderated_null_statistics(looks, prior_df, shared)
+        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order)
         bounds = [_highest(statistics[:, 0], int(round(levels[0] * len(statistics))))]
     else:
         prior_df, shared = 0.0, 1
-        bounds = [float(stats.t.ppf(1 - levels[0], first - 1))]  # the first look: Student's quantile, exactly
-        statistics = _null_statistics(looks) if len(looks) > 1 else np.empty((0, 1))
+        # the first look: Student's quantile, exactly
+        bounds = [float(stats.t.ppf(1 - levels[0], fit_freedom(first, fit_order)))]
+        statistics = _null_statistics(looks, fit_order) if len(looks) > 1 else np.empty((0, 1))
     if len(looks) > 1:
         alive = statistics[:, 0] <= bounds[0]
         for index in range(1, len(looks)):
@@ -113,7 +131,7 @@ def plan(
             column = statistics[:, index]
             bounds.append(_highest(column[alive], int(round(crossing * len(column)))))
             alive &= column <= bounds[-1]
-    return Plan(first, last, alpha, tuple(bounds), prior_df, shared)
+    return Plan(first, last, alpha, tuple(bounds), prior_df, shared, fit_order)
 
 
 def _highest(candidates: np.ndarray, count: int) -> float:
@@ -123,14 +141,14 @@ def _highest(candidates: np.ndarray, count: int) -> float:
     return float(ordered[count - 1]) if count >= 1 else float(ordered[0]) + 1e-9
 
 
-def _null_statistics(looks: Sequence[int]) -> np.ndarray:
+def _null_statistics(looks: Sequence[int], fit_order: bool) -> np.ndarray:
     """The t statistic at each look, for :data:`PATHS` simulated gates with no change (standard normal pairs)."""
     generator = np.random.default_rng(SEED)
     draws = generator.standard_normal((PATHS, looks[-1]))
-    return np.stack([t_statistic(draws[:, :k]) for k in looks], axis=1)
+    return np.stack([t_statistic(draws[:, :k], fit_order) for k in looks], axis=1)
 
 
-def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: int) -> np.ndarray:
+def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: int, fit_order: bool) -> np.ndarray:
     """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
     of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
     scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`)."""
@@ -140,21 +158,67 @@ def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: in
     draws = generator.standard_normal((gates, shared, looks[-1])) * spreads
     columns = []
     for k in looks:
-        theta = draws[:, :, :k]
-        variance = moderation.moderated(theta.var(axis=-1, ddof=1), k - 1, prior_df)
-        columns.append((theta.mean(axis=-1) / np.sqrt(variance / k)).reshape(-1))
+        found = fit(draws[:, :, :k], fit_order)
+        variance = moderation.moderated(found.variance, found.freedom, prior_df)
+        columns.append((found.mean / np.sqrt(variance / found.weight)).reshape(-1))
     return np.stack(columns, axis=1)
 
 
-def t_statistic(theta: np.ndarray) -> np.ndarray:
-    """The one-sample t of the rows of ``theta`` (the last axis: pairs); where the pairs agree exactly, +/- inf,
-    or 0 where they all read 1."""
-    k = theta.shape[-1]
-    mean = theta.mean(axis=-1)
-    spread = theta.std(axis=-1, ddof=1)
+@dataclass(frozen=True)
+class Fit:
+    """Each row's estimate of the log ratio and what its standard error is made of (arrays over the rows)."""
+
+    mean: np.ndarray  # the log ratio: with the order fitted, the mean of the two orders' means
+    variance: np.ndarray  # of one pair's log ratio about its order's mean (or the mean), on ``freedom``
+    freedom: int  # degrees of freedom: pairs - 2 with the order fitted, else pairs - 1
+    weight: float  # the estimate's variance is ``variance / weight``: the pairs, or fewer at an odd count
+
+
+def fit_freedom(pairs: int, fit_order: bool = FIT_ORDER) -> int:
+    """The degrees of freedom left for the spread at ``pairs`` pairs."""
+    return pairs - 2 if fit_order and pairs >= ORDER_FIT_FROM else pairs - 1
+
+
+def base_first(pairs: int) -> np.ndarray:
+    """Whether the base went first in each pair, as the gate alternates them (:func:`nerperf.gate.rounds.order`).
+
+    >>> base_first(3).tolist()
+    [True, False, True]
+    """
+    return np.arange(pairs) % 2 == 0
+
+
+def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> Fit:
+    """The estimate over the last axis of ``theta`` (pair log ratios, in the order run). With ``fit_order``
+    and at least :data:`ORDER_FIT_FROM` pairs, the model is ``theta_k = mu + o * s_k + e_k`` (``s_k`` +1
+    where the base went first, -1 where the head did): ``mu`` the mean of the two orders' means, the
+    residuals taken about each order's own mean; otherwise the plain mean and spread.
+
+    >>> found = fit(np.array([0.03, -0.01, 0.03, -0.01, 0.03]), fit_order=True)  # the order alone: +2% base first
+    >>> round(float(found.mean), 6), float(found.variance), found.freedom, round(found.weight, 3)
+    (0.01, 0.0, 3, 4.8)
+    """
+    pairs = theta.shape[-1]
+    if fit_freedom(pairs, fit_order) == pairs - 1:
+        return Fit(theta.mean(axis=-1), theta.var(axis=-1, ddof=1), pairs - 1, float(pairs))
+    first = base_first(pairs)
+    ahead, behind = theta[..., first], theta[..., ~first]
+    means = ahead.mean(axis=-1, keepdims=True), behind.mean(axis=-1, keepdims=True)
+    squares = ((ahead - means[0]) ** 2).sum(axis=-1) + ((behind - means[1]) ** 2).sum(axis=-1)
+    counts = int(first.sum()), int((~first).sum())
+    weight = 4 / (1 / counts[0] + 1 / counts[1])  # var((m1 + m2) / 2) = sigma^2 (1/n1 + 1/n2) / 4
+    mean = (means[0][..., 0] + means[1][..., 0]) / 2
+    return Fit(mean, squares / (pairs - 2), pairs - 2, weight)
+
+
+def t_statistic(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> np.ndarray:
+    """The t of the rows of ``theta`` (the last axis: pairs, :func:`fit`); where the pairs agree exactly
+    (about their order's mean), +/- inf, or 0 where the estimate is 0."""
+    found = fit(theta, fit_order)
+    spread = np.sqrt(found.variance)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = mean / (spread / math.sqrt(k))
-        exact = np.where(mean == 0, 0.0, np.copysign(np.inf, mean))
+        t = found.mean / (spread / math.sqrt(found.weight))
+        exact = np.where(found.mean == 0, 0.0, np.copysign(np.inf, found.mean))
     return np.where(spread > 0, t, exact)
 
 
@@ -181,19 +245,22 @@ def decide(
     theta: Sequence[float], slower: Plan, same: Plan, min_effect: float, variance: float | None = None
 ) -> Decision:
     """The verdict at this look on a comparison's pair log ratios ``theta`` (:mod:`nerperf.gate.speed`),
-    ``slower`` and ``same`` being the two bounds' plans; ``variance``: the moderated variance of a pair's
-    log ratio, where the plans are for it (:mod:`nerperf.gate.moderation`), else the pairs' own."""
+    ``slower`` and ``same`` being the two bounds' plans (the order fitted as theirs is); ``variance``: the
+    moderated variance of a pair's log ratio, where the plans are for it (:mod:`nerperf.gate.moderation`),
+    else the pairs' own."""
     values = np.asarray(theta, dtype=float)
     pairs = len(values)
     if pairs < slower.first:
         return Decision(UNDECIDED, math.nan, math.inf, 0.0, math.inf)
-    mean = float(values.mean())
+    found = fit(values, slower.fit_order)
+    mean = float(found.mean)
+    own = float(t_statistic(values[None, :], slower.fit_order)[0])
     if variance is None:
-        error = float(values.std(ddof=1)) / math.sqrt(pairs)
-        t = float(t_statistic(values[None, :])[0])
+        error = math.sqrt(float(found.variance) / found.weight)
+        t = own
     else:
-        error = math.sqrt(variance / pairs)
-        t = mean / error if error > 0 else float(t_statistic(values[None, :])[0])
+        error = math.sqrt(variance / found.weight)
+        t = mean / error if error > 0 else own
     c = slower.bound(pairs)
     low, high = mean - c * error, mean + same.bound(pairs) * error
     effect = math.log1p(min_effect)

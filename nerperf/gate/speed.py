@@ -3,7 +3,8 @@
 For one case and one measure (batch-1 latency, paired by sentence; batched throughput, paired by
 batch), each pair of processes (:mod:`nerperf.gate.rounds`, run in lockstep) timed every input once on
 each side, milliseconds apart. Pair k's figure is the median over its inputs of log(head time / base
-time); the case's ratio is the exponential of the mean of the pairs' figures.
+time); the case's ratio is the exponential of the mean of the pairs' figures (which side went first
+alternates between pairs; fitting it instead, :func:`nerperf.gate.sequential.fit`, is a replay's option).
 
 The pairs are the units: each pair of processes has an offset of its own (memory layout, which side
 ran first), which moves all its inputs alike, so the inputs are not independent and an interval over
@@ -76,9 +77,16 @@ def compare(
     return SpeedComparison(case, measure, base, head, mean_ratio(theta), len(theta), tuple(math.exp(v) for v in theta))
 
 
-def mean_ratio(log_ratios: Sequence[float] | np.ndarray) -> float:
-    """A comparison's ratio over its pairs: the exponential of the mean of their log ratios (nan for none)."""
-    return math.exp(float(np.mean(log_ratios))) if len(log_ratios) else math.nan
+def mean_ratio(log_ratios: Sequence[float] | np.ndarray, fit_order: bool = sequential.FIT_ORDER) -> float:
+    """A comparison's ratio over its pairs, in the order run: the exponential of the mean of their log ratios
+    (with ``fit_order``, of the two orders' means: :func:`nerperf.gate.sequential.fit`; nan for no pairs).
+
+    >>> round(mean_ratio([0.03, -0.01, 0.03]), 4), round(mean_ratio([0.03, -0.01, 0.03], fit_order=True), 4)
+    (1.0168, 1.0101)
+    """
+    if not len(log_ratios):
+        return math.nan
+    return math.exp(float(sequential.fit(np.asarray(log_ratios, dtype=float), fit_order).mean))
 
 
 def judge(
@@ -88,19 +96,24 @@ def judge(
     last: int = sequential.LAST_LOOK,
     prior_df: float = moderation.PRIOR_DF,
     same_alpha: float = sequential.SAME_ALPHA,
+    fit_order: bool = sequential.FIT_ORDER,
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
     first look's that decided it, replayed over its pairs in the order run. At each look, the comparisons of
     one measure timed at least that often share their variance (:mod:`nerperf.gate.moderation`, ``prior_df``
     0: they do not), with the boundaries for their number: a case the gate stopped timing leaves the group;
-    ``same_alpha``: the ``same`` bound's level (another than the gate's only to replay recorded gates)."""
+    ``same_alpha``: the ``same`` bound's level and ``fit_order`` whether the pairs' order is fitted (others
+    than the gate's only to replay recorded gates by an older rule)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[str, list[int]] = {}
     for index, c in enumerate(comparisons):
         groups.setdefault(c.measure, []).append(index)
-    own = sequential.plan(first, last, family), sequential.plan(first, last, same_alpha)
+    own = (
+        sequential.plan(first, last, family, fit_order=fit_order),
+        sequential.plan(first, last, same_alpha, fit_order=fit_order),
+    )
     judged = list(comparisons)
     for members in groups.values():
         decisions: list[sequential.Decision | None] = [None] * len(members)
@@ -112,14 +125,14 @@ def judge(
             sharing = prior_df > 0 and len(present) >= moderation.MIN_SHARED
             pooled = (
                 (
-                    sequential.plan(first, last, family, prior_df, len(present)),
-                    sequential.plan(first, last, same_alpha, prior_df, len(present)),
+                    sequential.plan(first, last, family, prior_df, len(present), fit_order),
+                    sequential.plan(first, last, same_alpha, prior_df, len(present), fit_order),
                 )
                 if sharing
                 else own
             )
             stacked = np.stack([thetas[members[row]][:k] for row in present])
-            variances = _shared_variances(stacked, prior_df) if sharing else [None] * len(present)
+            variances = _shared_variances(stacked, prior_df, fit_order) if sharing else [None] * len(present)
             for position, (row, variance) in enumerate(zip(present, variances, strict=True)):
                 if decisions[row] is not None and decisions[row].verdict:
                     continue
@@ -166,14 +179,15 @@ def undecided_measures(comparisons: Sequence[SpeedComparison], measure: str | No
     return () if set(open_) == compared else open_
 
 
-def _shared_variances(theta: np.ndarray, prior_df: float) -> list[float | None]:
-    """The moderated variance of each row's pair log ratios; rows whose pairs agree exactly (no spread to
-    share) keep their own, and share nothing with the others."""
-    variances = theta.var(axis=1, ddof=1)
+def _shared_variances(theta: np.ndarray, prior_df: float, fit_order: bool) -> list[float | None]:
+    """The moderated variance of each row's pair log ratios (about their order's mean, as fitted); rows whose
+    pairs agree exactly (no spread to share) keep their own, and share nothing with the others."""
+    fitted = sequential.fit(theta, fit_order)
+    variances = fitted.variance
     spread = variances > 0
     found: list[float | None] = [None] * len(variances)
     if spread.sum() >= moderation.MIN_SHARED:
-        shrunk = moderation.moderated(variances[spread], theta.shape[1] - 1, prior_df)
+        shrunk = moderation.moderated(variances[spread], fitted.freedom, prior_df)
         for row, value in zip(np.flatnonzero(spread), shrunk, strict=True):
             found[int(row)] = float(value)
     return found

@@ -81,6 +81,7 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),
+    "bound": (["--bind-threads"], {}),  # OpenMP's threads bound, onnxruntime's workers on the other cores (0.9.1)
     "one-environment": (["--no-install"], {}),  # both sides on this interpreter and its site-packages
     "separate-environments": (["--separate-environments"], {}),  # an environment per side, as before 0.9
 }

@@ -62,6 +62,7 @@ def test_every_process_of_both_sides_gets_the_setup(tmp_path: Path) -> None:
         environment = options["environment"]
         assert environment["PYTHONHASHSEED"] == "7" and options["cores"] == (USABLE[0],)
         assert environment["OMP_PROC_BIND"] == "close" and environment["OMP_PLACES"] == "cores"
+        assert environment["NERPERF_BOUND_CPUS"] == str(USABLE[0])  # onnxruntime's workers bound within them
 
 
 def test_without_a_setup_nothing_is_fixed(tmp_path: Path) -> None:
@@ -73,3 +74,40 @@ def test_the_summary_and_the_json_say_how_the_processes_were_set_up() -> None:
     assert "processes: PYTHONHASHSEED=0; pinned to CPUs 0-1; OpenMP threads bound to cores" in verdict.markdown(outcome)
     recorded = json.loads(verdict.record(outcome))["rounds"]["setup"]
     assert recorded == {"hash_seed": 0, "cpus": [0, 1], "bind_threads": True}
+
+
+@pytest.mark.skipif(len(USABLE) < 2, reason="binding threads apart needs two CPUs")
+def test_with_threads_bound_onnxruntimes_worker_runs_on_the_other_core(tmp_path: Path) -> None:
+    """libgomp binds the main thread to one core as torch loads, and a thread started from it inherits that
+    core: onnxruntime's worker would share it (batched throughput a third slower, docs/gate.md). Under the
+    gate's --bind-threads the worker is bound to the process's other core instead."""
+    pytest.importorskip("onnxruntime")
+    script = tmp_path / "placed.py"
+    script.write_text(
+        "import os, pathlib, sys, numpy, onnx, torch\n"
+        "from onnx import helper, TensorProto\n"
+        "from nerperf.variants.onnx_variants import session_forward\n"
+        "x = helper.make_tensor_value_info('input_ids', TensorProto.FLOAT, [None, 64])\n"
+        "y = helper.make_tensor_value_info('logits', TensorProto.FLOAT, [None, 64])\n"
+        "w = helper.make_tensor('w', TensorProto.FLOAT, [64, 64], numpy.ones(64 * 64, 'float32'))\n"
+        "graph = helper.make_graph([helper.make_node('MatMul', ['input_ids', 'w'], ['logits'])], 'g', [x], [y], [w])\n"
+        "onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)]), sys.argv[1] + '/model.onnx')\n"
+        "inputs = {'input_ids': torch.ones(4096, 64) * 2}  # torch's own pool started first\n"
+        "before = {t.name for t in pathlib.Path('/proc/self/task').iterdir()}\n"
+        "forward = session_forward(pathlib.Path(sys.argv[1]), 2, spin=False)\n"
+        "forward(inputs)\n"
+        "for task in pathlib.Path('/proc/self/task').iterdir():\n"
+        "    if task.name not in before:  # onnxruntime's pool\n"
+        "        print(sorted(os.sched_getaffinity(int(task.name))))\n"
+    )
+    first, second = USABLE[0], USABLE[1]
+    environment = {**os.environ, **ProcessSetup(cpus=(first, second), bind_threads=True).environment()}
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], env=environment, capture_output=True, text=True, check=True
+    )
+    assert str([second]) in done.stdout.splitlines()  # its worker, on the core the main thread left free
+    environment.pop("NERPERF_BOUND_CPUS")
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], env=environment, capture_output=True, text=True, check=True
+    )
+    assert set(done.stdout.splitlines()) == {str([first])}  # without it, every one on the main thread's core

@@ -6,6 +6,9 @@ set layouts, hence memory layouts), and the OS places each process and each of i
 CPU is free. ``hash_seed`` fixes the first (``PYTHONHASHSEED``), ``cpus`` pins every process of both sides
 to one CPU set (the threads of torch, onnxruntime and OpenVINO inherit it), and ``bind_threads`` binds
 OpenMP's threads (torch's, MKL's) to cores within it (``OMP_PROC_BIND=close``, ``OMP_PLACES=cores``).
+libgomp then binds the main thread to the first core as torch loads, and the threads started from it later
+inherit that one core: onnxruntime's workers are bound to the set's other cores instead (``BOUND_CPUS``,
+:func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not squeezed onto one.
 Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
 ratios per setup and what each changes in the timings themselves.
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+
+from nerperf.variants.onnx_variants import BOUND_CPUS
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,8 @@ class ProcessSetup:
         if self.hash_seed is not None:
             variables["PYTHONHASHSEED"] = str(self.hash_seed)
         if self.bind_threads:
-            variables |= {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
+            cpus = self.cpus or tuple(sorted(os.sched_getaffinity(0)))
+            variables |= {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores", BOUND_CPUS: cpu_list(cpus)}
         return variables
 
     def describe(self) -> str:
@@ -97,3 +103,4 @@ def cpu_list(cpus: tuple[int, ...]) -> str:
         else:
             runs.append([cpu])
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+

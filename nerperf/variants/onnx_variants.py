@@ -10,6 +10,7 @@ Caching and keys are :mod:`nerperf.variants.cache`'s; which variants exist is :m
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -20,6 +21,10 @@ from nerperf.models.checkpoints import Checkpoint, accepted_inputs
 from nerperf.models.quiet import without_root_warning
 
 MODEL_FILE = "model.onnx"
+# With OpenMP's threads bound (the gate's --bind-threads), libgomp binds the main thread to one core as torch
+# loads, and every thread started from it afterwards (onnxruntime's pool) inherits that core: the gate passes
+# the process's CPU set here, so that onnxruntime binds its workers to the other cores (:func:`worker_affinities`).
+BOUND_CPUS = "NERPERF_BOUND_CPUS"
 _OPSET = 17
 _PROTOBUF_LIMIT = 2_000_000_000  # bytes: bigger models keep their weights in an external data file
 # Families onnxruntime's optimizer handles as "bert" (encoder-only, post-layer-norm).
@@ -180,6 +185,8 @@ def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if affinities := worker_affinities(threads):  # the gate's --bind-threads (nerperf.processes.setup)
+        options.add_session_config_entry("session.intra_op_thread_affinities", affinities)
     session = onnxruntime.InferenceSession(str(directory / MODEL_FILE), options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
 
@@ -188,6 +195,37 @@ def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:
         return torch.from_numpy(logits)
 
     return forward
+
+
+def worker_affinities(threads: int) -> str | None:
+    """onnxruntime's ``session.intra_op_thread_affinities`` for a pool of ``threads`` (the calling thread and
+    ``threads - 1`` workers) where the gate bound OpenMP's threads: each worker on a core of the process's
+    set other than the calling thread's (1-based, ``;`` between workers); None where nothing is bound or
+    there is no other core, and onnxruntime places its threads itself.
+
+    >>> import os
+    >>> os.environ[BOUND_CPUS] = "0-1"
+    >>> worker_affinities(2) if os.sched_getaffinity(0) == {0} else "2"
+    '2'
+    >>> del os.environ[BOUND_CPUS]
+    """
+    listed = os.environ.get(BOUND_CPUS)
+    if not listed or threads < 2 or not hasattr(os, "sched_getaffinity"):
+        return None
+    own = os.sched_getaffinity(0)
+    others = [cpu for cpu in _cpus(listed) if cpu not in own] if len(own) == 1 else []
+    if not others:
+        return None
+    return ";".join(str(others[index % len(others)] + 1) for index in range(threads - 1))
+
+
+def _cpus(listed: str) -> list[int]:
+    """``0-1,3`` as ``[0, 1, 3]``."""
+    found = []
+    for part in listed.split(","):
+        low, _, high = part.partition("-")
+        found += range(int(low), int(high or low) + 1)
+    return found
 
 
 def _positional(model: Any, names: list[str]) -> Any:

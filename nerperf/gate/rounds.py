@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerperf.gate import import_guard
-from nerperf.gate.checkouts import GateError, Side, SideFailed, log_tail
+from nerperf.gate.checkouts import GateError, Side, SideFailed, log_tail, source_roots
 from nerperf.processes.children import Child, Children
 from nerperf.processes.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
 from nerperf.processes.samples import CaseSamples, read_directory, read_unpaired
@@ -180,7 +180,7 @@ def _check_own_code(r: Round, side: Side) -> None:
         why = (
             f"the other side's checkout: both sides share one environment (their requirements are the same), "
             f"and the {r.side} side's checkout has no such module where the gate looks first "
-            f"({', '.join(str(p) for p in side.import_path[:-1])}); run the gate with --separate-environments"
+            f"({', '.join(str(p) for p in source_roots(side.checkout))}); run the gate with --separate-environments"
         )
     else:
         why = "the repository's working tree, installed in the gate's interpreter; run the gate without --no-install"

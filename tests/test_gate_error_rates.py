@@ -205,6 +205,7 @@ def test_the_estimators_command_runs_as_docs_gate_md_shows_it() -> None:
     assert done.stdout.startswith("| gate | measure | pairs | median | mean |")
 
 
+@pytest.mark.slow  # a replay of every recorded gate: the fast tests stay under 3 minutes
 def test_the_same_level_replay_runs_as_docs_gate_md_shows_it() -> None:
     """``table --prior-df 3 --same-alpha 0.2`` from the repository's root, on the tracked records: the ten
     same-revision gates stop sooner than as run (at 5%), and every slowed comparison is still ``slower``."""

@@ -76,6 +76,7 @@ def test_the_summary_and_the_json_say_how_the_processes_were_set_up() -> None:
     assert recorded == {"hash_seed": 0, "cpus": [0, 1], "bind_threads": True}
 
 
+@pytest.mark.slow  # two processes importing torch and onnxruntime
 @pytest.mark.skipif(len(USABLE) < 2, reason="binding threads apart needs two CPUs")
 def test_with_threads_bound_onnxruntimes_worker_runs_on_the_other_core(tmp_path: Path) -> None:
     """libgomp binds the main thread to one core as torch loads, and a thread started from it inherits that

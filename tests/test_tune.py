@@ -202,7 +202,11 @@ def _ctrl_c() -> None:
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("stop", [_ctrl_c, _import_interrupted], ids=["ctrl-c", "ctrl-c-in-an-import"])
+@pytest.mark.parametrize(
+    "stop",
+    [_ctrl_c, pytest.param(_import_interrupted, marks=pytest.mark.slow)],  # the second: slow tests, fast under 3 min
+    ids=["ctrl-c", "ctrl-c-in-an-import"],
+)
 def test_an_interrupted_tune_resumes_from_its_trials(
     project: Path, bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: Any
 ) -> None:

@@ -37,7 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gate_error_rates import NOISE, RECORDS, SETUPS, _round, gates_dir, machines  # benches/, beside this file
+from gate_error_rates import NOISE, RECORDS, SETUPS, gates_dir  # benches/, beside this file
+from gate_tables import machines, round_directory
 
 from nerperf.machine import cpu_kind
 
@@ -201,7 +202,8 @@ def same_revision_times(args: argparse.Namespace) -> Iterator[tuple[str, int, st
             continue
         pairs = json.loads(path.read_text())["rounds"]["pairs"]
         sides = [
-            [read_directory(_round(rounds, k, side) / "samples") for side in ("base", "head")] for k in range(pairs)
+            [read_directory(round_directory(rounds, k, side) / "samples") for side in ("base", "head")]
+            for k in range(pairs)
         ]
         for measure, field in (("latency", "latency_s"), ("throughput", "batch_s")):
             cases = [  # the pairs that timed the measure: a narrowed gate's later pairs time one of them

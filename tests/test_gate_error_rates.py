@@ -1,5 +1,5 @@
-"""The error-rate runs' bookkeeping (benches/gate_error_rates.py): records judged again by the gate's own rule,
-and a table over records that resumes across sessions."""
+"""The error-rate runs' bookkeeping (benches/gate_error_rates.py, its table benches/gate_tables.py): records
+judged again by the gate's own rule, and a table over records that resumes across sessions."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 
 SCRIPT = Path(__file__).parent.parent / "benches" / "gate_error_rates.py"
 NOISE_SCRIPT = SCRIPT.with_name("gate_noise.py")
+TABLES = SCRIPT.with_name("gate_tables.py")
 
 
 def load(path: Path):
@@ -31,6 +32,11 @@ def load(path: Path):
 @pytest.fixture(scope="module")
 def error_rates():
     return load(SCRIPT)
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return load(TABLES)
 
 
 @pytest.fixture(scope="module")
@@ -60,25 +66,25 @@ def record(slowed: float, seed: int, pairs: int = 6) -> dict:
             "seconds": 600.0, "cases": cases}  # fmt: skip
 
 
-def test_records_are_judged_again_by_the_gates_own_rule(error_rates) -> None:
-    again = error_rates.judged_again(record(1.20, 1), first=3, last=3, min_effect=2.0)
+def test_records_are_judged_again_by_the_gates_own_rule(tables) -> None:
+    again = tables.judged_again(record(1.20, 1), first=3, last=3, min_effect=2.0)
     slowed = again["cases"]["minilm-l6-conll03-onnx-int8"]["latency"]
     assert slowed["verdict"] == "slower" and slowed["decided_at"] == 3
     assert again["cases"]["minilm-l6-conll03-fp32"]["latency"]["verdict"] in {"same", "inconclusive"}
     assert again["seconds"] == pytest.approx(300.0)  # 3 of the 6 pairs run
 
 
-def test_a_replayed_failing_gate_stops_where_the_gate_would_have(error_rates) -> None:
+def test_a_replayed_failing_gate_stops_where_the_gate_would_have(tables) -> None:
     """A 20% slowdown in 8 recorded pairs: the replay, like the gate, stops at the look that fails it (the
     unslowed cases undecided or same there), and its minutes are the share of the pairs it would have run."""
-    again = error_rates.judged_again(record(1.20, 1, pairs=8), first=3, last=10, min_effect=2.0, prior_df=3.0)
+    again = tables.judged_again(record(1.20, 1, pairs=8), first=3, last=10, min_effect=2.0, prior_df=3.0)
     found = [m for measures in again["cases"].values() for name, m in measures.items() if name != "accuracy"]
     assert again["status"] == 1 and max(m["decided_at"] for m in found) == 3
     assert again["seconds"] == pytest.approx(600.0 * 3 / 8)
 
 
 def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
-    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    error_rates, tables, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for index in range(3):
         # the first: recorded before run measured it
@@ -89,9 +95,9 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     (tmp_path / "calib-slow-05-00.json").write_text(json.dumps({"status": 143, "reason": "interrupted by SIGTERM"}))
     (tmp_path / "calib-slow-05-01.json").write_text(json.dumps({"status": 2, "reason": "the base could not install"}))
     # judged again (min_effect given), since the records' own verdicts are made up
-    args = error_rates.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                          min_effect=2.0, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
-    error_rates.table(args)
+    args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
+                                     min_effect=2.0, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
+    tables.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
     assert "## calib-slow-05: 1 gates exited 2 (nothing compared): the base could not install" in printed
@@ -106,16 +112,16 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
 
 
 def test_the_tables_median_gate_of_an_even_count_is_the_mean_of_the_middle_two(
-    error_rates, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tables, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Ten gates a head is an even count: the upper middle one alone overstated the median (19.7 for 19.4)."""
     for index, minutes in enumerate((10, 14, 16, 30)):
         (tmp_path / f"calib-base-{index:02d}.json").write_text(
             json.dumps(record(1.0, index) | {"seconds": 60 * minutes})
         )
-    args = error_rates.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                          min_effect=None, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
-    error_rates.table(args)
+    args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
+                                     min_effect=None, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
+    tables.table(args)
     assert "wall time per gate: 10.0 to 30.0 min, median 15.0" in capsys.readouterr().out
 
 

@@ -266,7 +266,10 @@ def main() -> None:
         "--same-alpha", type=float, default=None, help="judge again with this level for 'same' (the gate's: 0.2)"
     )
     tabulating.add_argument(
-        "--fit-order", action="store_true", help="judge again with which side went first fitted (not the gate's)"
+        "--fit-order", action="store_true", help="judge again with which side went first fitted per comparison"
+    )
+    tabulating.add_argument(
+        "--shared-order", action="store_true", help="judge again with one order effect per measure fitted"
     )
     args = parser.parse_args()
     if args.command == "table":

@@ -71,11 +71,13 @@ def judged_again(
     prior_df: float = 0.0,
     same_alpha: float = SAME_ALPHA_UNRECORDED,
     fit_order: bool = False,
+    shared_order: bool = False,
 ) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
     shared variance's ``prior_df`` (0: none shared), the ``same`` bound's level ``same_alpha`` and the pairs'
-    order fitted or not (``fit_order``, :func:`nerperf.gate.sequential.fit`). A
+    order fitted per comparison (``fit_order``, :func:`nerperf.gate.sequential.fit`) or once per measure
+    (``shared_order``, :func:`nerperf.gate.sequential.remove_shared_order`) or not. A
     comparison that the gate, stopping when the rule it ran with had decided everything, left too few pairs
     to decide by this rule is ``undecided``."""
     from dataclasses import replace
@@ -106,7 +108,7 @@ def judged_again(
             )
             for c in comparisons
         ]
-        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha, fit_order)
+        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha, fit_order, shared_order)
         if pairs >= first and speed.finished(judged, min_effect / 100):
             break
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
@@ -123,9 +125,8 @@ def table(args: argparse.Namespace) -> None:
     out, records_dir = Path(args.out), Path(args.records)
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     not_compared: dict[str, list[str]] = defaultdict(list)
-    replayed = bool(
-        args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha or args.fit_order
-    )
+    replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha)
+    replayed = replayed or args.fit_order or args.shared_order
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
@@ -139,7 +140,9 @@ def table(args: argparse.Namespace) -> None:
             prior_df = ran_with if args.prior_df is None else args.prior_df
             same_alpha = args.same_alpha or record["rounds"].get("same_alpha", SAME_ALPHA_UNRECORDED)
             min_effect = args.min_effect or record["min_effect"] * 100
-            record = judged_again(record, first, last, min_effect, prior_df, same_alpha, args.fit_order)
+            record = judged_again(
+                record, first, last, min_effect, prior_df, same_alpha, args.fit_order, args.shared_order
+            )
         head = path.stem.rsplit("-", 1)[0]
         rounds = gates_dir(out, records_dir) / path.stem / "rounds"
         record["anchors"] = anchors(rounds) if rounds.is_dir() else {}

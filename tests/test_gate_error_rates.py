@@ -96,7 +96,8 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     (tmp_path / "calib-slow-05-01.json").write_text(json.dumps({"status": 2, "reason": "the base could not install"}))
     # judged again (min_effect given), since the records' own verdicts are made up
     args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                     min_effect=2.0, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
+                                     min_effect=2.0, prior_df=None, same_alpha=None, fit_order=False,
+                                     shared_order=False)  # fmt: skip
     tables.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
@@ -120,7 +121,8 @@ def test_the_tables_median_gate_of_an_even_count_is_the_mean_of_the_middle_two(
             json.dumps(record(1.0, index) | {"seconds": 60 * minutes})
         )
     args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
-                                     min_effect=None, prior_df=None, same_alpha=None, fit_order=False)  # fmt: skip
+                                     min_effect=None, prior_df=None, same_alpha=None, fit_order=False,
+                                     shared_order=False)  # fmt: skip
     tables.table(args)
     assert "wall time per gate: 10.0 to 30.0 min, median 15.0" in capsys.readouterr().out
 

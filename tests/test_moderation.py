@@ -23,10 +23,17 @@ LOADED = [2.7, 4.1, 1.6, 3.2, 3.9, 1.5, 5.4, 7.2, 4.0, 4.0, 10.3, 5.7]
 MEASURES = ["latency"] * 6 + ["throughput"] * 6
 
 
-def first_verdicts(theta: np.ndarray, prior_df: float, min_effect: float = 0.02, first: int = 3) -> np.ndarray:
+def first_verdicts(
+    theta: np.ndarray,
+    prior_df: float,
+    min_effect: float = 0.02,
+    first: int = 3,
+    shared_order: bool = sequential.SHARED_ORDER,
+) -> np.ndarray:
     """Per simulated gate (axis 0) and comparison (axis 1), the verdict of the first look that decided
     (``slower``, ``same``, ``faster``, or ``undecided``), the comparisons of a measure sharing their variance
-    as the gate's :func:`speed.judge` has them do; vectorized over gates."""
+    (and with ``shared_order`` one order effect) as the gate's :func:`speed.judge` has them do; vectorized
+    over gates."""
     gates, m, last = theta.shape
     family = sequential.ALPHA / m
     found = np.full((gates, m), "undecided", dtype=object)
@@ -34,10 +41,15 @@ def first_verdicts(theta: np.ndarray, prior_df: float, min_effect: float = 0.02,
     for measure in sorted(set(MEASURES[:m])):
         columns = [i for i in range(m) if MEASURES[i] == measure]
         shared = len(columns) if prior_df > 0 and len(columns) >= moderation.MIN_SHARED else 1
-        slower = sequential.plan(first, last, family, prior_df if shared > 1 else 0.0, shared)
-        same = sequential.plan(first, last, sequential.SAME_ALPHA, prior_df if shared > 1 else 0.0, shared)
+        group = len(columns) if shared_order else shared
+        slower = sequential.plan(first, last, family, prior_df if shared > 1 else 0.0, group, False, shared_order)
+        same = sequential.plan(
+            first, last, sequential.SAME_ALPHA, prior_df if shared > 1 else 0.0, group, False, shared_order
+        )
         for k in range(first, last + 1):
             x = theta[:, columns, :k]
+            if shared_order:
+                x = sequential.remove_shared_order(x)
             mean, variance = x.mean(axis=-1), x.var(axis=-1, ddof=1)
             if shared > 1:
                 variance = moderation.moderated(variance, k - 1, prior_df)
@@ -109,6 +121,44 @@ def test_the_gates_judge_gives_the_simulated_rules_verdicts() -> None:
         assert [g if g != "inconclusive" else "undecided" for g in got] == list(want)
 
 
+def order_effects(theta: np.ndarray, effects: list[float]) -> np.ndarray:
+    """``theta`` with each comparison's first-running side slower by its effect (%): the head's ratio lower in
+    base-first pairs, higher in head-first ones."""
+    signs = np.where(sequential.base_first(theta.shape[-1]), -1.0, 1.0)
+    return theta + (np.asarray(effects) / 100)[None, :, None] * signs
+
+
+SLOW_MORNING = [5.1, 5.7, 4.1, 5.3, 7.3, 3.7, 6.2, 4.8, 2.1, 8.5, 3.8, 4.8]  # calib-base-04's order effects (%)
+
+
+def test_one_order_effect_per_measure_keeps_the_false_alarm_rate_at_most_nominal() -> None:
+    """10,000 same-revision gates of the loaded spreads whose comparisons' order effects are the slow
+    morning's, unequal (2-8%): with one order effect fitted per measure, 'slower' anywhere at most 5% of
+    the time, plus three Monte-Carlo standard errors; and more comparisons decided by the sixth pair than
+    with the order left in."""
+    theta = order_effects(streams(LOADED, 29), SLOW_MORNING)
+    found = first_verdicts(theta, moderation.PRIOR_DF, min_effect=0.0, shared_order=True)
+    alarms = (found == "slower").any(axis=1)
+    error = math.sqrt(sequential.ALPHA * (1 - sequential.ALPHA) / GATES)
+    assert alarms.mean() <= sequential.ALPHA + 3 * error, f"{alarms.mean():.4f}"
+    quiet = order_effects(streams(QUIET, 37, last=6), SLOW_MORNING)
+    fitted, left = (first_verdicts(quiet, moderation.PRIOR_DF, shared_order=o) for o in (True, False))
+    assert (fitted == "same").mean() > (left == "same").mean()
+
+
+def test_the_gates_judge_fits_one_order_effect_per_measure_as_simulated() -> None:
+    """speed.judge with shared_order on 100 of those gates agrees verdict by verdict with the vectorized rule."""
+    theta = order_effects(streams(QUIET, 41, [1.0, 1.0, 1.05] * 4), SLOW_MORNING)[:100]
+    expected = first_verdicts(theta, moderation.PRIOR_DF, shared_order=True)
+    for gate, want in zip(theta, expected, strict=True):
+        comparisons = [
+            speed.SpeedComparison(f"case-{i % 6}", MEASURES[i], 1.0, 1.0, 1.0, 10, tuple(np.exp(gate[i])))
+            for i in range(12)
+        ]
+        got = [c.verdict or "undecided" for c in speed.judge(comparisons, 0.02, shared_order=True)]
+        assert [g if g != "inconclusive" else "undecided" for g in got] == list(want)
+
+
 def test_too_few_comparisons_of_a_measure_share_nothing() -> None:
     """A bisect step's one case: its measures are judged on their own pairs, as with --prior-df 0."""
     rng = np.random.default_rng(3)
@@ -140,13 +190,19 @@ CASE_OF = [i % 6 for i in range(12)]  # comparison i belongs to case i % 6 (its 
 
 
 def narrowed_first_verdicts(
-    theta: np.ndarray, prior_df: float, same_effect: float = 0.02, slower_effect: float = 0.0, last: int = 10
+    theta: np.ndarray,
+    prior_df: float,
+    same_effect: float = 0.02,
+    slower_effect: float = 0.0,
+    last: int = 10,
+    shared_order: bool = sequential.SHARED_ORDER,
 ) -> np.ndarray:
     """As :func:`first_verdicts`, but after each look a case whose comparisons are all decided gets no more
     pairs: at look k each measure's group is the comparisons still timed, sharing their variance among
     themselves, with the boundaries for their number (own ones below ``MIN_SHARED``), as ``speed.judge``
     does. ``slower`` asks ``slower_effect`` (by default none: the strictest test of the false-alarm rate);
-    ``same`` asks ``same_effect``, so that cases are decided and dropped."""
+    ``same`` asks ``same_effect``, so that cases are decided and dropped; ``shared_order``: the open ones
+    share one order effect too, as the gate's rule has them."""
     gates, m, pairs = theta.shape  # the pairs so far, of a gate of at most ``last``
     family, first = sequential.ALPHA / m, sequential.FIRST_LOOK
     same_bound = math.log1p(same_effect)
@@ -156,19 +212,23 @@ def narrowed_first_verdicts(
         for measure in ("latency", "throughput"):
             columns = [i for i in range(m) if MEASURES[i] == measure]
             active = timed[:, [CASE_OF[i] for i in columns]]
-            x = theta[:, columns, :k]
-            mean, variance = x.mean(axis=-1), x.var(axis=-1, ddof=1)
-            verdict = np.full(mean.shape, "undecided", dtype=object)
+            verdict = np.full((gates, len(columns)), "undecided", dtype=object)
             for mask in {tuple(row) for row in active}:
                 rows = np.all(active == mask, axis=1)
                 present = [j for j, on in enumerate(mask) if on]
+                if not present:
+                    continue
                 shared = prior_df > 0 and len(present) >= moderation.MIN_SHARED
-                d0, n = (prior_df, len(present)) if shared else (0.0, 1)
-                slower, same = sequential.plan(first, last, family, d0, n), sequential.plan(first, last, 0.2, d0, n)
-                v = variance[rows][:, present]
+                grouped = shared_order and len(present) >= sequential.MIN_ORDER_GROUP
+                d0, n = (prior_df, len(present)) if shared else (0.0, len(present) if grouped else 1)
+                slower = sequential.plan(first, last, family, d0, n, False, grouped)
+                same = sequential.plan(first, last, 0.2, d0, n, False, grouped)
+                x = theta[rows][:, [columns[j] for j in present], :k]
+                if grouped:
+                    x = sequential.remove_shared_order(x)
+                mu, v = x.mean(axis=-1), x.var(axis=-1, ddof=1)
                 if shared:
                     v = moderation.moderated(v, k - 1, prior_df)
-                mu = mean[rows][:, present]
                 error = np.sqrt(v / k)
                 block = np.where(
                     (mu / error > slower.bound(k)) & (mu >= math.log1p(slower_effect)),

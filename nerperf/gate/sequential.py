@@ -15,13 +15,18 @@ depend on their spread (the t statistic is scale-free), so one simulation of tha
 (:func:`plan`), gives boundaries that hold for every gate. The first boundary is exactly Student's
 quantile (a test checks it); later ones are conditional quantiles, computed on 400,000 simulated paths.
 
-Which side went first alternates from pair to pair (base first in the first pair), and on AMX the side
-that goes first runs slower (docs/gate.md, "Which side ran first"). :func:`fit` can fit that order: the
-estimate the mean of the base-first pairs' mean and the head-first pairs', its spread taken about each
-order's own mean, on n - 2 degrees of freedom, with boundaries simulated for it. Replayed on every
-recorded gate it decided no sooner and raised a false alarm at 3 pairs (the notebook, "Which side went
-first, fitted"), so the gate does not (:data:`FIT_ORDER`); ``gate_error_rates.py table --fit-order``
-replays it.
+Which side went first alternates from pair to pair (base first in the first pair), and the side that
+goes first runs slower (docs/gate.md, "Which side ran first"): by about 1.6% on AMX, by 4-8% on a slow
+morning, much alike across a measure's comparisons. Alternation cancels it from the mean at even pairs,
+but it adds to the spread the t statistic divides by, and leans the mean at odd pairs. Two fits of it
+exist, neither the gate's yet (the notebook, "Which side went first, fitted"): :func:`fit`, an order
+effect per comparison, which costs the early looks a degree of freedom each and replayed no sooner
+(``gate_error_rates.py table --fit-order``); and :func:`remove_shared_order`, one order effect per
+measure over all that measure's comparisons still timed, from 4 pairs, judged by boundaries simulated with
+the same fit in each simulated gate (``table --shared-order``): replayed, it halved the undecided
+comparisons of the slow morning's gate and stopped another AMX gate at 4 pairs instead of 10, but over
+every gate recorded to 10 pairs it stopped no sooner (8.2 pairs against 7.9), and failing gates ran on to
+name more slowed comparisons (:data:`SHARED_ORDER`: not the gate's until a calibration shows it).
 
 Two one-sided bounds per comparison, each a repeated confidence bound (Jennison & Turnbull: mean ±
 boundary × standard error, valid at every look at once), and ``δ`` the minimum effect:
@@ -66,8 +71,11 @@ ALPHA = 0.05  # the family's false-alarm level (one-sided), over every compariso
 SAME_ALPHA = 0.20
 PATHS = 400_000  # simulated null paths for the boundaries after the first look
 SEED = 20261201
-FIT_ORDER = False  # fit which side went first (below; replayed and not adopted: the notebook)
+FIT_ORDER = False  # fit which side went first per comparison (below; replayed and not adopted: the notebook)
 ORDER_FIT_FROM = 3  # pairs: with fewer, no degree of freedom would be left for the spread
+SHARED_ORDER = False  # one order effect per measure (:func:`remove_shared_order`): replayed, not yet adopted
+MIN_ORDER_GROUP = 2  # comparisons of a measure needed to fit it: a bisect step's one comparison fits none
+SHARED_ORDER_FROM = 4  # pairs: at 3 (two base-first, one head-first) the fit cost the first look more than it gave
 
 
 def spent(fraction: float, alpha: float) -> float:
@@ -89,7 +97,8 @@ class Plan:
     bounds: tuple[float, ...]
     prior_df: float = 0.0  # the shared variance's prior degrees of freedom (0: each comparison's own)
     shared: int = 1  # the comparisons sharing it
-    fit_order: bool = FIT_ORDER  # the statistic's: the pairs' order fitted (:func:`fit`)
+    fit_order: bool = FIT_ORDER  # the statistic's: the pairs' order fitted per comparison (:func:`fit`)
+    shared_order: bool = False  # one order effect fitted over the ``shared`` comparisons (:func:`remove_shared_order`)
 
     def bound(self, pairs: int) -> float:
         """The critical t at ``pairs`` pairs (looks before the first have none: infinity)."""
@@ -106,18 +115,25 @@ def plan(
     prior_df: float = 0.0,
     shared: int = 1,
     fit_order: bool = FIT_ORDER,
+    shared_order: bool = False,
 ) -> Plan:
     """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided), for the plain
     t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one; the pairs' order fitted
-    or not (``fit_order``, :func:`fit`)."""
+    per comparison (``fit_order``, :func:`fit`), or once over the ``shared`` comparisons of a measure
+    (``shared_order``, from :data:`MIN_ORDER_GROUP` of them; :func:`remove_shared_order`), or not at all."""
     from scipy import stats
 
     if not 2 <= first <= last:
         raise ValueError(f"looks from {first} to {last} pairs: the first needs at least 2 pairs, the last no fewer")
+    if fit_order and shared_order:
+        raise ValueError("the order is fitted per comparison or once per measure, not both")
     looks = list(range(first, last + 1))
     levels = [spent(k / last, alpha) for k in looks]
-    if prior_df > 0 and shared >= moderation.MIN_SHARED:
-        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order)
+    grouped = shared_order and shared >= MIN_ORDER_GROUP
+    moderated = prior_df > 0 and shared >= moderation.MIN_SHARED
+    if moderated or grouped:
+        prior_df = prior_df if moderated else 0.0
+        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order, grouped)
         bounds = [_highest(statistics[:, 0], int(round(levels[0] * len(statistics))))]
     else:
         prior_df, shared = 0.0, 1
@@ -131,7 +147,7 @@ def plan(
             column = statistics[:, index]
             bounds.append(_highest(column[alive], int(round(crossing * len(column)))))
             alive &= column <= bounds[-1]
-    return Plan(first, last, alpha, tuple(bounds), prior_df, shared, fit_order)
+    return Plan(first, last, alpha, tuple(bounds), prior_df, shared, fit_order, grouped)
 
 
 def _highest(candidates: np.ndarray, count: int) -> float:
@@ -148,20 +164,46 @@ def _null_statistics(looks: Sequence[int], fit_order: bool) -> np.ndarray:
     return np.stack([t_statistic(draws[:, :k], fit_order) for k in looks], axis=1)
 
 
-def _moderated_null_statistics(looks: Sequence[int], prior_df: float, shared: int, fit_order: bool) -> np.ndarray:
+def _moderated_null_statistics(
+    looks: Sequence[int], prior_df: float, shared: int, fit_order: bool, shared_order: bool = False
+) -> np.ndarray:
     """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
     of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
-    scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`)."""
+    scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`);
+    with ``prior_df`` 0, each comparison's own variance, all alike. With ``shared_order`` the gate's order
+    effect is fitted over each simulated gate's comparisons first (none is drawn: the fit removes any)."""
     generator = np.random.default_rng(SEED)
     gates = PATHS // shared
-    spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1)))
+    spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1))) if prior_df > 0 else 1.0
     draws = generator.standard_normal((gates, shared, looks[-1])) * spreads
     columns = []
     for k in looks:
-        found = fit(draws[:, :, :k], fit_order)
-        variance = moderation.moderated(found.variance, found.freedom, prior_df)
-        columns.append((found.mean / np.sqrt(variance / found.weight)).reshape(-1))
+        theta = remove_shared_order(draws[:, :, :k]) if shared_order else draws[:, :, :k]
+        found = fit(theta, fit_order)
+        variance = moderation.moderated(found.variance, found.freedom, prior_df) if prior_df > 0 else found.variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            columns.append((found.mean / np.sqrt(variance / found.weight)).reshape(-1))
     return np.stack(columns, axis=1)
+
+
+def remove_shared_order(theta: np.ndarray) -> np.ndarray:
+    """``theta`` (comparisons of one measure on the second last axis, their pairs in the order run on the
+    last) less one order effect for them all: the mean over the comparisons of half the difference between
+    their base-first pairs' mean and their head-first pairs' mean, added to the head-first pairs and taken
+    from the base-first ones. Fewer than :data:`MIN_ORDER_GROUP` comparisons, or fewer than
+    :data:`SHARED_ORDER_FROM` pairs: unchanged.
+
+    >>> theta = np.array([[0.03, -0.01, 0.03, -0.01], [0.01, -0.01, 0.01, -0.01]])  # base first reads higher
+    >>> remove_shared_order(theta).round(4).tolist()
+    [[0.015, 0.005, 0.015, 0.005], [-0.005, 0.005, -0.005, 0.005]]
+    """
+    pairs = theta.shape[-1]
+    if pairs < SHARED_ORDER_FROM or theta.shape[-2] < MIN_ORDER_GROUP:
+        return theta
+    first = base_first(pairs)
+    half = (theta[..., first].mean(axis=-1) - theta[..., ~first].mean(axis=-1)) / 2
+    effect = half.mean(axis=-1, keepdims=True)[..., None]
+    return theta - effect * np.where(first, 1.0, -1.0)
 
 
 @dataclass(frozen=True)

@@ -97,43 +97,49 @@ def judge(
     prior_df: float = moderation.PRIOR_DF,
     same_alpha: float = sequential.SAME_ALPHA,
     fit_order: bool = sequential.FIT_ORDER,
+    shared_order: bool = sequential.SHARED_ORDER,
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
     first look's that decided it, replayed over its pairs in the order run. At each look, the comparisons of
-    one measure timed at least that often share their variance (:mod:`nerperf.gate.moderation`, ``prior_df``
-    0: they do not), with the boundaries for their number: a case the gate stopped timing leaves the group;
-    ``same_alpha``: the ``same`` bound's level and ``fit_order`` whether the pairs' order is fitted (others
-    than the gate's only to replay recorded gates by an older rule)."""
+    one measure timed at least that often are judged less one order effect fitted over them all
+    (``shared_order``, :func:`nerperf.gate.sequential.remove_shared_order`; their ratios too) and share their
+    variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not), with the boundaries for their
+    number: a case the gate stopped timing leaves the group. ``same_alpha``: the ``same`` bound's level,
+    ``fit_order``: an order effect per comparison instead (others than the gate's only to replay recorded
+    gates by another rule)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[str, list[int]] = {}
     for index, c in enumerate(comparisons):
         groups.setdefault(c.measure, []).append(index)
-    own = (
-        sequential.plan(first, last, family, fit_order=fit_order),
-        sequential.plan(first, last, same_alpha, fit_order=fit_order),
-    )
+    shared_order = shared_order and not fit_order
+
+    def plans(prior: float, count: int, grouped: bool) -> tuple[sequential.Plan, sequential.Plan]:
+        return (
+            sequential.plan(first, last, family, prior, count, fit_order, grouped),
+            sequential.plan(first, last, same_alpha, prior, count, fit_order, grouped),
+        )
+
     judged = list(comparisons)
     for members in groups.values():
         decisions: list[sequential.Decision | None] = [None] * len(members)
         looked = [0] * len(members)
+        means: list[float | None] = [None] * len(members)  # the mean log ratio less the order, at the last look
         for k in range(first, max(len(thetas[i]) for i in members) + 1):
             # At look k the group is the comparisons timed that often: a case the gate stopped timing (every
-            # comparison of it decided) leaves the group, and the rest share their variance among themselves.
+            # comparison of it decided) leaves the group, and the rest share their order effect and variance.
             present = [row for row, i in enumerate(members) if len(thetas[i]) >= k]
+            grouped = shared_order and len(present) >= sequential.MIN_ORDER_GROUP
             sharing = prior_df > 0 and len(present) >= moderation.MIN_SHARED
-            pooled = (
-                (
-                    sequential.plan(first, last, family, prior_df, len(present), fit_order),
-                    sequential.plan(first, last, same_alpha, prior_df, len(present), fit_order),
-                )
-                if sharing
-                else own
-            )
+            own = plans(0.0, len(present) if grouped else 1, grouped)
+            pooled = plans(prior_df, len(present), grouped) if sharing else own
             stacked = np.stack([thetas[members[row]][:k] for row in present])
+            if grouped:
+                stacked = sequential.remove_shared_order(stacked)
             variances = _shared_variances(stacked, prior_df, fit_order) if sharing else [None] * len(present)
             for position, (row, variance) in enumerate(zip(present, variances, strict=True)):
+                means[row] = float(stacked[position].mean()) if grouped else None
                 if decisions[row] is not None and decisions[row].verdict:
                     continue
                 slower, same = own if variance is None else pooled
@@ -141,8 +147,10 @@ def judge(
                 looked[row] = k
         for row, index in enumerate(members):
             decision = decisions[row] or sequential.Decision("", math.nan, math.inf, 0.0, math.inf)
+            mean = means[row]
             judged[index] = replace(
                 comparisons[index],
+                ratio=comparisons[index].ratio if mean is None else math.exp(mean),
                 verdict=decision.verdict,
                 bounds=(decision.lower, decision.upper),
                 t=decision.t,

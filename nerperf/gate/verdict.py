@@ -17,7 +17,18 @@ from typing import Any
 from nerperf.gate.accuracy import AccuracyDiff, Change
 from nerperf.gate.checkouts import ENVIRONMENTS
 from nerperf.gate.moderation import MIN_SHARED, PRIOR_DF
-from nerperf.gate.sequential import ALPHA, DECIDED, FIRST_LOOK, INCONCLUSIVE, LAST_LOOK, SAME_ALPHA, SLOWER, UNDECIDED
+from nerperf.gate.sequential import (
+    ALPHA,
+    DECIDED,
+    FIRST_LOOK,
+    INCONCLUSIVE,
+    LAST_LOOK,
+    MIN_ORDER_GROUP,
+    SAME_ALPHA,
+    SHARED_ORDER,
+    SLOWER,
+    UNDECIDED,
+)
 from nerperf.gate.speed import SpeedComparison
 from nerperf.processes.lockstep import DEFAULT_WAIT
 from nerperf.processes.setup import ProcessSetup
@@ -67,12 +78,18 @@ class Outcome:
 
 
 def _sharing(o: Outcome) -> str:
-    """How the standard errors were taken."""
+    """How the standard errors were taken, and the order effect."""
+    order = (
+        f" The side that ran first in a pair runs slower: one such order effect per measure, fitted over its "
+        f"comparisons where there are {MIN_ORDER_GROUP} or more, is taken out of every pair ratio."
+        if SHARED_ORDER
+        else ""
+    )
     if o.prior_df <= 0:
-        return "Each comparison's standard error from its own pairs."
+        return "Each comparison's standard error from its own pairs." + order
     return (
         f"Standard errors shared by the comparisons of one measure where there are {MIN_SHARED} or more "
-        f"(moderated t, prior weight {o.prior_df:g} degrees of freedom)."
+        f"(moderated t, prior weight {o.prior_df:g} degrees of freedom)." + order
     )
 
 
@@ -191,6 +208,7 @@ def record(outcome: Outcome) -> str:
             "environments": o.environments or None,
             "same_alpha": SAME_ALPHA,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
+            "order_effect": "fitted per measure" if SHARED_ORDER else None,
         },
         "min_effect": o.min_effect,
         "exact": o.exact,

@@ -103,4 +103,3 @@ def cpu_list(cpus: tuple[int, ...]) -> str:
         else:
             runs.append([cpu])
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-

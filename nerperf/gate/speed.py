@@ -102,12 +102,11 @@ def judge(
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
     first look's that decided it, replayed over its pairs in the order run. At each look, the comparisons of
-    one measure timed at least that often are judged less one order effect fitted over them all
-    (``shared_order``, :func:`nerperf.gate.sequential.remove_shared_order`; their ratios too) and share their
-    variance (:mod:`nerperf.gate.moderation`, ``prior_df`` 0: they do not), with the boundaries for their
-    number: a case the gate stopped timing leaves the group. ``same_alpha``: the ``same`` bound's level,
-    ``fit_order``: an order effect per comparison instead (others than the gate's only to replay recorded
-    gates by another rule)."""
+    one measure timed at least that often share their variance (:mod:`nerperf.gate.moderation`, ``prior_df``
+    0: they do not), with the boundaries for their number: a case the gate stopped timing leaves the group.
+    ``same_alpha``: the ``same`` bound's level; ``shared_order``: the group judged less one order effect
+    fitted over it (:func:`nerperf.gate.sequential.remove_shared_order`; the ratios too), ``fit_order``: less
+    one per comparison (others than the gate's only to replay recorded gates by another rule)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[str, list[int]] = {}

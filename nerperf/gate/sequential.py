@@ -25,8 +25,8 @@ effect per comparison, which costs the early looks a degree of freedom each and 
 measure over all that measure's comparisons still timed, from 4 pairs, judged by boundaries simulated with
 the same fit in each simulated gate (``table --shared-order``): replayed, it halved the undecided
 comparisons of the slow morning's gate and stopped another AMX gate at 4 pairs instead of 10, but over
-every gate recorded to 10 pairs it stopped no sooner (8.2 pairs against 7.9), and failing gates ran on to
-name more slowed comparisons (:data:`SHARED_ORDER`: not the gate's until a calibration shows it).
+every same-revision gate recorded to 10 pairs it stopped no sooner (8.16 pairs against 8.12)
+(:data:`SHARED_ORDER`: not the gate's until a calibration shows it).
 
 Two one-sided bounds per comparison, each a repeated confidence bound (Jennison & Turnbull: mean ±
 boundary × standard error, valid at every look at once), and ``δ`` the minimum effect:

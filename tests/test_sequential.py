@@ -168,3 +168,10 @@ def test_boundaries_are_cached_and_reproducible() -> None:
     assert again.bounds == sequential.plan(3, 10, 0.05).bounds
     with pytest.raises(ValueError, match="the first needs at least 2 pairs"):
         sequential.plan(1, 10, 0.05)
+
+
+def test_one_pairs_estimate_is_its_ratio_without_a_spread() -> None:
+    """A comparison timed in one pair (a narrowed gate's latency before its first look) has a ratio and no
+    spread, without numpy's warning about zero degrees of freedom (which the tests turn into an error)."""
+    found = sequential.fit(np.array([0.01]))
+    assert float(found.mean) == 0.01 and math.isnan(float(found.variance)) and found.freedom == 0

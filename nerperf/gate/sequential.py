@@ -242,7 +242,8 @@ def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> Fit:
     """
     pairs = theta.shape[-1]
     if fit_freedom(pairs, fit_order) == pairs - 1:
-        return Fit(theta.mean(axis=-1), theta.var(axis=-1, ddof=1), pairs - 1, float(pairs))
+        spread = theta.var(axis=-1, ddof=1) if pairs > 1 else np.full(theta.shape[:-1], np.nan)  # one pair: none
+        return Fit(theta.mean(axis=-1), spread, pairs - 1, float(pairs))
     first = base_first(pairs)
     ahead, behind = theta[..., first], theta[..., ~first]
     means = ahead.mean(axis=-1, keepdims=True), behind.mean(axis=-1, keepdims=True)

@@ -257,7 +257,11 @@ def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> Fit:
 def t_statistic(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> np.ndarray:
     """The t of the rows of ``theta`` (the last axis: pairs, :func:`fit`); where the pairs agree exactly
     (about their order's mean), +/- inf, or 0 where the estimate is 0."""
-    found = fit(theta, fit_order)
+    return _t(fit(theta, fit_order))
+
+
+def _t(found: Fit) -> np.ndarray:
+    """:func:`t_statistic` of an estimate already fitted."""
     spread = np.sqrt(found.variance)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = found.mean / (spread / math.sqrt(found.weight))
@@ -297,7 +301,7 @@ def decide(
         return Decision(UNDECIDED, math.nan, math.inf, 0.0, math.inf)
     found = fit(values, slower.fit_order)
     mean = float(found.mean)
-    own = float(t_statistic(values[None, :], slower.fit_order)[0])
+    own = float(_t(found))
     if variance is None:
         error = math.sqrt(float(found.variance) / found.weight)
         t = own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -118,3 +119,12 @@ def test_cli_random_weights(bert_checkpoint: Path, conll_file: Path, tmp_path: P
     out = capsys.readouterr().out
     assert code == 0
     assert "(random weights)" in out and "onnx" in out and "no accuracy figures" in out
+
+
+def test_random_weights_have_no_constant_tensor_as_a_trained_checkpoint_has_none(bert_checkpoint: Path) -> None:
+    """Equal tensors are merged by the exporters, and a variant's graph would be one no trained model has."""
+    model = random_checkpoint(bert_checkpoint).model
+    constant = [n for n, p in model.named_parameters() if p.numel() > 1 and p.min() == p.max()]
+    assert constant == []
+    norms = [p for n, p in model.named_parameters() if n.endswith("LayerNorm.weight")]
+    assert len(norms) > 1 and not any(a.equal(b) for a, b in itertools.pairwise(norms))

@@ -7,7 +7,8 @@ Its predictions mean nothing: results carry ``weights: random`` and no F1. Seque
 the checkpoint's own tokenizer when the hub or its cache has it, else from a stand-in tokenizer the
 caller names (recorded in the result); where the stand-in's vocabulary is larger than the
 architecture's, the embedding grows to take its ids (no effect on the matrix-multiply work, a little on
-size). The FLOPs counted per forward pass are :func:`matmul_flops`'s.
+size). No two of its tensors are alike, as in a trained checkpoint (:func:`_like_trained`). The FLOPs
+counted per forward pass are :func:`matmul_flops`'s.
 """
 
 from __future__ import annotations
@@ -140,10 +141,28 @@ def random_checkpoint(
         config.vocab_size = len(loaded)  # the stand-in's ids must fit the embedding
     require_room(name, config, memory_limit)
     torch.manual_seed(seed)
-    model = AutoModelForTokenClassification.from_config(config).eval()
+    model = _like_trained(AutoModelForTokenClassification.from_config(config).eval())
     loaded.model_input_names = accepted_inputs(model, loaded)  # a stand-in may offer inputs it lacks
-    fingerprint = f"random:seed={seed}:{config.to_json_string(use_diff=False)}"
+    fingerprint = f"random:seed={seed}:no-constant-tensors:{config.to_json_string(use_diff=False)}"
     return Checkpoint(name, loaded, model, max_length(config, loaded), "random", fingerprint, source)
+
+
+def _like_trained(model: Any) -> Any:
+    """``model`` with seeded noise (sd 0.02) added to every tensor its initialization leaves constant: the
+    layer norms' ones and zeros and the zero biases, which training makes all different.
+
+    Left equal, they are one tensor to the exporters (torch's ONNX export merges equal initializers), and the
+    variants ran graphs no trained checkpoint has: onnxruntime's quantizer quantized the merged layer-norm
+    parameters of BERT-base, and onnxruntime's profile showed 72 DequantizeLinear operations in every forward pass
+    of onnx-int8.
+    """
+    import torch
+
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.numel() > 1 and bool((parameter == parameter.flatten()[0]).all()):
+                parameter.add_(torch.randn_like(parameter) * 0.02)
+    return model
 
 
 def _tokenizer(own: str, stand_in: str | Path | None, name: str) -> tuple[Any, str]:

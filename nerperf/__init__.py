@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.9.1"
+__version__ = "0.9.2"
 __all__ = ["EvalResult", "evaluate", "__version__"]
 
 

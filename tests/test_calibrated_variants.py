@@ -172,3 +172,53 @@ def test_a_missing_extra_names_what_to_install(
     monkeypatch.setattr(importlib.util, "find_spec", lambda module: None if module == missing else real(module))
     assert VARIANTS[name].unavailable() == said
     assert VARIANTS["fp32"].unavailable() is None and VARIANTS["int8"].unavailable() is None
+
+
+def test_openvinos_snippets_go_off_for_bf16_and_int8_only_where_amx_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nerperf.variants import kernels
+    from nerperf.variants.openvino_variants import snippets_on
+
+    monkeypatch.setattr(kernels, "amx_usable", lambda: True)
+    assert not snippets_on(low_precision=True) and snippets_on(low_precision=False)
+    assert "snippets off: AMX is usable" in VARIANTS["openvino-int8"].here()
+    monkeypatch.setattr(kernels, "amx_usable", lambda: False)
+    assert snippets_on(low_precision=True) and snippets_on(low_precision=False)
+    assert "snippets on (its default): no usable AMX here" in VARIANTS["openvino-int8"].here()
+
+
+def test_openvino_without_snippets_predicts_the_same_and_the_result_says_so(
+    bert_checkpoint: Path, tmp_path: Path
+) -> None:
+    """The switch is taken by this OpenVINO (it refuses a property it does not know) and changes no logit."""
+    from nerperf.variants.openvino_variants import session_forward
+
+    checkpoint = load_checkpoint(bert_checkpoint)
+    entry = variants._openvino_model(checkpoint, Context(tmp_path / "cache", threads=1))
+    tensors = pad(encode(checkpoint.tokenizer, WORDS, checkpoint.max_length).windows, checkpoint.tokenizer.pad_token_id)
+    (on, _, said_on), (off, _, said_off) = (session_forward(entry.directory, 1, snippets=s) for s in (True, False))
+    assert (said_on, said_off) == (True, False)
+    real = tensors["attention_mask"].bool()
+    torch.testing.assert_close(off(tensors)[real], on(tensors)[real], atol=1e-4, rtol=1e-4)
+    prepared = variants.prepare("openvino", checkpoint, Context(tmp_path / "cache", threads=1))
+    assert prepared.details["snippets"] == "on" and prepared.details["inference_precision"] == "f32"
+
+
+def test_an_openvino_that_refuses_the_snippets_switch_runs_with_them_on_and_warns(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openvino
+
+    from nerperf.variants.openvino_variants import session_forward
+
+    entry = variants._openvino_model(load_checkpoint(bert_checkpoint), Context(tmp_path / "cache", threads=1))
+    compile_model = openvino.Core.compile_model
+
+    def older(self: openvino.Core, model: str, device: str, config: dict) -> openvino.CompiledModel:
+        if "SNIPPETS_MODE" in config:
+            raise RuntimeError("Exception from src/plugins/intel_cpu: Unsupported property: SNIPPETS_MODE")
+        return compile_model(self, model, device, config)
+
+    monkeypatch.setattr(openvino.Core, "compile_model", older)
+    with pytest.warns(UserWarning, match="does not take SNIPPETS_MODE: .* runs with snippets on"):
+        *_, snippets = session_forward(entry.directory, 1, snippets=False)
+    assert snippets is True

@@ -77,6 +77,19 @@ def _bf16_here() -> str | None:
     return "native bf16 on AMX tiles" if "amx_bf16" in cpu_flags() else "native bf16 (AVX-512 BF16)"
 
 
+def _openvino_snippets_here() -> str:
+    from nerperf.variants.openvino_variants import snippets_on
+
+    if snippets_on(low_precision=True):
+        return "OpenVINO's snippets on (its default): no usable AMX here"
+    return "OpenVINO's snippets off: AMX is usable, where its plain kernels ran short sentences faster"
+
+
+def _openvino_bf16_here() -> str | None:
+    bf16 = _bf16_here()
+    return f"{bf16}; {_openvino_snippets_here()}" if bf16 else None
+
+
 def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
     def unavailable() -> str | None:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
@@ -175,8 +188,9 @@ def _prepare_openvino_bf16(checkpoint: Checkpoint, context: Context) -> Prepared
 def _openvino_run(name: str, entry: cache.Entry, context: Context, precision: str = "f32") -> Prepared:
     from nerperf.variants import openvino_variants
 
-    forward, report = openvino_variants.session_forward(entry.directory, context.threads, precision)
-    details = {**entry.details, "inference_precision": precision}
+    wanted = openvino_variants.snippets_on(low_precision=name != "openvino")
+    forward, report, snippets = openvino_variants.session_forward(entry.directory, context.threads, precision, wanted)
+    details = {**entry.details, "inference_precision": precision, "snippets": "on" if snippets else "off"}
     return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, details, report)
 
 
@@ -255,7 +269,7 @@ VARIANTS: dict[str, Variant] = {
             _prepare_openvino_bf16,
             _openvino_bf16_unavailable,
             _OPENVINO_LIBRARIES,
-            here=_bf16_here,
+            here=_openvino_bf16_here,
         ),
         Variant(
             "openvino-int8",
@@ -266,6 +280,7 @@ VARIANTS: dict[str, Variant] = {
             _needs("openvino", "onnx", "openvino", "nncf"),
             (*_OPENVINO_LIBRARIES, "nncf"),
             calibrated=True,
+            here=_openvino_snippets_here,
         ),
     )
 }

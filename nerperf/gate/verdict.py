@@ -107,7 +107,8 @@ def markdown(outcome: Outcome) -> str:
         "",
         f"{head} against {base}: {verdict}.",
         "",
-        f"{o.pairs} pairs of fresh processes, base and head taking turns sentence by sentence (which goes "
+        f"{o.pairs} pairs of fresh processes, base and head starting up side by side, then taking turns sentence by "
+        f"sentence (which goes "
         f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
         f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
         f"minimum effect); minimum effect {100 * o.min_effect:g}%; processes: {o.setup.describe()}; "

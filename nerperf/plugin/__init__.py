@@ -62,11 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.processes.lockstep`)."""
+    """Under ``nerperf gate``, take turns with the other side's process (:mod:`nerperf.processes.lockstep`),
+    from the first timed call on."""
     if os.environ.get(VARIABLE):
         lockstep = Lockstep.from_environment()
         assert lockstep is not None
-        lockstep.start()
         session.config.stash[LOCKSTEP] = lockstep
 
 

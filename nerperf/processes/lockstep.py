@@ -6,10 +6,12 @@ makes them alternate: base times sentence 1, head times sentence 1, base times s
 milliseconds apart instead of minutes, so the machine's drift, which moves whole runs minutes apart
 (docs/gate.md), cancels from their ratio.
 
-Only one process runs at a time: a process holds the baton for all its work, timed or not, and hands it
-over just before each timed call (``turn``), then waits for it to come back. The second process waits for
-the baton as its session starts, and the first waits for the second to be ready, so that neither's
-start-up overlaps the other's timings. A process whose tests are done hands the baton over and waits
+Only one process times at a time: from its first timed call on, a process holds the baton for all its
+work, timed or not, and hands it over just before each timed call (``turn``), then waits for it to come
+back. Before that both start up side by side (imports, loading, the first case's evaluation: nothing is
+timed yet, and a pair costs one start-up, not two); at its first timed call the second process says it
+is ready and waits for the baton, and the first waits for it to be ready, so that neither's start-up
+overlaps the other's timings. A process whose tests are done hands the baton over and waits
 until its partner's are done too; a process whose partner has gone carries on alone. Before handing over,
 a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
 partner's timing starts, since a partner's spinning threads slow the timed call (docs/gate.md, "Waiting
@@ -77,6 +79,7 @@ class Lockstep:
     lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
     settle_s: float = SETTLE_S  # the pause before handing over (with ``until_asleep``, the most it waits)
     until_asleep: bool = False  # hand over once the process's other threads sleep, not after the whole pause
+    started: bool = False  # met the partner (at the first timed call, or at the end if there was none)
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -91,7 +94,13 @@ class Lockstep:
         return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle, until_asleep=asleep)
 
     def start(self) -> None:
-        """The first waits until the second is ready; the second says so, then waits for the baton."""
+        """The first waits until the second is ready; the second says so, then waits for the baton.
+
+        Called by the first :meth:`turn` (or by :meth:`finish`, for a process that timed nothing), not as
+        the session starts: a side on an older nerperf that meets here at its session's start still pairs,
+        its start-up only no longer overlapping its partner's.
+        """
+        self.started = True
         if self.first:
             self._receive(_READY)
         else:
@@ -99,8 +108,11 @@ class Lockstep:
             self._receive(_GO)
 
     def turn(self) -> None:
-        """Just before a timed call (but the first): hand the baton over and wait for it to come back."""
-        if self.calls > 0 and not self.alone:
+        """Just before a timed call: the first meets the partner; the others hand the baton over and wait
+        for it to come back."""
+        if not self.started:
+            self.start()
+        elif self.calls > 0 and not self.alone:  # met at the session's start (as older nerperfs do): keep it
             if self.until_asleep:
                 wait_until_asleep(self.settle_s)
             elif self.settle_s > 0:
@@ -115,6 +127,8 @@ class Lockstep:
         Waiting for the partner keeps this process's last work (its summary, its files) out of the
         partner's last timings.
         """
+        if not self.started:
+            self.start()
         self.finishing = True
         self._send(_GO)
         self._receive(_GO)

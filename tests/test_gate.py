@@ -323,6 +323,35 @@ def test_the_gate_narrows_to_the_undecided_measure_only_where_every_round_can_be
     assert next_look(rounds_recording(tmp_path / "0.6", {}), looking) == Look(stop=False)
 
 
+def test_the_floors_run_in_the_first_pair_only(tmp_path: Path) -> None:
+    """Before the first look the later pairs time every measure but the floors (the predictions are compared
+    from the first pair, a floor follows from them, and a 2-case gate's floors cost each process the
+    baseline's loading and evaluation); after it, with every measure undecided, still no floors. A gate
+    whose sides cannot be told, or run with --every-measure, times everything in every pair."""
+    from nerperf.gate.command import TIMED, next_look
+
+    assert TIMED == ("latency", "throughput")
+    first_pair = fabricated_rounds(tmp_path / "a", {"base": ["x"], "head": ["x"]})[:2]
+    for r in first_pair:
+        (r.directory / "results.json").write_text(run_record("x-fp32", {"measures": "()"}, [], {}, [], []))
+    three_looks = replace(OPTIONS, min_pairs=3, max_pairs=10)
+    assert next_look(first_pair, three_looks) == Look(stop=False, measures=TIMED)
+    assert next_look(first_pair, replace(three_looks, every_measure=True)) == Look(stop=False)
+    untold = fabricated_rounds(tmp_path / "b", {"base": ["x"], "head": ["x"]})[:2]
+    assert next_look(untold, three_looks) == Look(stop=False)
+
+    swinging = []  # two pairs whose latency and throughput both swing: nothing decided at the look
+    for index, (pair, side) in enumerate(order(2)):
+        folder = tmp_path / "c" / f"{index}-{side}"
+        (folder / "samples").mkdir(parents=True)
+        swing = 1.0 if side == "base" else (2.0, 0.5)[pair]
+        times = [0.01 * swing, 0.02 * swing]
+        CaseSamples("x", WORDS, GOLD, GOLD, times, [[0], [1]], times).save(folder / "samples")
+        (folder / "results.json").write_text(run_record("x-fp32", {"measures": "()"}, [], {}, [], []))
+        swinging.append(Round(index, pair, side, folder, 0, 1.0))
+    assert next_look(swinging, replace(OPTIONS, max_pairs=4)) == Look(stop=False, measures=TIMED)
+
+
 # -- end to end ----------------------------------------------------------------------------------------
 
 PROJECT_CONFTEST = """

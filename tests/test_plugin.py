@@ -138,6 +138,25 @@ def test_the_measures_setting_keeps_those_measures_of_the_suite_and_every_test_o
     )
 
 
+def test_a_run_without_the_floors_evaluates_no_baseline_it_does_not_time(
+    child: pytest.Pytester, bert_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baseline is evaluated first for the floors (and the summary's "× baseline"); the gate's later pairs,
+    told to time some measures only, no floors among them, must not load and evaluate it for nothing."""
+    data = write_conll(child.path / "tiny.txt", SENTENCES)
+    ini(child, data=str(data), baseline="base", variants="fp32")
+    child.makepyfile(
+        test_models=SUITE,
+        test_zz="def test_evaluated(nerperf):\n    print('EVALUATED', sorted(nerperf.runner.results))\n",
+    )
+    monkeypatch.setenv("NERPERF_CASES", "other-fp32")
+    monkeypatch.setenv("NERPERF_MEASURES", "latency,throughput")
+    checkpoints = f"--nerperf-checkpoints=base={bert_checkpoint},other={bert_checkpoint}"
+    run = child.runpytest_subprocess("-s", "--benchmark-disable", checkpoints, "test_models.py", "test_zz.py")
+    assert run.ret == pytest.ExitCode.OK
+    assert "EVALUATED ['other-fp32']" in run.stdout.str()  # with the floors: ['base-fp32', 'other-fp32']
+
+
 def test_the_cases_setting_keeps_those_cases_and_refuses_one_not_selected(
     tiny_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

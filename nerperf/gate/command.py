@@ -33,9 +33,10 @@ from nerperf.processes import lockstep
 from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 from nerperf.processes.samples import CaseSamples
 from nerperf.processes.setup import parse_cpus
-from nerperf.settings import positive_int
+from nerperf.settings import MEASURES, positive_int
 
 GATE_THROUGHPUT_BATCHES = 30  # batches a round times for throughput (whole passes): see _paired_batches
+TIMED = tuple(m for m in MEASURES if m != "floor")  # what the pairs after the first time: no floors again
 
 
 def _hash_seed(text: str) -> int:
@@ -274,25 +275,27 @@ def next_look(ran: Sequence[rounds.Round], args: GateOptions) -> rounds.Look:
     """After a pair: stop once every comparison is decided (the samples so far, the sequential rule), else
     time only the measures and the cases with a comparison still undecided, where every round's nerperf
     could be told to (the ``measures`` and ``cases`` settings). A case leaves whole, once every comparison
-    of it is decided; the rule judges the rest among themselves (:func:`nerperf.gate.speed.judge`)."""
+    of it is decided; the rule judges the rest among themselves (:func:`nerperf.gate.speed.judge`).
+
+    The F1 floors run in the first pair only: predictions are compared from it (later rounds' are only
+    checked to be the same), and a 2-case gate's floors cost each process the baseline checkpoint's loading
+    and evaluation, untimed, for nothing new."""
+    # Each side's nerperf is the same in every round: its first round's results.json says whether it knows the
+    # setting (a nerperf without it would time every measure whatever it is told).
+    told = [r.record.settings for r in ran if r.pair == 0]
+    narrowing = not args.every_measure and all("measures" in settings for settings in told)
     if len(ran) // 2 < args.min_pairs:
-        return rounds.Look(stop=False)
+        return rounds.Look(stop=False, measures=TIMED if narrowing else ())
     watched = args.decide_on  # a bisect step waits on its own measure alone
     judged, _ = judge_speed(paired(ran), args)  # the speed part alone: no accuracy bootstraps at every look
     if speed.finished(judged, args.min_effect / 100, watched):
         return rounds.Look(stop=True)
-    # Each side's nerperf is the same in every round: its first round's results.json says whether it knows the
-    # setting (a nerperf without it would time every measure whatever it is told).
-    told = [r.record.settings for r in ran if r.pair == 0]
-    if args.every_measure or not all("measures" in settings for settings in told):
+    if not narrowing:
         return rounds.Look(stop=False)
-    measures = speed.undecided_measures(judged, watched)
+    measures = speed.undecided_measures(judged, watched) or TIMED
     open_cases = tuple(sorted({c.case for c in judged if not c.verdict and watched in (None, c.measure)}))
     if all("cases" in settings for settings in told) and len(open_cases) < len({c.case for c in judged}):
-        # the floors were checked in the first pairs: a narrowed pair times, never the floors
-        return rounds.Look(
-            stop=False, measures=measures or tuple(sorted({c.measure for c in judged})), cases=open_cases
-        )
+        return rounds.Look(stop=False, measures=measures, cases=open_cases)
     return rounds.Look(stop=False, measures=measures)
 
 
@@ -468,10 +471,12 @@ def _narrowed(asked: dict[int, tuple[tuple[str, ...], tuple[str, ...]]]) -> list
     ['pairs 3-4 timed throughput only: every other comparison was decided']
     >>> _narrowed({0: ((), ()), 1: (("latency", "throughput"), ("x-int8",))})
     ['pair 2 timed latency and throughput of x-int8 only: every other comparison was decided']
+    >>> _narrowed({0: ((), ()), 1: (TIMED, ()), 2: (TIMED, ())})
+    []
     """
     stretches: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
     for pair in sorted(asked):
-        if asked[pair] != ((), ()):
+        if asked[pair] not in (((), ()), (TIMED, ())):  # every timing measure: only the floors were left out
             stretches.setdefault(asked[pair], []).append(pair + 1)
     said = []
     for (measures, cases), pairs in stretches.items():

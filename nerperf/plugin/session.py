@@ -74,9 +74,11 @@ class NerperfSession:
             pytest.fail(str(error), pytrace=False)
 
     def result(self, case: Case) -> EvalResult:
-        """The case's evaluation, run once per session (the baseline's first); skips what cannot run."""
+        """The case's evaluation, run once per session (the baseline's first, for the floors and the summary's
+        "× baseline", unless the floors are left out, as in the gate's later pairs); skips what cannot run."""
         baseline = self.selection.baseline_case
-        if case != baseline:
+        measures = self.settings.measures
+        if case != baseline and (not measures or "floor" in measures):
             try:
                 self.runner.evaluate(baseline, self._keep_predictions(baseline))
             except (Unavailable, CaseFailed):

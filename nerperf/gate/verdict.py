@@ -107,9 +107,9 @@ def markdown(outcome: Outcome) -> str:
         "",
         f"{head} against {base}: {verdict}.",
         "",
-        f"{o.pairs} pairs of fresh processes, base and head starting up side by side, then taking turns sentence by "
-        f"sentence (which goes "
-        f"first alternates; waiting: {o.wait}), looked at after every pair from {o.looks[0]} to {o.looks[1]} and "
+        f"{o.pairs} pairs of fresh processes, base and head starting up side by side, then taking turns "
+        f"sentence by sentence (which goes first alternates; waiting: {o.wait}), looked at after every pair "
+        f"from {o.looks[0]} to {o.looks[1]} and "
         f"stopped once every comparison was decided (or, failing, once no undecided one looked slower by the "
         f"minimum effect); minimum effect {100 * o.min_effect:g}%; processes: {o.setup.describe()}; "
         f"{_environments(o)}"

@@ -112,7 +112,7 @@ class Lockstep:
         for it to come back."""
         if not self.started:
             self.start()
-        elif self.calls > 0 and not self.alone:  # met at the session's start (as older nerperfs do): keep it
+        elif self.calls > 0 and not self.alone:  # start() called before any call (0.9's plugin did): no handover
             if self.until_asleep:
                 wait_until_asleep(self.settle_s)
             elif self.settle_s > 0:

@@ -52,7 +52,7 @@ def terminate_after(command: list[str], cwd: Path, delay: float) -> tuple[int, s
     """Run ``command``, SIGTERM it after ``delay`` s; its status, its stderr, and its tree's processes 5 s on."""
     marker = uuid.uuid4().hex
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NERPERF_")}
-    environment[MARKER] = marker
+    environment.update({MARKER: marker, "NERPERF_CACHE_DIR": str(cwd.parent / "cache")})  # never ~/.cache
     process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(delay)
     process.send_signal(signal.SIGTERM)

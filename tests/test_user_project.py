@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,13 +78,20 @@ def test_the_wheels_runtime_requirements_are_ranges(wheel: Path) -> None:
     assert not [r for r in requirements if re.search(r"[a-z0-9]==", r.split(";")[0])], "an extra pins a version"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("end", ["lowest", "newest"])
-def test_the_readmes_project_passes_from_the_wheel(
-    end: str, wheel: Path, shared: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+@pytest.fixture
+def user_home(end: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A directory outside the repository for the user's venv and project; the venv (gigabytes: torch) is
+    removed once the test is done, failed or not, so that the two ends never fill CI's disk together."""
     home = tmp_path_factory.mktemp(f"user-{end}")
     assert ROOT not in home.parents
+    yield home
+    shutil.rmtree(home / "venv", ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end", ["lowest", "newest"])
+def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared: Path, user_home: Path) -> None:
+    home = user_home
     venv, project = home / "venv", home / "project"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]

@@ -96,14 +96,18 @@ def _gate(base: str, head: str, environment: dict[str, str], unit: float) -> dic
     seconds, status, said = _timed(command, environment)
     record = json.loads((OUT / "gate.json").read_text())
     installed = "installed (" in said  # the gate says "installed (COMMAND)" of each environment it installs
-    verdicts = {
-        f"{case} {measure}": result["verdict"]
+    compared = {
+        f"{case} {measure}": result
         for case, measures in record.get("cases", {}).items()
         for measure, result in measures.items()
         if measure in ("latency", "throughput")
     }
+    verdicts = {key: result["verdict"] for key, result in compared.items()}
+    # what held a gate to its last pair: the pair each comparison was decided at, and its pairs' ratios
+    decided = {key: {k: result.get(k) for k in ("decided_at", "pair_ratios")} for key, result in compared.items()}
     found = {"head": head, "status": status, "seconds": seconds, "solo_runs": seconds / unit,
-             "pairs": record.get("rounds", {}).get("pairs"), "installed": installed, "verdicts": verdicts}  # fmt: skip
+             "pairs": record.get("rounds", {}).get("pairs"), "installed": installed, "verdicts": verdicts,
+             "decided": decided}  # fmt: skip
     print(json.dumps(found), flush=True)
     return found
 

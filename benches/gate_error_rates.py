@@ -33,7 +33,8 @@ the gate's own sequential rule (:func:`nerperf.gate.speed.judge`) on the recorde
 gate with other looks or another minimum effect would have said, without running it again.
 
 ``table --prior-df 0`` judges the same gates again with each comparison on its own variance, ``table``
-alone with the prior each gate ran with.
+alone with the prior each gate ran with; ``table --trim 0.2`` with the trimmed t (a fifth of the pairs
+trimmed from each end: :func:`nerperf.gate.sequential.fit`), ``--trim 0`` with the plain one.
 
 ``heads`` makes throwaway branches off BASE: ``calib-base`` (BASE itself), ``calib-slow-05``, ``-10``
 and ``-20`` (onnx-int8's forward pass busy-waits for 5, 10 or 20% of its own time) and
@@ -270,6 +271,9 @@ def main() -> None:
     )
     tabulating.add_argument(
         "--shared-order", action="store_true", help="judge again with one order effect per measure fitted"
+    )
+    tabulating.add_argument(
+        "--trim", type=float, default=None, help="judge again trimming this share of pairs from each end (0.2)"
     )
     args = parser.parse_args()
     if args.command == "table":

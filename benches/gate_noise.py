@@ -11,6 +11,7 @@ repository's root::
     python benches/gate_noise.py spread        # within pairs or between processes: shorter pairs?
     python benches/gate_noise.py estimators    # a pair's figure: the median or another location?
     python benches/gate_noise.py moderated     # the shared variance's prior, fitted on each gate
+    python benches/gate_noise.py trimmed       # single pairs far out, and the trimmed t against them
 
 ``noise`` tabulates, per setup (one directory of same-revision gates of fixed pairs each, made by ``run
 --rounds 10 --setup NAME --records benches/records/gate-noise/<kind>/NAME``), how far the pair ratios
@@ -24,6 +25,12 @@ same-revision gate at its last look, by limma's ``fitFDist`` (Smyth 2004): ``d0`
 freedom, from how much the comparisons' variances of log pair ratios differ (infinite: one variance fits
 them all; near 0: nothing to share), over all 12 comparisons and per measure. The smallest of these is
 the gate's fixed ``--prior-df``.
+
+``trimmed`` counts, over every recorded same-revision gate, the pairs far from their comparison's others
+(more than 3.5 robust standard deviations from its median) and whether the other comparisons of such a
+pair moved with it (a process slower as a whole); then simulates (:mod:`nerperf.gate.simulation`) the
+gate's rule with the plain t and with the trimmed t, on normal pairs and on pairs with such outliers: the
+false alarms, the pairs a same-revision gate runs, and how often a slowdown is caught.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +320,123 @@ def moderated(args: argparse.Namespace) -> None:
         print(f"| {path.stem} | {machines([record])} | {pairs} | {d0} | {100 * math.sqrt(fitted['all'][1]):.2f} |")
 
 
+def _recorded_roots() -> list[Path]:
+    """Every directory of recorded gates: the error-rate runs', each design's and each noise setup's."""
+    return [Path(RECORDS), *sorted(Path(RECORDS).glob("*/")), *sorted(Path(NOISE).glob("*/*/"))]
+
+
+OUTLIER_Z = 3.5  # robust standard deviations from a comparison's median: a pair far out
+TWO_CASES = [1.0, 1.5, 1.5, 1.0]  # sd (%) of the 2-case check's pairs, fp32 and onnx-int8 latency, then throughput
+SIX_CASES = [1.9, 0.9, 1.1, 1.0, 1.3, 2.8, 1.9, 2.0, 1.8, 2.6, 3.9, 2.2]  # calib-base-01's (tests/test_moderation.py)
+
+
+def recorded_groups(roots: list[Path]) -> list[list[Any]]:
+    """Per same-revision gate in ``roots`` and measure, its comparisons' log pair ratios (those with at least
+    5 pairs, where at least two of them have that many)."""
+    import numpy as np
+
+    groups = []
+    for root in roots:
+        for _, gate in _compared(root):
+            for measure in ("latency", "throughput"):
+                series = [c[measure]["pair_ratios"] for c in gate.get("cases", {}).values() if measure in c]
+                series = [np.log(np.asarray(r)) for r in series if len(r) >= 5]
+                if len(series) >= 2:
+                    groups.append(series)
+    return groups
+
+
+def tails(groups: list[list[Any]]) -> tuple[int, int, int, int]:
+    """Over ``groups`` (each a measure's comparisons in one gate): the pairs judged, those far out (more than
+    :data:`OUTLIER_Z` robust sd from their comparison's median), and of the far ones' partners (the same
+    pair's other comparisons of that measure) how many moved the same way by at least one robust sd, out of
+    how many."""
+    import numpy as np
+
+    pairs = far = moved = partners = 0
+    for series in groups:
+        z = []
+        for x in series:
+            scale = 1.4826 * np.median(np.abs(x - np.median(x)))
+            z.append((x - np.median(x)) / scale if scale > 0 else np.zeros_like(x))
+        for i, zi in enumerate(z):
+            pairs += len(zi)
+            for k in np.flatnonzero(np.abs(zi) > OUTLIER_Z):
+                far += 1
+                others = [zj[k] for j, zj in enumerate(z) if j != i and k < len(zj)]
+                partners += len(others)
+                moved += sum(1 for v in others if v * np.sign(zi[k]) >= 1)
+    return pairs, far, moved, partners
+
+
+def trimmed(args: argparse.Namespace) -> None:
+    """Single pairs far out in the records, then the gate's rule with and without trimming, simulated."""
+    import numpy as np
+
+    groups = recorded_groups(_recorded_roots())
+    pairs, far, moved, partners = tails(groups)
+    generator = np.random.default_rng(0)  # the same gates' shapes, normal and independent: what chance gives
+    normal = [tails([[generator.standard_normal(len(x)) for x in g] for g in groups]) for _ in range(20)]
+    expected_far = statistics.mean(n[1] for n in normal) / pairs
+    expected_moved = sum(n[2] for n in normal) / max(1, sum(n[3] for n in normal))
+    print(
+        f"Same-revision gates recorded: {far} of {pairs} comparison-pairs more than {OUTLIER_Z} robust sd out "
+        f"({100 * far / max(1, pairs):.1f}%; normal pairs of the same counts: {100 * expected_far:.1f}%); their "
+        f"partners in the same pair moved the same way by at least one robust sd in {moved} of {partners} "
+        f"({100 * moved / max(1, partners):.0f}%; independent normal pairs: {100 * expected_moved:.0f}%).\n"
+    )
+    print(
+        f"Simulated, {args.gates:,} gates a row; outliers: each pair's chance that one of its processes ran "
+        f"{args.outlier_size:g}% slower as a whole. Pairs: same-revision gates' mean, median and 90th "
+        f"percentile at a 2% minimum effect; caught: the slowed comparisons called slower (both measures).\n"
+    )
+    print("| cases | outliers | trim | false alarms, no minimum effect | false alarms, 2% | pairs | "
+          "5% slower caught | 10% slower caught |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for name, spreads in (("2", TWO_CASES), ("6", SIX_CASES)):
+        for outliers in (0.0, args.outliers):
+            for trim in (0.0, args.trim):
+                rule = SimulatedRule(spreads, outliers, args.outlier_size, trim, args.gates)
+                strict, same = rule.judged(0.0, 1, slower_effect=0.0).verdicts, rule.judged(0.0, 1)
+                runs = same.pairs()
+                cells = [f"{100 * (strict == 'slower').any(axis=1).mean():.2f}%",
+                         f"{100 * (same.verdicts == 'slower').any(axis=1).mean():.2f}%",
+                         f"{runs.mean():.2f}, {np.median(runs):.0f}, {np.percentile(runs, 90):.0f}"]  # fmt: skip
+                for effect, seed in ((0.05, 2), (0.10, 3)):
+                    caught = rule.judged(effect, seed).verdicts[:, rule.slowed] == "slower"
+                    cells.append(f"{100 * caught.mean():.1f}%")
+                print(f"| {name} | {100 * outliers:g}% | {trim:g} | " + " | ".join(cells) + " |")
+
+
+@dataclass(frozen=True)
+class SimulatedRule:
+    """Gates of these ``spreads`` (latency, then throughput, per case), pairs far out as ``outliers`` asks,
+    judged with ``trim``; 6 cases or more narrowed by case as the gate does, fewer with every case timed."""
+
+    spreads: list[float]
+    outliers: float
+    outlier_size: float
+    trim: float
+    gates: int
+
+    @property
+    def slowed(self) -> list[int]:
+        """The last case's comparisons (onnx-int8's, as in the calibration), both measures."""
+        m = len(self.spreads)
+        return [m // 2 - 1, m - 1]
+
+    def judged(self, effect: float, seed: int, slower_effect: float | None = None) -> Any:
+        from nerperf.gate import moderation, simulation
+
+        effects = [1 + effect if i in self.slowed else 1.0 for i in range(len(self.spreads))]
+        theta = simulation.streams(self.spreads, seed, effects, gates=self.gates, outliers=self.outliers,
+                                   outlier_size=self.outlier_size)  # fmt: skip
+        min_effect = 0.02 if slower_effect is None else slower_effect
+        if len(self.spreads) >= 12:
+            return simulation.narrowed_first_verdicts(theta, moderation.PRIOR_DF, 0.02, min_effect, trim=self.trim)
+        return simulation.first_verdicts(theta, moderation.PRIOR_DF, min_effect, trim=self.trim)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -329,9 +454,14 @@ def main() -> None:
     figuring.add_argument("--records", default=RECORDS)
     sharing = commands.add_parser("moderated", help="the shared variance's prior, fitted on each gate")
     sharing.add_argument("--records", default=RECORDS)
+    trimming = commands.add_parser("trimmed", help="single pairs far out, and the trimmed t against them")
+    trimming.add_argument("--gates", type=int, default=4000, help="simulated gates a row")
+    trimming.add_argument("--outliers", type=float, default=0.1, help="each pair's chance of a process slower whole")
+    trimming.add_argument("--outlier-size", type=float, default=6.0, help="how much slower, %%")
+    trimming.add_argument("--trim", type=float, default=0.2, help="the share trimmed from each end")
     args = parser.parse_args()
     handlers = {"noise": noise, "order": order, "sides": sides, "spread": spread, "estimators": estimators,
-                "moderated": moderated}  # fmt: skip
+                "moderated": moderated, "trimmed": trimmed}  # fmt: skip
     handlers[args.command](args)
 
 

@@ -72,12 +72,14 @@ def judged_again(
     same_alpha: float = SAME_ALPHA_UNRECORDED,
     fit_order: bool = False,
     shared_order: bool = False,
+    trim: float = 0.0,
 ) -> dict[str, Any]:
     """The record with every comparison judged again by the gate's own rule, on its recorded pair ratios
     (the first ``last`` of them), with looks from ``first`` to ``last``, ``min_effect`` in percent and the
     shared variance's ``prior_df`` (0: none shared), the ``same`` bound's level ``same_alpha`` and the pairs'
     order fitted per comparison (``fit_order``, :func:`nerperf.gate.sequential.fit`) or once per measure
-    (``shared_order``, :func:`nerperf.gate.sequential.remove_shared_order`) or not. A
+    (``shared_order``, :func:`nerperf.gate.sequential.remove_shared_order`) or not, and the share ``trim`` of
+    the pairs trimmed from each end (:func:`nerperf.gate.sequential.fit`). A
     comparison that the gate, stopping when the rule it ran with had decided everything, left too few pairs
     to decide by this rule is ``undecided``."""
     from dataclasses import replace
@@ -104,11 +106,11 @@ def judged_again(
             replace(
                 c,
                 pair_ratios=c.pair_ratios[:pairs],
-                ratio=speed.mean_ratio([math.log(r) for r in c.pair_ratios[:pairs]], fit_order),
+                ratio=speed.mean_ratio([math.log(r) for r in c.pair_ratios[:pairs]], fit_order, trim),
             )
             for c in comparisons
         ]
-        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha, fit_order, shared_order)
+        judged = speed.judge(looked, min_effect / 100, first, last, prior_df, same_alpha, fit_order, shared_order, trim)
         if pairs >= first and speed.finished(judged, min_effect / 100):
             break
     cases = {case: dict(measures) for case, measures in record["cases"].items()}
@@ -117,7 +119,7 @@ def judged_again(
                                     "decided_at": c.decided_at}  # fmt: skip
     share = pairs / max(1, record["rounds"]["pairs"])  # the pairs it would have run, as a share of those run
     status = 1 if any(c.verdict == "slower" for c in judged) else 0  # by speed alone: floors are not re-run
-    rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df, "same_alpha": same_alpha}  # where it stopped
+    rounds = {**record["rounds"], "pairs": pairs, "prior_df": prior_df, "same_alpha": same_alpha, "trim": trim}
     return {**record, "cases": cases, "seconds": record.get("seconds", 0) * share, "status": status, "rounds": rounds}
 
 
@@ -126,7 +128,7 @@ def table(args: argparse.Namespace) -> None:
     gates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     not_compared: dict[str, list[str]] = defaultdict(list)
     replayed = bool(args.first or args.last or args.min_effect or args.prior_df is not None or args.same_alpha)
-    replayed = replayed or args.fit_order or args.shared_order
+    replayed = replayed or args.fit_order or args.shared_order or args.trim is not None
     for path in sorted(records_dir.glob("calib-*.json")):
         record = json.loads(path.read_text())
         if record.get("status") == 2 and "schema" not in record:  # nothing compared: counted, with its reason
@@ -140,8 +142,9 @@ def table(args: argparse.Namespace) -> None:
             prior_df = ran_with if args.prior_df is None else args.prior_df
             same_alpha = args.same_alpha or record["rounds"].get("same_alpha", SAME_ALPHA_UNRECORDED)
             min_effect = args.min_effect or record["min_effect"] * 100
+            trim = record["rounds"].get("trim", 0.0) if args.trim is None else args.trim
             record = judged_again(
-                record, first, last, min_effect, prior_df, same_alpha, args.fit_order, args.shared_order
+                record, first, last, min_effect, prior_df, same_alpha, args.fit_order, args.shared_order, trim
             )
         head = path.stem.rsplit("-", 1)[0]
         rounds = gates_dir(out, records_dir) / path.stem / "rounds"

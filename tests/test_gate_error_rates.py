@@ -25,6 +25,7 @@ def load(path: Path):
         sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # as an import would: dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -97,7 +98,7 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     # judged again (min_effect given), since the records' own verdicts are made up
     args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
                                      min_effect=2.0, prior_df=None, same_alpha=None, fit_order=False,
-                                     shared_order=False)  # fmt: skip
+                                     shared_order=False, trim=None)  # fmt: skip
     tables.table(args)
     printed = capsys.readouterr().out
     assert "## calib-base: 3 gates" in printed and "## calib-slow-10: 3 gates" in printed
@@ -122,7 +123,7 @@ def test_the_tables_median_gate_of_an_even_count_is_the_mean_of_the_middle_two(
         )
     args = tables.argparse.Namespace(out=str(tmp_path / "none"), records=str(tmp_path), first=0, last=0,
                                      min_effect=None, prior_df=None, same_alpha=None, fit_order=False,
-                                     shared_order=False)  # fmt: skip
+                                     shared_order=False, trim=None)  # fmt: skip
     tables.table(args)
     assert "wall time per gate: 10.0 to 30.0 min, median 15.0" in capsys.readouterr().out
 
@@ -152,6 +153,23 @@ def test_the_prior_is_fitted_on_each_same_revision_gate(noise_script, tmp_path: 
     rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines() if line.startswith("| calib-base")]
     assert [row[2] for row in rows] == ["8", "8"]
     assert all(float(d0) > 3 for row in rows for d0 in row[3:6])
+
+
+def test_pairs_far_out_are_counted_with_their_partners_that_moved_along(noise_script, tmp_path: Path) -> None:
+    """``trimmed``'s first line: in a same-revision gate whose fourth pair ran 8% slower in one latency
+    comparison and 3% in another (a process slower as a whole), that pair is far out and a partner moved
+    along; the records are read per measure (latency first), comparisons of fewer than 5 pairs left out."""
+    gate = record(1.0, 30, pairs=8)
+    quiet = [1.0, 1.001, 0.999, 1.0, 1.002, 0.998, 1.0, 1.001]
+    for index, case in enumerate(gate["cases"].values()):
+        case["latency"]["pair_ratios"] = [1.08 if (k, index) == (3, 0) else 1.03 if (k, index) == (3, 1) else r
+                                          for k, r in enumerate(quiet)]  # fmt: skip
+    gate["cases"]["minilm-l3-conll03-fp32"]["throughput"]["pair_ratios"] = [1.0] * 4  # too few pairs: left out
+    (tmp_path / "calib-base-00.json").write_text(json.dumps(gate))
+    latency, throughput = noise_script.recorded_groups([tmp_path])
+    assert len(latency) == 6 and len(throughput) == 5
+    pairs, far, moved, partners = noise_script.tails([latency])
+    assert (pairs, far, moved, partners) == (48, 2, 2, 10)
 
 
 def raw_rounds(tmp_path: Path, pairs: int, seed: int, between: float) -> Path:

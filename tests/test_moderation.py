@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 
-from nerperf.gate import moderation, sequential, speed
+from nerperf.gate import moderation, sequential, simulation, speed
 
 GATES = 10_000
 # sd of the pair log ratios (%), latency then throughput, per case: calib-base-01 (quiet) and -02 (loaded)
@@ -23,58 +23,12 @@ LOADED = [2.7, 4.1, 1.6, 3.2, 3.9, 1.5, 5.4, 7.2, 4.0, 4.0, 10.3, 5.7]
 MEASURES = ["latency"] * 6 + ["throughput"] * 6
 
 
-def first_verdicts(
-    theta: np.ndarray,
-    prior_df: float,
-    min_effect: float = 0.02,
-    first: int = 3,
-    shared_order: bool = sequential.SHARED_ORDER,
-) -> np.ndarray:
-    """Per simulated gate (axis 0) and comparison (axis 1), the verdict of the first look that decided
-    (``slower``, ``same``, ``faster``, or ``undecided``), the comparisons of a measure sharing their variance
-    (and with ``shared_order`` one order effect) as the gate's :func:`speed.judge` has them do; vectorized
-    over gates."""
-    gates, m, last = theta.shape
-    family = sequential.ALPHA / m
-    found = np.full((gates, m), "undecided", dtype=object)
-    effect = math.log1p(min_effect)
-    for measure in sorted(set(MEASURES[:m])):
-        columns = [i for i in range(m) if MEASURES[i] == measure]
-        shared = len(columns) if prior_df > 0 and len(columns) >= moderation.MIN_SHARED else 1
-        group = len(columns) if shared_order else shared
-        slower = sequential.plan(first, last, family, prior_df if shared > 1 else 0.0, group, False, shared_order)
-        same = sequential.plan(
-            first, last, sequential.SAME_ALPHA, prior_df if shared > 1 else 0.0, group, False, shared_order
-        )
-        for k in range(first, last + 1):
-            x = theta[:, columns, :k]
-            if shared_order:
-                x = sequential.remove_shared_order(x)
-            mean, variance = x.mean(axis=-1), x.var(axis=-1, ddof=1)
-            if shared > 1:
-                variance = moderation.moderated(variance, k - 1, prior_df)
-            error = np.sqrt(variance / k)
-            t = mean / error
-            verdict = np.where(
-                (t > slower.bound(k)) & (mean >= effect),
-                "slower",
-                np.where(mean + same.bound(k) * error < -effect, "faster",
-                         np.where(mean + same.bound(k) * error < effect, "same", "undecided")),
-            )  # fmt: skip
-            block = found[:, columns]
-            open_ = block == "undecided"
-            block[open_] = verdict[open_]
-            found[:, columns] = block
-    return found
+def first_verdicts(theta: np.ndarray, prior_df: float, **options: object) -> np.ndarray:
+    return simulation.first_verdicts(theta, prior_df, **options).verdicts  # type: ignore[arg-type]
 
 
 def streams(spreads: list[float], seed: int, effects: list[float] | None = None, last: int = 10) -> np.ndarray:
-    generator = np.random.default_rng(seed)
-    sd = np.asarray(spreads) / 100
-    theta = generator.standard_normal((GATES, len(sd), last)) * sd[None, :, None]
-    if effects is not None:
-        theta += np.log(np.asarray(effects))[None, :, None]
-    return theta
+    return simulation.streams(spreads, seed, effects, last, GATES)
 
 
 @pytest.mark.parametrize("spreads", [QUIET, LOADED], ids=["quiet", "loaded"])
@@ -108,16 +62,18 @@ def test_sharing_decides_same_sooner_and_catches_more_small_slowdowns() -> None:
     assert (pooled == "slower").mean() > (own == "slower").mean()
 
 
-def test_the_gates_judge_gives_the_simulated_rules_verdicts() -> None:
-    """The vectorized rule above is the gate's: speed.judge on 200 of the same gates agrees verdict by verdict."""
-    theta = streams(QUIET, 17, [1.0, 1.0, 1.05] * 4)[:200]
-    expected = first_verdicts(theta, moderation.PRIOR_DF)
+@pytest.mark.parametrize("trim", [0.0, 0.2], ids=["plain", "trimmed"])
+def test_the_gates_judge_gives_the_simulated_rules_verdicts(trim: float) -> None:
+    """The vectorized rule (:mod:`nerperf.gate.simulation`) is the gate's: speed.judge on 200 of the same
+    gates agrees verdict by verdict, with the plain t and with the trimmed one (some pairs far out)."""
+    theta = simulation.streams(QUIET, 17, [1.0, 1.0, 1.05] * 4, gates=200, outliers=0.1, outlier_size=6.0)
+    expected = first_verdicts(theta, moderation.PRIOR_DF, trim=trim)
     for gate, want in zip(theta, expected, strict=True):
         comparisons = [
             speed.SpeedComparison(f"case-{i % 6}", MEASURES[i], 1.0, 1.0, 1.0, 10, tuple(np.exp(gate[i])))
             for i in range(12)
         ]
-        got = [c.verdict or "undecided" for c in speed.judge(comparisons, 0.02)]
+        got = [c.verdict or "undecided" for c in speed.judge(comparisons, 0.02, trim=trim)]
         assert [g if g != "inconclusive" else "undecided" for g in got] == list(want)
 
 
@@ -189,63 +145,8 @@ def test_fit_prior_is_limmas_estimate() -> None:
 CASE_OF = [i % 6 for i in range(12)]  # comparison i belongs to case i % 6 (its latency, then its throughput)
 
 
-def narrowed_first_verdicts(
-    theta: np.ndarray,
-    prior_df: float,
-    same_effect: float = 0.02,
-    slower_effect: float = 0.0,
-    last: int = 10,
-    shared_order: bool = sequential.SHARED_ORDER,
-) -> np.ndarray:
-    """As :func:`first_verdicts`, but after each look a case whose comparisons are all decided gets no more
-    pairs: at look k each measure's group is the comparisons still timed, sharing their variance among
-    themselves, with the boundaries for their number (own ones below ``MIN_SHARED``), as ``speed.judge``
-    does. ``slower`` asks ``slower_effect`` (by default none: the strictest test of the false-alarm rate);
-    ``same`` asks ``same_effect``, so that cases are decided and dropped; ``shared_order``: the open ones
-    share one order effect too, as the gate's rule has them."""
-    gates, m, pairs = theta.shape  # the pairs so far, of a gate of at most ``last``
-    family, first = sequential.ALPHA / m, sequential.FIRST_LOOK
-    same_bound = math.log1p(same_effect)
-    found = np.full((gates, m), "undecided", dtype=object)
-    timed = np.ones((gates, 6), dtype=bool)
-    for k in range(first, pairs + 1):
-        for measure in ("latency", "throughput"):
-            columns = [i for i in range(m) if MEASURES[i] == measure]
-            active = timed[:, [CASE_OF[i] for i in columns]]
-            verdict = np.full((gates, len(columns)), "undecided", dtype=object)
-            for mask in {tuple(row) for row in active}:
-                rows = np.all(active == mask, axis=1)
-                present = [j for j, on in enumerate(mask) if on]
-                if not present:
-                    continue
-                shared = prior_df > 0 and len(present) >= moderation.MIN_SHARED
-                grouped = shared_order and len(present) >= sequential.MIN_ORDER_GROUP
-                d0, n = (prior_df, len(present)) if shared else (0.0, len(present) if grouped else 1)
-                slower = sequential.plan(first, last, family, d0, n, False, grouped)
-                same = sequential.plan(first, last, 0.2, d0, n, False, grouped)
-                x = theta[rows][:, [columns[j] for j in present], :k]
-                if grouped:
-                    x = sequential.remove_shared_order(x)
-                mu, v = x.mean(axis=-1), x.var(axis=-1, ddof=1)
-                if shared:
-                    v = moderation.moderated(v, k - 1, prior_df)
-                error = np.sqrt(v / k)
-                block = np.where(
-                    (mu / error > slower.bound(k)) & (mu >= math.log1p(slower_effect)),
-                    "slower",
-                    np.where(mu + same.bound(k) * error < -same_bound, "faster",
-                             np.where(mu + same.bound(k) * error < same_bound, "same", "undecided")),
-                )  # fmt: skip
-                judged = verdict[rows]
-                judged[:, present] = block
-                verdict[rows] = judged
-            block = found[:, columns]
-            open_ = (block == "undecided") & active
-            block[open_] = verdict[open_]
-            found[:, columns] = block
-        for case in range(6):
-            timed[:, case] &= ~np.all(found[:, [i for i in range(m) if CASE_OF[i] == case]] != "undecided", axis=1)
-    return found
+def narrowed_first_verdicts(theta: np.ndarray, prior_df: float, **options: object) -> np.ndarray:
+    return simulation.narrowed_first_verdicts(theta, prior_df, **options).verdicts  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("spreads", [QUIET, LOADED], ids=["quiet", "loaded"])
@@ -254,6 +155,16 @@ def test_narrowing_by_case_keeps_the_false_alarm_rate_at_most_nominal(spreads: l
     among themselves: 'slower' anywhere at most 5% of the time, plus three Monte-Carlo standard errors."""
     found = narrowed_first_verdicts(streams(spreads, 19), moderation.PRIOR_DF)
     assert (found == "same").any()  # cases were decided, and so dropped, along the way
+    alarms = (found == "slower").any(axis=1)
+    error = math.sqrt(sequential.ALPHA * (1 - sequential.ALPHA) / GATES)
+    assert alarms.mean() <= sequential.ALPHA + 3 * error, f"{alarms.mean():.4f}"
+
+
+def test_narrowed_and_trimmed_the_false_alarm_rate_stays_at_most_nominal() -> None:
+    """The same with the trimmed t on the loaded spreads, a tenth of the pairs carrying a process 6% slower
+    as a whole (either side): 'slower' anywhere at most 5% of the time, plus three Monte-Carlo standard errors."""
+    theta = simulation.streams(LOADED, 31, gates=GATES, outliers=0.1, outlier_size=6.0)
+    found = narrowed_first_verdicts(theta, moderation.PRIOR_DF, trim=0.2)
     alarms = (found == "slower").any(axis=1)
     error = math.sqrt(sequential.ALPHA * (1 - sequential.ALPHA) / GATES)
     assert alarms.mean() <= sequential.ALPHA + 3 * error, f"{alarms.mean():.4f}"

@@ -175,3 +175,65 @@ def test_one_pairs_estimate_is_its_ratio_without_a_spread() -> None:
     spread, without numpy's warning about zero degrees of freedom (which the tests turn into an error)."""
     found = sequential.fit(np.array([0.01]))
     assert float(found.mean) == 0.01 and math.isnan(float(found.variance)) and found.freedom == 0
+
+
+# -- the trimmed t: one pair whose process ran slower as a whole ------------------------------------------
+def test_the_trimmed_fit_is_tukey_and_mclaughlins_trimmed_mean_and_standard_error() -> None:
+    """Against scipy's own trimmed mean and Winsorizing, at every pair count a gate looks at."""
+    from scipy.stats import mstats
+
+    rng = np.random.default_rng(5)
+    for pairs in range(3, 11):
+        x = rng.normal(0.0, 0.02, pairs)
+        found = sequential.fit(x, trim=0.2)
+        g = int(0.2 * pairs)
+        h = pairs - 2 * g
+        assert float(found.mean) == pytest.approx(stats.trim_mean(x, 0.2))
+        winsorized = np.asarray(mstats.winsorize(x, limits=(0.2, 0.2)))
+        error = math.sqrt((pairs - 1) * winsorized.var(ddof=1) / (h * (h - 1)))
+        assert math.sqrt(float(found.variance) / found.weight) == pytest.approx(error)
+        assert found.freedom == h - 1 == sequential.fit_freedom(pairs, trim=0.2)
+
+
+@pytest.mark.parametrize("outliers", [0.0, 0.15], ids=["normal", "one-process-outliers"])
+def test_trimmed_the_false_alarm_rate_stays_at_most_nominal(outliers: float) -> None:
+    """Boundaries simulated for the trimmed t on normal pairs hold on fresh normal streams, and on streams
+    where 15% of the pairs carry a whole process 6% slower (either side): 'slower' at most at the level plus
+    three Monte-Carlo standard errors, with no minimum effect to help."""
+    alpha, first, last = 0.05, 3, 10
+    plan = sequential.plan(first, last, alpha, trim=0.2)
+    theta = null_streams(11, last)
+    rng = np.random.default_rng(13)
+    theta += (rng.random(theta.shape) < outliers) * rng.choice([-1.0, 1.0], theta.shape) * math.log(1.06)
+    alarmed = np.zeros(len(theta), dtype=bool)
+    for index, bound in enumerate(plan.bounds):
+        k = first + index
+        alarmed |= sequential.t_statistic(theta[:, :k], trim=0.2) > bound
+    error = math.sqrt(alpha * (1 - alpha) / GATES)
+    assert alarmed.mean() <= alpha + 3 * error, f"{alarmed.mean():.4f}"
+
+
+def test_one_pair_far_out_holds_the_plain_t_and_not_the_trimmed_one() -> None:
+    """A recorded 2-case gate's fp32 latency (Intel AMX, 2026-12-06): its third pair read +6.2%, the process
+    slower as a whole; the plain t decided 'same' at 9 pairs, the trimmed t sooner, on the same ratios."""
+    ratios = [0.9895, 1.0035, 1.0620, 1.0175, 0.9843, 1.0009, 1.0154, 1.0003, 0.9880]
+    family = 0.05 / 4  # the 2-case gate's 4 comparisons
+
+    def decided_at(trim: float) -> int:
+        slower = sequential.plan(3, 10, family, trim=trim)
+        same = sequential.plan(3, 10, sequential.SAME_ALPHA, trim=trim)
+        for k in range(3, len(ratios) + 1):
+            if sequential.decide(np.log(ratios[:k]), slower, same, 0.02).verdict:
+                return k
+        return 0
+
+    plain, trimmed = decided_at(0.0), decided_at(0.2)
+    assert plain == 9
+    assert 0 < trimmed < plain, (plain, trimmed)
+
+
+def test_trimming_and_fitting_the_order_per_comparison_do_not_mix() -> None:
+    with pytest.raises(ValueError, match="trimmed or their order fitted"):
+        sequential.plan(3, 10, 0.05, fit_order=True, trim=0.2)
+    with pytest.raises(ValueError, match="below 0.5"):
+        sequential.plan(3, 10, 0.05, trim=0.5)

@@ -76,6 +76,10 @@ ORDER_FIT_FROM = 3  # pairs: with fewer, no degree of freedom would be left for 
 SHARED_ORDER = False  # one order effect per measure (:func:`remove_shared_order`): replayed, not yet adopted
 MIN_ORDER_GROUP = 2  # comparisons of a measure needed to fit it: a bisect step's one comparison fits none
 SHARED_ORDER_FROM = 4  # pairs: at 3 (two base-first, one head-first) the fit cost the first look more than it gave
+# The share of pairs trimmed from each end (Tukey and McLaughlin's trimmed t, :func:`fit`), against single pairs
+# far out: simulated and replayed, it cost power and saved no pairs, and the recorded pairs are no heavier-tailed
+# than normal ones (the notebook, "Trimming single pairs"); 0, the plain mean and t, is the gate's.
+TRIM = 0.0
 
 
 def spent(fraction: float, alpha: float) -> float:
@@ -99,6 +103,7 @@ class Plan:
     shared: int = 1  # the comparisons sharing it
     fit_order: bool = FIT_ORDER  # the statistic's: the pairs' order fitted per comparison (:func:`fit`)
     shared_order: bool = False  # one order effect fitted over the ``shared`` comparisons (:func:`remove_shared_order`)
+    trim: float = 0.0  # the statistic's: the share of pairs trimmed from each end (:func:`fit`)
 
     def bound(self, pairs: int) -> float:
         """The critical t at ``pairs`` pairs (looks before the first have none: infinity)."""
@@ -116,24 +121,32 @@ def plan(
     shared: int = 1,
     fit_order: bool = FIT_ORDER,
     shared_order: bool = False,
+    trim: float = 0.0,
 ) -> Plan:
     """Boundaries spending ``alpha`` over the looks at ``first`` .. ``last`` pairs (one-sided), for the plain
     t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one; the pairs' order fitted
     per comparison (``fit_order``, :func:`fit`), or once over the ``shared`` comparisons of a measure
-    (``shared_order``, from :data:`MIN_ORDER_GROUP` of them; :func:`remove_shared_order`), or not at all."""
+    (``shared_order``, from :data:`MIN_ORDER_GROUP` of them; :func:`remove_shared_order`), or not at all; with
+    ``trim``, for Yuen's trimmed t (:func:`fit`), every look's boundary simulated (Student's law is only
+    approximate for it)."""
     from scipy import stats
 
     if not 2 <= first <= last:
         raise ValueError(f"looks from {first} to {last} pairs: the first needs at least 2 pairs, the last no fewer")
     if fit_order and shared_order:
         raise ValueError("the order is fitted per comparison or once per measure, not both")
+    if trim and fit_order:
+        raise ValueError("the pairs are trimmed or their order fitted per comparison, not both")
+    if not 0 <= trim < 0.5:
+        raise ValueError(f"trim {trim}: the share trimmed from each end must be at least 0 and below 0.5")
     looks = list(range(first, last + 1))
     levels = [spent(k / last, alpha) for k in looks]
     grouped = shared_order and shared >= MIN_ORDER_GROUP
     moderated = prior_df > 0 and shared >= moderation.MIN_SHARED
-    if moderated or grouped:
+    if moderated or grouped or trim:
         prior_df = prior_df if moderated else 0.0
-        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order, grouped)
+        shared = shared if moderated or grouped else 1
+        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order, grouped, trim)
         bounds = [_highest(statistics[:, 0], int(round(levels[0] * len(statistics))))]
     else:
         prior_df, shared = 0.0, 1
@@ -147,7 +160,7 @@ def plan(
             column = statistics[:, index]
             bounds.append(_highest(column[alive], int(round(crossing * len(column)))))
             alive &= column <= bounds[-1]
-    return Plan(first, last, alpha, tuple(bounds), prior_df, shared, fit_order, grouped)
+    return Plan(first, last, alpha, tuple(bounds), prior_df, shared, fit_order, grouped, trim)
 
 
 def _highest(candidates: np.ndarray, count: int) -> float:
@@ -165,13 +178,14 @@ def _null_statistics(looks: Sequence[int], fit_order: bool) -> np.ndarray:
 
 
 def _moderated_null_statistics(
-    looks: Sequence[int], prior_df: float, shared: int, fit_order: bool, shared_order: bool = False
+    looks: Sequence[int], prior_df: float, shared: int, fit_order: bool, shared_order: bool = False, trim: float = 0.0
 ) -> np.ndarray:
     """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
     of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
     scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`);
     with ``prior_df`` 0, each comparison's own variance, all alike. With ``shared_order`` the gate's order
-    effect is fitted over each simulated gate's comparisons first (none is drawn: the fit removes any)."""
+    effect is fitted over each simulated gate's comparisons first (none is drawn: the fit removes any); with
+    ``trim``, the statistic is Yuen's trimmed t (:func:`fit`)."""
     generator = np.random.default_rng(SEED)
     gates = PATHS // shared
     spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1))) if prior_df > 0 else 1.0
@@ -179,7 +193,7 @@ def _moderated_null_statistics(
     columns = []
     for k in looks:
         theta = remove_shared_order(draws[:, :, :k]) if shared_order else draws[:, :, :k]
-        found = fit(theta, fit_order)
+        found = fit(theta, fit_order, trim)
         variance = moderation.moderated(found.variance, found.freedom, prior_df) if prior_df > 0 else found.variance
         with np.errstate(divide="ignore", invalid="ignore"):
             columns.append((found.mean / np.sqrt(variance / found.weight)).reshape(-1))
@@ -216,9 +230,20 @@ class Fit:
     weight: float  # the estimate's variance is ``variance / weight``: the pairs, or fewer at an odd count
 
 
-def fit_freedom(pairs: int, fit_order: bool = FIT_ORDER) -> int:
+def trimmed_count(pairs: int, trim: float) -> int:
+    """The pairs trimmed from each end of ``pairs`` at the share ``trim`` (none where it rounds down to 0).
+
+    >>> [trimmed_count(n, 0.2) for n in range(3, 11)]
+    [0, 0, 1, 1, 1, 1, 1, 2]
+    """
+    return int(math.floor(trim * pairs + 1e-9))
+
+
+def fit_freedom(pairs: int, fit_order: bool = FIT_ORDER, trim: float = 0.0) -> int:
     """The degrees of freedom left for the spread at ``pairs`` pairs."""
-    return pairs - 2 if fit_order and pairs >= ORDER_FIT_FROM else pairs - 1
+    if fit_order and pairs >= ORDER_FIT_FROM:
+        return pairs - 2
+    return pairs - 2 * trimmed_count(pairs, trim) - 1
 
 
 def base_first(pairs: int) -> np.ndarray:
@@ -230,17 +255,32 @@ def base_first(pairs: int) -> np.ndarray:
     return np.arange(pairs) % 2 == 0
 
 
-def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> Fit:
+def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER, trim: float = 0.0) -> Fit:
     """The estimate over the last axis of ``theta`` (pair log ratios, in the order run). With ``fit_order``
     and at least :data:`ORDER_FIT_FROM` pairs, the model is ``theta_k = mu + o * s_k + e_k`` (``s_k`` +1
     where the base went first, -1 where the head did): ``mu`` the mean of the two orders' means, the
-    residuals taken about each order's own mean; otherwise the plain mean and spread.
+    residuals taken about each order's own mean. With ``trim`` and at least one pair to trim from each end
+    (:func:`trimmed_count`), Tukey and McLaughlin's (1963) trimmed t: the mean of the ``h`` middle
+    pairs, and the Winsorized variance ``s_w²`` (each end's pairs set to the nearest kept one) scaled so
+    that ``variance / weight`` is the squared standard error ``(n - 1)·s_w² / (h·(h - 1))`` (Yuen's, of one
+    sample), on ``h - 1`` degrees of freedom. Otherwise the plain mean and spread.
+
+    >>> found = fit(np.array([0.0, 0.01, -0.01, 0.0, 0.08]), trim=0.2)  # 5 pairs, one trimmed from each end
+    >>> round(float(found.mean), 6), round(float(found.variance / found.weight), 8), found.freedom
+    (0.003333, 2e-05, 2)
 
     >>> found = fit(np.array([0.03, -0.01, 0.03, -0.01, 0.03]), fit_order=True)  # the order alone: +2% base first
     >>> round(float(found.mean), 6), float(found.variance), found.freedom, round(found.weight, 3)
     (0.01, 0.0, 3, 4.8)
     """
     pairs = theta.shape[-1]
+    cut = 0 if fit_order else trimmed_count(pairs, trim)
+    if cut:
+        ordered = np.sort(theta, axis=-1)
+        kept = pairs - 2 * cut
+        winsorized = np.clip(ordered, ordered[..., cut : cut + 1], ordered[..., pairs - cut - 1 : pairs - cut])
+        spread = winsorized.var(axis=-1, ddof=1) * pairs * (pairs - 1) / (kept * (kept - 1))
+        return Fit(ordered[..., cut : pairs - cut].mean(axis=-1), spread, kept - 1, float(pairs))
     if fit_freedom(pairs, fit_order) == pairs - 1:
         spread = theta.var(axis=-1, ddof=1) if pairs > 1 else np.full(theta.shape[:-1], np.nan)  # one pair: none
         return Fit(theta.mean(axis=-1), spread, pairs - 1, float(pairs))
@@ -254,10 +294,10 @@ def fit(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> Fit:
     return Fit(mean, squares / (pairs - 2), pairs - 2, weight)
 
 
-def t_statistic(theta: np.ndarray, fit_order: bool = FIT_ORDER) -> np.ndarray:
+def t_statistic(theta: np.ndarray, fit_order: bool = FIT_ORDER, trim: float = 0.0) -> np.ndarray:
     """The t of the rows of ``theta`` (the last axis: pairs, :func:`fit`); where the pairs agree exactly
     (about their order's mean), +/- inf, or 0 where the estimate is 0."""
-    return _t(fit(theta, fit_order))
+    return _t(fit(theta, fit_order, trim))
 
 
 def _t(found: Fit) -> np.ndarray:
@@ -299,7 +339,7 @@ def decide(
     pairs = len(values)
     if pairs < slower.first:
         return Decision(UNDECIDED, math.nan, math.inf, 0.0, math.inf)
-    found = fit(values, slower.fit_order)
+    found = fit(values, slower.fit_order, slower.trim)
     mean = float(found.mean)
     own = float(_t(found))
     if variance is None:

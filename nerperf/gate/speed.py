@@ -77,16 +77,21 @@ def compare(
     return SpeedComparison(case, measure, base, head, mean_ratio(theta), len(theta), tuple(math.exp(v) for v in theta))
 
 
-def mean_ratio(log_ratios: Sequence[float] | np.ndarray, fit_order: bool = sequential.FIT_ORDER) -> float:
+def mean_ratio(
+    log_ratios: Sequence[float] | np.ndarray, fit_order: bool = sequential.FIT_ORDER, trim: float = sequential.TRIM
+) -> float:
     """A comparison's ratio over its pairs, in the order run: the exponential of the mean of their log ratios
-    (with ``fit_order``, of the two orders' means: :func:`nerperf.gate.sequential.fit`; nan for no pairs).
+    (with ``fit_order``, of the two orders' means; with ``trim``, of the middle ones':
+    :func:`nerperf.gate.sequential.fit`; nan for no pairs), the estimate the verdict judges.
 
     >>> round(mean_ratio([0.03, -0.01, 0.03]), 4), round(mean_ratio([0.03, -0.01, 0.03], fit_order=True), 4)
     (1.0168, 1.0101)
+    >>> round(mean_ratio([0.0, 0.01, -0.01, 0.0, 0.08], trim=0.2), 4)  # +8% and -1% trimmed
+    1.0033
     """
     if not len(log_ratios):
         return math.nan
-    return math.exp(float(sequential.fit(np.asarray(log_ratios, dtype=float), fit_order).mean))
+    return math.exp(float(sequential.fit(np.asarray(log_ratios, dtype=float), fit_order, trim).mean))
 
 
 def judge(
@@ -98,6 +103,7 @@ def judge(
     same_alpha: float = sequential.SAME_ALPHA,
     fit_order: bool = sequential.FIT_ORDER,
     shared_order: bool = sequential.SHARED_ORDER,
+    trim: float = sequential.TRIM,
 ) -> list[SpeedComparison]:
     """Every comparison with its verdict by the sequential rule over looks ``first`` .. ``last`` pairs, the
     family being these comparisons; ``min_effect`` as a fraction (0.02). A comparison's verdict is the
@@ -106,18 +112,20 @@ def judge(
     0: they do not), with the boundaries for their number: a case the gate stopped timing leaves the group.
     ``same_alpha``: the ``same`` bound's level; ``shared_order``: the group judged less one order effect
     fitted over it (:func:`nerperf.gate.sequential.remove_shared_order`; the ratios too), ``fit_order``: less
-    one per comparison (others than the gate's only to replay recorded gates by another rule)."""
+    one per comparison (others than the gate's only to replay recorded gates by another rule); ``trim``: the
+    share of each comparison's pairs trimmed from each end (Yuen's trimmed t; the ratios too)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[str, list[int]] = {}
     for index, c in enumerate(comparisons):
         groups.setdefault(c.measure, []).append(index)
     shared_order = shared_order and not fit_order
+    trim = 0.0 if fit_order else trim
 
     def plans(prior: float, count: int, grouped: bool) -> tuple[sequential.Plan, sequential.Plan]:
         return (
-            sequential.plan(first, last, family, prior, count, fit_order, grouped),
-            sequential.plan(first, last, same_alpha, prior, count, fit_order, grouped),
+            sequential.plan(first, last, family, prior, count, fit_order, grouped, trim),
+            sequential.plan(first, last, same_alpha, prior, count, fit_order, grouped, trim),
         )
 
     judged = list(comparisons)
@@ -136,9 +144,9 @@ def judge(
             stacked = np.stack([thetas[members[row]][:k] for row in present])
             if grouped:
                 stacked = sequential.remove_shared_order(stacked)
-            variances = _shared_variances(stacked, prior_df, fit_order) if sharing else [None] * len(present)
+            variances = _shared_variances(stacked, prior_df, fit_order, trim) if sharing else [None] * len(present)
             for position, (row, variance) in enumerate(zip(present, variances, strict=True)):
-                means[row] = float(stacked[position].mean()) if grouped else None
+                means[row] = float(sequential.fit(stacked[position], trim=trim).mean) if grouped or trim else None
                 if decisions[row] is not None and decisions[row].verdict:
                     continue
                 slower, same = own if variance is None else pooled
@@ -186,10 +194,11 @@ def undecided_measures(comparisons: Sequence[SpeedComparison], measure: str | No
     return () if set(open_) == compared else open_
 
 
-def _shared_variances(theta: np.ndarray, prior_df: float, fit_order: bool) -> list[float | None]:
-    """The moderated variance of each row's pair log ratios (about their order's mean, as fitted); rows whose
-    pairs agree exactly (no spread to share) keep their own, and share nothing with the others."""
-    fitted = sequential.fit(theta, fit_order)
+def _shared_variances(theta: np.ndarray, prior_df: float, fit_order: bool, trim: float) -> list[float | None]:
+    """The moderated variance of each row's pair log ratios (about their order's mean, as fitted, or
+    Winsorized where trimmed); rows whose pairs agree exactly (no spread to share) keep their own, and share
+    nothing with the others."""
+    fitted = sequential.fit(theta, fit_order, trim)
     variances = fitted.variance
     spread = variances > 0
     found: list[float | None] = [None] * len(variances)

@@ -8,7 +8,9 @@ pass, when the shapes are known and the kernels chosen:
 - torch: oneDNN's verbose lines for that pass (its matmul and inner-product primitives name their
   kernels, e.g. ``brg_matmul:avx10_1_512_amx``). Where no oneDNN matrix primitive ran (fp32 goes to MKL,
   int8 on the ``x86`` engine to FBGEMM), the instruction set that library's own detection picks from the
-  CPU's flags, and the source says so.
+  CPU's flags, and the source says so. MKL's detection looks at the vendor too: on a CPU not Intel's it
+  takes no AVX-512 path (:func:`mkl_isa`; measured on an AMD EPYC with AVX-512, 2026-12-06: torch's fp32
+  matrix multiply at 218 GFLOP/s, whatever ``MKL_ENABLE_INSTRUCTIONS`` said, against onnxruntime's 481).
 - OpenVINO: the compiled model's runtime information (each FullyConnected or MatMul node's
   ``primitiveType``, e.g. ``brgemm_avx512_amx_I8``).
 - onnxruntime exposes nothing: the instruction set its MLAS platform detection selects from the CPU's
@@ -59,13 +61,15 @@ def classify(name: str, int8: bool = False, flags: Iterable[str] | None = None) 
     ('amx', 'amx', 'avx2')
     >>> classify("brg_matmul:avx512_core_vnni"), classify("jit_avx512_I8", int8=True, flags={"avx512_vnni"})
     ('avx512-vnni', 'avx512-vnni')
+    >>> classify("brgemm_avx512_bf16"), classify("brg_matmul:avx512_core_bf16")  # OpenVINO's and oneDNN's bf16
+    ('avx512-vnni', 'avx512-vnni')
     """
     lowered = name.lower()
     if "amx" in lowered:
         return "amx"
     if "avx2_vnni" in lowered:
         return "avx2-vnni"
-    if any(part in lowered for part in ("vnni", "avx10", "avx512_core_bf16", "avx512_core_fp16")):
+    if any(part in lowered for part in ("vnni", "avx10", "avx512_core_bf16", "avx512_core_fp16", "avx512_bf16")):
         return "avx512-vnni"
     found = set(machine.cpu_flags() if flags is None else flags)
     if "avx512" in lowered:
@@ -90,6 +94,24 @@ def from_flags(int8: bool, flags: Iterable[str] | None = None) -> str:
     if int8 and "avx_vnni" in found:
         return "avx2-vnni"
     return "avx2" if "avx2" in found else "portable"
+
+
+def mkl_isa(flags: Iterable[str] | None = None, vendor: str | None = None) -> tuple[str, str]:
+    """The class MKL's own dispatch picks, and why: its AVX-512 paths run on Intel's CPUs only (it checks the
+    vendor, not only the flags), so elsewhere AVX2 at most (pytorch/builder#504 has the history).
+
+    >>> flags = {"avx2", "avx512f", "avx512bw"}
+    >>> mkl_isa(flags, "AuthenticAMD")[0], mkl_isa(flags, "GenuineIntel")[0]
+    ('avx2', 'avx512')
+    """
+    found = set(machine.cpu_flags() if flags is None else flags)
+    vendor = machine.cpu_vendor() if vendor is None else vendor
+    if vendor and vendor != "GenuineIntel":
+        capped = found - {f for f in found if f.startswith("avx512")}
+        return from_flags(
+            int8=False, flags=capped
+        ), f"MKL, from the CPU flags and its vendor ({vendor}: no AVX-512 path, Intel's only)"
+    return from_flags(int8=False, flags=found), "MKL, from the CPU flags"
 
 
 def amx_permitted() -> bool:
@@ -143,8 +165,8 @@ def torch_kernels(run: Callable[[], Any], int8_engine_used: str | None = None) -
         return Kernels(best(classify(k, int8) for k in kernels), "oneDNN verbose: " + _counted(kernels))
     if int8:
         return Kernels(from_flags(int8=True), f"FBGEMM ({int8_engine_used} engine), from the CPU flags")
-    capability = torch.backends.cpu.get_cpu_capability()
-    return Kernels(from_flags(int8=False), f"MKL, from the CPU flags; torch's CPU capability {capability}")
+    isa, why = mkl_isa()
+    return Kernels(isa, f"{why}; torch's CPU capability {torch.backends.cpu.get_cpu_capability()}")
 
 
 def openvino_kernels(compiled: Any) -> Kernels:

@@ -79,9 +79,7 @@ def test_onnxruntime_int8_is_amx_only_with_the_flags_and_the_permission(monkeypa
     assert kernels.onnxruntime_kernels(int8=False).isa == "avx512"  # fp32 has no AMX path
 
 
-@pytest.mark.parametrize(
-    ("vendor", "expected"), [("GenuineIntel", "avx512"), ("AuthenticAMD", "avx2"), ("", "avx512")]
-)
+@pytest.mark.parametrize(("vendor", "expected"), [("GenuineIntel", "avx512"), ("AuthenticAMD", "avx2"), ("", "avx512")])
 def test_mkl_takes_no_avx512_path_on_a_cpu_not_intels(vendor: str, expected: str) -> None:
     """torch's fp32 matrix multiplies go to MKL, whose AVX-512 paths are Intel's only: on an AMD EPYC with
     AVX-512 (2026-12-06) they ran at AVX2's speed, half onnxruntime's. Unknown vendor: the flags alone."""

@@ -21,6 +21,8 @@ A verdict per case and measure, never a silent pass. The method is docs/gate.md;
   alpha-spending boundaries that keep the false-alarm rate at its level over all looks and comparisons,
   and the one verdict type (:data:`.sequential.Verdict`: ``slower``, ``same``, ``faster``,
   ``inconclusive``, ``undecided``); the gate stops as soon as every comparison is decided.
+- :mod:`.simulation`: the same rule vectorized over thousands of simulated gates, for its error rates
+  and cost (the tests hold :func:`.speed.judge` to it verdict by verdict).
 - :mod:`.accuracy`: the two sides' predictions compared word by word: every entity gained, lost,
   retyped or re-bounded, with its sentence, and ΔF1 with a paired bootstrap interval.
 - :mod:`.verdict`: the Markdown summary (a pull-request comment), the JSON record, the exit status.

@@ -93,9 +93,7 @@ def _timed(
 
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
         if session.lockstep is not None:
-            # The other side's process times the same input just before or after. Its first round follows
-            # other work (another case's, torch's): settle; later ones follow this variant's own calls alone.
-            session.lockstep.turn(settle=not order or prepared.idle_spin)
+            session.lockstep.turn()  # the other side's process times the same input just before or after
         order.append((len(order) - WARMUP_ROUNDS) % len(inputs))
         return (inputs[order[-1]],), {}
 

@@ -107,16 +107,15 @@ class Lockstep:
             self._send(_READY)
             self._receive(_GO)
 
-    def turn(self, settle: bool = True) -> None:
+    def turn(self) -> None:
         """Just before a timed call: the first meets the partner; the others hand the baton over and wait
-        for it to come back, after letting this process's threads settle (``settle``: False where the work
-        since the last turn ran on no thread that spins, an onnxruntime call told not to spin)."""
+        for it to come back."""
         if not self.started:
             self.start()
         elif self.calls > 0 and not self.alone:  # start() called before any call (0.9's plugin did): no handover
-            if settle and self.until_asleep:
+            if self.until_asleep:
                 wait_until_asleep(self.settle_s)
-            elif settle and self.settle_s > 0:
+            elif self.settle_s > 0:
                 time.sleep(self.settle_s)
             self._send(_GO)
             self._receive(_GO)

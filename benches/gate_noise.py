@@ -327,7 +327,6 @@ def _recorded_roots() -> list[Path]:
 
 OUTLIER_Z = 3.5  # robust standard deviations from a comparison's median: a pair far out
 TWO_CASES = [1.0, 1.5, 1.5, 1.0]  # sd (%) of the 2-case check's pairs, fp32 and onnx-int8 latency, then throughput
-SIX_CASES = [1.9, 0.9, 1.1, 1.0, 1.3, 2.8, 1.9, 2.0, 1.8, 2.6, 3.9, 2.2]  # calib-base-01's (tests/test_moderation.py)
 
 
 def recorded_groups(roots: list[Path]) -> list[list[Any]]:
@@ -357,8 +356,9 @@ def tails(groups: list[list[Any]]) -> tuple[int, int, int, int]:
     for series in groups:
         z = []
         for x in series:
-            scale = 1.4826 * np.median(np.abs(x - np.median(x)))
-            z.append((x - np.median(x)) / scale if scale > 0 else np.zeros_like(x))
+            off = x - np.median(x)
+            scale = 1.4826 * np.median(np.abs(off))
+            z.append(off / scale if scale > 0 else np.zeros_like(x))
         for i, zi in enumerate(z):
             pairs += len(zi)
             for k in np.flatnonzero(np.abs(zi) > OUTLIER_Z):
@@ -393,7 +393,9 @@ def trimmed(args: argparse.Namespace) -> None:
     print("| cases | outliers | trim | false alarms, no minimum effect | false alarms, 2% | pairs | "
           "5% slower caught | 10% slower caught |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
-    for name, spreads in (("2", TWO_CASES), ("6", SIX_CASES)):
+    from nerperf.gate.simulation import QUIET_SPREADS  # calib-base-01's: the 6 calibration cases
+
+    for name, spreads in (("2", TWO_CASES), ("6", list(QUIET_SPREADS))):
         for outliers in (0.0, args.outliers):
             for trim in (0.0, args.trim):
                 rule = SimulatedRule(spreads, outliers, args.outlier_size, trim, args.gates)

@@ -17,9 +17,7 @@ import pytest
 from nerperf.gate import moderation, sequential, simulation, speed
 
 GATES = 10_000
-# sd of the pair log ratios (%), latency then throughput, per case: calib-base-01 (quiet) and -02 (loaded)
-QUIET = [1.9, 0.9, 1.1, 1.0, 1.3, 2.8, 1.9, 2.0, 1.8, 2.6, 3.9, 2.2]
-LOADED = [2.7, 4.1, 1.6, 3.2, 3.9, 1.5, 5.4, 7.2, 4.0, 4.0, 10.3, 5.7]
+QUIET, LOADED = list(simulation.QUIET_SPREADS), list(simulation.LOADED_SPREADS)
 MEASURES = ["latency"] * 6 + ["throughput"] * 6
 
 

@@ -127,7 +127,7 @@ def plan(
     t statistic or, with ``prior_df`` and ``shared`` comparisons, the moderated one; the pairs' order fitted
     per comparison (``fit_order``, :func:`fit`), or once over the ``shared`` comparisons of a measure
     (``shared_order``, from :data:`MIN_ORDER_GROUP` of them; :func:`remove_shared_order`), or not at all; with
-    ``trim``, for Yuen's trimmed t (:func:`fit`), every look's boundary simulated (Student's law is only
+    ``trim``, for the trimmed t (:func:`fit`), every look's boundary simulated (Student's law is only
     approximate for it)."""
     from scipy import stats
 
@@ -185,7 +185,7 @@ def _moderated_null_statistics(
     scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`);
     with ``prior_df`` 0, each comparison's own variance, all alike. With ``shared_order`` the gate's order
     effect is fitted over each simulated gate's comparisons first (none is drawn: the fit removes any); with
-    ``trim``, the statistic is Yuen's trimmed t (:func:`fit`)."""
+    ``trim``, the statistic is the trimmed t (:func:`fit`)."""
     generator = np.random.default_rng(SEED)
     gates = PATHS // shared
     spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1))) if prior_df > 0 else 1.0

@@ -24,6 +24,10 @@ from nerperf.gate import moderation, sequential
 
 GATES = 10_000
 UNDECIDED = "undecided"
+# sd of the pair log ratios (%), latency then throughput per case, of two recorded same-revision gates of the six
+# calibration cases (AMD EPYC, AVX-512 VNNI, 2026-12-02): calib-base-01 (quiet) and -02 (loaded)
+QUIET_SPREADS = (1.9, 0.9, 1.1, 1.0, 1.3, 2.8, 1.9, 2.0, 1.8, 2.6, 3.9, 2.2)
+LOADED_SPREADS = (2.7, 4.1, 1.6, 3.2, 3.9, 1.5, 5.4, 7.2, 4.0, 4.0, 10.3, 5.7)
 
 
 def measures_of(m: int) -> list[str]:
@@ -105,7 +109,7 @@ def first_verdicts(
 ) -> Simulated:
     """Every simulated gate judged as :func:`speed.judge` judges a gate that times every case at every pair
     (``--every-measure``): the comparisons of a measure share their variance (``prior_df``; from
-    :data:`moderation.MIN_SHARED` of them) and, with ``shared_order``, one order effect; ``trim``: Yuen's
+    :data:`moderation.MIN_SHARED` of them) and, with ``shared_order``, one order effect; ``trim``: the
     trimmed t (:func:`sequential.fit`). ``last``: the gate's last look (default: the pairs simulated)."""
     gates, m, pairs = theta.shape
     last = last or pairs

@@ -113,7 +113,7 @@ def judge(
     ``same_alpha``: the ``same`` bound's level; ``shared_order``: the group judged less one order effect
     fitted over it (:func:`nerperf.gate.sequential.remove_shared_order`; the ratios too), ``fit_order``: less
     one per comparison (others than the gate's only to replay recorded gates by another rule); ``trim``: the
-    share of each comparison's pairs trimmed from each end (Yuen's trimmed t; the ratios too)."""
+    share of each comparison's pairs trimmed from each end (the trimmed t; the ratios too)."""
     family = sequential.ALPHA / max(1, len(comparisons))
     thetas = [np.log(np.asarray(c.pair_ratios, dtype=float)) for c in comparisons]
     groups: dict[str, list[int]] = {}

@@ -28,7 +28,7 @@ from nerperf.gate.checkouts import GateError, Side
 from nerperf.gate.command import compare
 from nerperf.gate.options import GateOptions
 from nerperf.gate.rounds import Look, Round, order
-from nerperf.processes.samples import CaseSamples
+from nerperf.processes.samples import CaseSamples, write_clock
 from nerperf.results import run_record
 
 # -- speed ---------------------------------------------------------------------------------------------
@@ -266,6 +266,23 @@ def test_cases_on_one_side_only_or_no_samples_compare_nothing(tmp_path: Path) ->
     assert [c.measure for c in same.speed] == ["latency", "throughput"] and same.status == verdict.PASSED
 
 
+def test_the_summary_says_where_a_pairs_time_went(tmp_path: Path) -> None:
+    """Each round's process writes its clock (lockstep.json beside its samples); the gate averages them
+    over the processes and says so, with a pair's mean wall time, in the summary and gate.json."""
+    ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
+    ran = [replace(r, seconds=40.0 + r.pair * 10 + (r.side == "head")) for r in ran]
+    for r in ran:
+        write_clock(r.directory / "samples", {"start_up": 6.0, "timed": 4.0, "paused": 6.6 + r.pair, "waiting": 12.0})
+    found = compare(ran, SIDES, {}, OPTIONS, {})
+    assert found.spent == {"pair": 46.0, "start_up": 6.0, "timed": 4.0, "paused": 7.1, "waiting": 12.0}
+    text = verdict.markdown(found)
+    assert "A pair took 46 s; each process's (mean): start-up 6.0 s side by side, timed calls 4.0 s, " in text
+    assert "pauses before handing over 7.1 s, waiting for the partner 12.0 s, other work with the baton 0.0 s." in text
+    assert json.loads(verdict.record(found))["rounds"]["time"]["paused"] == 7.1
+    older = compare(fabricated_rounds(tmp_path / "old", {"base": ["x"], "head": ["x"]}), SIDES, {}, OPTIONS, {})
+    assert older.spent == {"pair": 1.0} and "A pair took 1 s." in verdict.markdown(older)  # no clock: wall only
+
+
 def test_a_measure_timed_in_some_rounds_only_compares_nothing(tmp_path: Path) -> None:
     ran = fabricated_rounds(tmp_path, {"base": ["x"], "head": ["x"]})
     CaseSamples("x", WORDS, GOLD, GOLD, [], [[0], [1]], [0.01, 0.02]).save(ran[-1].directory / "samples")
@@ -468,6 +485,9 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
     assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs  # the stale round gone
     assert "tiny-removed" not in record["cases"]
+    spent = record["rounds"]["time"]  # where a pair's time went: passive waiting pauses for nothing
+    assert spent["timed"] > 0 and spent["paused"] < 0.05 and spent["start_up"] > 0
+    assert sum(spent[k] for k in ("start_up", "timed", "paused", "waiting", "other")) < spent["pair"]
 
 
 @pytest.mark.slow

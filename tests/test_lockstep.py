@@ -28,6 +28,7 @@ class Side:
     old_protocol: bool = False  # an older nerperf: meets its partner as its session starts
     start_up: tuple[float, float] = (0.0, 0.0)
     timed: list[tuple[float, float, str]] = field(default_factory=list)
+    finished: float = 0.0
 
     def run(self) -> None:
         if self.old_protocol:
@@ -40,7 +41,9 @@ class Side:
             begun = time.perf_counter()
             time.sleep(CALL_S)
             self.timed.append((begun, time.perf_counter(), self.name))
+            self.step.clock.timed += self.timed[-1][1] - begun  # as the plugin adds pytest-benchmark's timings
         self.step.finish()
+        self.finished = time.perf_counter()
 
 
 def _pair(calls: tuple[int, int] = (5, 5), old: tuple[bool, bool] = (False, False)) -> tuple[Side, Side, float]:
@@ -99,3 +102,20 @@ def test_sides_that_time_unequally_finish_and_say_so(calls: tuple[int, int]) -> 
         # counted from the calls around which the partner's last message came: the first unpaired or two
         assert min(calls) <= longer.step.lost_at <= min(calls) + 2
         assert shorter.step.lost_at is None
+
+
+def test_each_side_says_where_its_time_went() -> None:
+    """The clock's parts add up to the session's time: the start-up until the partner is met, the timed
+    calls, the pauses before each handover (10 ms, four of five calls), the partner's turns waited for;
+    little else, since these sides do nothing untimed with the baton."""
+    first, second, _ = _pair()
+    for side, partner in ((first, second), (second, first)):
+        clock = side.step.clock
+        assert START_UP_S <= clock.start_up < START_UP_S + 0.2
+        assert clock.timed == pytest.approx(sum(end - begin for begin, end, _ in side.timed))
+        assert 4 * 0.01 <= clock.paused < 4 * 0.01 + 0.1
+        assert clock.waiting >= 0.9 * sum(end - begin for begin, end, _ in partner.timed)  # the partner's calls
+        assert clock.other < 0.05
+        spent = clock.start_up + clock.timed + clock.paused + clock.waiting + clock.other
+        assert spent == pytest.approx(side.finished - clock.opened, abs=0.01)
+        assert set(clock.to_dict()) == {"start_up", "timed", "paused", "waiting", "other"}

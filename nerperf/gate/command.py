@@ -404,6 +404,7 @@ def compare(
         broken_floors=_floors(ran, "head"),
         failing_tests=failing[0] if failing else "",
         notes=notes,
+        spent=rounds.time_spent(ran),
     )
 
 

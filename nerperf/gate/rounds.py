@@ -30,7 +30,7 @@ from nerperf.gate import import_guard
 from nerperf.gate.checkouts import GateError, Side, SideFailed, log_tail, source_roots
 from nerperf.processes.children import Child, Children
 from nerperf.processes.lockstep import DEFAULT_WAIT, VARIABLE, WAITS
-from nerperf.processes.samples import CaseSamples, read_directory, read_unpaired
+from nerperf.processes.samples import CaseSamples, read_clock, read_directory, read_unpaired
 from nerperf.processes.setup import DEFAULT as DEFAULT_SETUP
 from nerperf.processes.setup import ProcessSetup
 from nerperf.results import RunRecord, read_run_record
@@ -71,6 +71,11 @@ class Round:
         return read_unpaired(self.directory / "samples")
 
     @property
+    def clock(self) -> dict[str, float] | None:
+        """Where its process's time went (:class:`nerperf.processes.lockstep.Clock`); None from an older nerperf."""
+        return read_clock(self.directory / "samples")
+
+    @property
     def record(self) -> RunRecord:
         """Its run's floors and cases not run; a round that ran pytest but wrote none is a SideFailed,
         since its broken floors would otherwise vanish from the verdict."""
@@ -83,6 +88,20 @@ class Round:
                 "run",
             )
         return read_run_record(path)
+
+
+def time_spent(ran: Sequence[Round]) -> dict[str, float]:
+    """A pair's mean wall time (``pair``, from both starting to the later one's exit) and, averaged over
+    the processes that said, where each process's time went (:class:`nerperf.processes.lockstep.Clock`);
+    only ``pair`` where no process said (an older nerperf on both sides)."""
+    pairs: dict[int, float] = {}
+    for r in ran:
+        pairs[r.pair] = max(pairs.get(r.pair, 0.0), r.seconds)
+    spent = {"pair": sum(pairs.values()) / len(pairs)} if pairs else {}
+    clocks = [c for c in (r.clock for r in ran) if c]
+    for name in sorted({name for c in clocks for name in c}):
+        spent[name] = sum(c.get(name, 0.0) for c in clocks) / len(clocks)
+    return spent
 
 
 def order(pairs: int) -> list[tuple[int, str]]:

@@ -58,6 +58,7 @@ class Outcome:
     prior_df: float = PRIOR_DF  # the shared variance's weight (the gate's --prior-df; 0: none shared)
     setup: ProcessSetup = ProcessSetup()  # how both sides' processes were set up (hash seed, CPUs, binding)
     environments: str = ""  # a key of checkouts.ENVIRONMENTS: shared, per-side, interpreter; "": not said
+    spent: Mapping[str, float] | None = None  # rounds.time_spent: a pair's seconds, and each process's by kind
 
     @property
     def reasons(self) -> list[str]:
@@ -97,6 +98,24 @@ def _environments(o: Outcome) -> str:
     return f"{ENVIRONMENTS[o.environments]}; " if o.environments else ""
 
 
+def _spent(spent: Mapping[str, float] | None) -> str:
+    """Where a pair's time went, so that a gate's cost can be read (and cut) where it lies."""
+    if not spent or "pair" not in spent:
+        return ""
+    text = f" A pair took {spent['pair']:.0f} s"
+    if "timed" not in spent:
+        return text + "."
+    parts = [
+        ("start-up", "start_up", " side by side"),
+        ("timed calls", "timed", ""),
+        ("pauses before handing over", "paused", ""),
+        ("waiting for the partner", "waiting", ""),
+        ("other work with the baton", "other", ""),
+    ]
+    listed = ", ".join(f"{label} {spent.get(key, 0.0):.1f} s{after}" for label, key, after in parts)
+    return text + f"; each process's (mean): {listed}."
+
+
 def markdown(outcome: Outcome) -> str:
     o = outcome
     head = f"`{o.head['revision']}` ({o.head['commit'][:10]})"
@@ -114,7 +133,7 @@ def markdown(outcome: Outcome) -> str:
         f"minimum effect); minimum effect {100 * o.min_effect:g}%; processes: {o.setup.describe()}; "
         f"{_environments(o)}"
         f"{_machine(o.machine)}; "
-        f"{o.seconds / 60:.1f} min.",
+        f"{o.seconds / 60:.1f} min.{_spent(o.spent)}",
         "",
         f"Lower bound: slower when above 1 ({100 * ALPHA:g}% over all {len(o.speed)} comparisons and every look); "
         f"upper bound: same when below {1 + o.min_effect:g} ({100 * SAME_ALPHA:g}% per comparison). {_sharing(o)}",
@@ -207,6 +226,7 @@ def record(outcome: Outcome) -> str:
             "prior_df": o.prior_df,
             "setup": o.setup.to_dict(),
             "environments": o.environments or None,
+            "time": dict(o.spent) if o.spent else None,
             "same_alpha": SAME_ALPHA,
             "order": "each pair: base and head processes taking turns; base first, then head first, ...",
             "order_effect": "fitted per measure" if SHARED_ORDER else None,

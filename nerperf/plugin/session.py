@@ -22,7 +22,7 @@ from nerperf.errors import Unavailable
 from nerperf.floors import Floor
 from nerperf.models.registry import param_id
 from nerperf.processes.lockstep import Lockstep
-from nerperf.processes.samples import CaseSamples, write_unpaired
+from nerperf.processes.samples import CaseSamples, write_clock, write_unpaired
 from nerperf.results import EvalResult
 from nerperf.settings import Settings
 
@@ -166,8 +166,11 @@ class NerperfSession:
         return paths
 
     def write_samples(self, directory: Path) -> list[Path]:
-        """Each case's raw samples, one file per case that recorded any; and, under ``nerperf gate``, when
-        the partner process went before this one's tests were done, how many timed calls were paired."""
+        """Each case's raw samples, one file per case that recorded any; and, under ``nerperf gate``, where
+        this process's time went and, when the partner process went before this one's tests were done, how
+        many timed calls were paired."""
         if self.lockstep is not None and self.lockstep.lost_at is not None:
             write_unpaired(directory, self.lockstep.lost_at)
+        if self.lockstep is not None:
+            write_clock(directory, self.lockstep.clock.to_dict())
         return [samples.save(directory) for samples in self.samples.values()]

@@ -109,6 +109,8 @@ def _timed(
     if benchmark.stats is None:
         return None
     timings, total = round_timings(benchmark)
+    if session.lockstep is not None:
+        session.lockstep.clock.timed += total
     sentences = sum(len(batch) for batch in inputs)
     benchmark.extra_info["timed_sentences_per_s"] = sentences / total
     # setup is also called after the timed rounds under --benchmark-cprofile: those calls are not timed

@@ -29,7 +29,7 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
@@ -70,6 +70,35 @@ _READY, _GO = b"R", b"G"
 
 
 @dataclass
+class Clock:
+    """Where a process's time under the gate went, in seconds: what a pair costs, and what could be cut.
+
+    From the session's start: ``start_up`` until the partner is met (imports, loading, the first
+    evaluation, side by side with the partner's); then, until the partner's tests are done too,
+    ``timed`` (the timed calls, added by the plugin), ``paused`` (before handing over), ``waiting`` (for
+    the baton: the partner's turns, and its last tests) and ``other`` (the rest, with the baton: untimed
+    calls such as warm-ups, each later case's loading and evaluation, the benchmarks' own bookkeeping).
+    """
+
+    opened: float  # time.perf_counter() as the session started
+    start_up: float = 0.0
+    timed: float = 0.0
+    paused: float = 0.0
+    waiting: float = 0.0
+    other: float = 0.0
+
+    def met(self) -> None:
+        self.start_up = time.perf_counter() - self.opened
+
+    def finished(self) -> None:
+        spent = time.perf_counter() - self.opened - self.start_up
+        self.other = max(0.0, spent - self.timed - self.paused - self.waiting)
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: round(value, 3) for name, value in asdict(self).items() if name != "opened"}
+
+
+@dataclass
 class Lockstep:
     connection: socket.socket | None
     first: bool
@@ -80,6 +109,7 @@ class Lockstep:
     settle_s: float = SETTLE_S  # the pause before handing over (with ``until_asleep``, the most it waits)
     until_asleep: bool = False  # hand over once the process's other threads sleep, not after the whole pause
     started: bool = False  # met the partner (at the first timed call, or at the end if there was none)
+    clock: Clock = field(default_factory=lambda: Clock(time.perf_counter()))  # where this process's time went
 
     @classmethod
     def from_environment(cls) -> Lockstep | None:
@@ -106,6 +136,7 @@ class Lockstep:
         else:
             self._send(_READY)
             self._receive(_GO)
+        self.clock.met()
 
     def turn(self) -> None:
         """Just before a timed call: the first meets the partner; the others hand the baton over and wait
@@ -113,10 +144,12 @@ class Lockstep:
         if not self.started:
             self.start()
         elif self.calls > 0 and not self.alone:  # start() called before any call (0.9's plugin did): no handover
+            paused = time.perf_counter()
             if self.until_asleep:
                 wait_until_asleep(self.settle_s)
             elif self.settle_s > 0:
                 time.sleep(self.settle_s)
+            self.clock.paused += time.perf_counter() - paused
             self._send(_GO)
             self._receive(_GO)
         self.calls += 1
@@ -136,6 +169,7 @@ class Lockstep:
             self.connection.close()
             self.connection = None
         self.alone = True
+        self.clock.finished()
 
     def _send(self, message: bytes) -> None:
         if self.alone or self.connection is None:
@@ -148,10 +182,13 @@ class Lockstep:
     def _receive(self, expected: bytes) -> None:
         if self.alone or self.connection is None:
             return
+        waiting = time.perf_counter()
         try:
             got = self.connection.recv(1)
         except OSError:
             got = b""
+        if self.clock.start_up:  # met: waiting for the baton; before, it is the start-up's
+            self.clock.waiting += time.perf_counter() - waiting
         if got != expected:  # the partner closed (its session ended) or sent nonsense: carry on alone
             self._partner_gone()
 

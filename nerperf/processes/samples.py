@@ -66,6 +66,20 @@ def read_unpaired(directory: Path) -> int | None:
     return json.loads(path.read_text(encoding="utf-8"))["paired_calls"] if path.is_file() else None
 
 
+CLOCK = "lockstep.json"
+
+
+def write_clock(directory: Path, spent: dict[str, float]) -> None:
+    """Where the process's time under the gate went (:class:`nerperf.processes.lockstep.Clock`)."""
+    write_atomic(directory / CLOCK, json.dumps(spent, sort_keys=True) + "\n")
+
+
+def read_clock(directory: Path) -> dict[str, float] | None:
+    """The seconds a round's process spent by kind; None from a nerperf that did not say (before 0.11)."""
+    path = directory / CLOCK
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
 def read_directory(directory: Path) -> dict[str, CaseSamples]:
     """Every case's samples in ``directory``, by case id (empty when there are none)."""
     found = {}

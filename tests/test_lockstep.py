@@ -119,3 +119,50 @@ def test_each_side_says_where_its_time_went() -> None:
         spent = clock.start_up + clock.timed + clock.paused + clock.waiting + clock.other
         assert spent == pytest.approx(side.finished - clock.opened, abs=0.01)
         assert set(clock.to_dict()) == {"start_up", "timed", "paused", "waiting", "other"}
+
+
+@pytest.mark.parametrize(("gap", "expected"), [(None, 0.05), (0.0, 0.0), (0.02, 0.02)])
+def test_a_turn_after_work_on_threads_that_do_not_spin_pauses_the_gap(gap: float | None, expected: float) -> None:
+    """The pause before handing over lets spinning threads settle (10 ms by default); a turn told that the
+    work since the last one spun no thread (onnxruntime told not to spin) pauses the gap instead, which is
+    the settle time unless set."""
+    ours, theirs = socket.socketpair()
+    mine = Lockstep(ours, first=True, settle_s=0.05, gap_s=gap)
+    partner = Lockstep(theirs, first=False, settle_s=0.0)
+
+    def partners_side() -> None:
+        for _ in range(4):
+            partner.turn()
+        partner.finish()
+
+    thread = threading.Thread(target=partners_side)
+    thread.start()
+    mine.turn()  # meets the partner
+    waited = []
+    for spun in (True, False, False):
+        begun = time.perf_counter()
+        mine.turn(spun=spun)
+        waited.append(time.perf_counter() - begun)
+    mine.finish()
+    thread.join(timeout=10)
+    assert waited[0] >= 0.05 and all(expected <= w < expected + 0.015 for w in waited[1:]), waited
+    assert mine.clock.paused == pytest.approx(0.05 + 2 * expected, abs=0.02)
+
+
+def test_the_gap_is_read_from_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nerperf.processes.lockstep import GAP_VARIABLE, VARIABLE
+
+    ours, theirs = socket.socketpair()
+    monkeypatch.setenv(VARIABLE, f"{ours.fileno()},first")
+
+    def gap() -> float | None:
+        step = Lockstep.from_environment()
+        assert step is not None and step.connection is not None
+        step.connection.detach()  # the descriptor stays ours
+        return step.gap_s
+
+    assert gap() is None
+    monkeypatch.setenv(GAP_VARIABLE, "0.002")
+    assert gap() == 0.002
+    ours.close()
+    theirs.close()

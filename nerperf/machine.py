@@ -62,6 +62,19 @@ DECISIVE_FLAGS = {
 }
 
 
+def cpu_numbers(listed: str) -> tuple[int, ...]:
+    """A CPU list as Linux writes one (``0-1``, ``0,2``, ``0-3,6``), sorted; ValueError where it is not one.
+
+    >>> cpu_numbers("0-2,5")
+    (0, 1, 2, 5)
+    """
+    cpus: set[int] = set()
+    for part in listed.split(","):
+        low, dash, high = part.strip().partition("-")
+        cpus.update(range(int(low), int(high if dash else low) + 1))
+    return tuple(sorted(cpus))
+
+
 def machine_label() -> str:
     """The CPU model, the flags that decide the variants, and the cores: what every published figure names.
 

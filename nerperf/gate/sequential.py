@@ -146,7 +146,7 @@ def plan(
     if moderated or grouped or trim:
         prior_df = prior_df if moderated else 0.0
         shared = shared if moderated or grouped else 1
-        statistics = _moderated_null_statistics(looks, prior_df, shared, fit_order, grouped, trim)
+        statistics = _null_statistics_in_gates(looks, prior_df, shared, fit_order, grouped, trim)
         bounds = [_highest(statistics[:, 0], int(round(levels[0] * len(statistics))))]
     else:
         prior_df, shared = 0.0, 1
@@ -177,15 +177,15 @@ def _null_statistics(looks: Sequence[int], fit_order: bool) -> np.ndarray:
     return np.stack([t_statistic(draws[:, :k], fit_order) for k in looks], axis=1)
 
 
-def _moderated_null_statistics(
+def _null_statistics_in_gates(
     looks: Sequence[int], prior_df: float, shared: int, fit_order: bool, shared_order: bool = False, trim: float = 0.0
 ) -> np.ndarray:
-    """The moderated t at each look, for about :data:`PATHS` simulated comparisons with no change, in gates
-    of ``shared`` comparisons whose variances are drawn from the prior (its scale 1: the statistic is
-    scale-free) and whose common scale is estimated at every look, as the gate does (:func:`moderation.moderated`);
-    with ``prior_df`` 0, each comparison's own variance, all alike. With ``shared_order`` the gate's order
-    effect is fitted over each simulated gate's comparisons first (none is drawn: the fit removes any); with
-    ``trim``, the statistic is the trimmed t (:func:`fit`)."""
+    """The gate's t (moderated, order-fitted or trimmed) at each look, for about :data:`PATHS` simulated
+    comparisons with no change, in gates of ``shared`` comparisons whose variances are drawn from the prior
+    (its scale 1: the statistic is scale-free) and whose common scale is estimated at every look, as the
+    gate does (:func:`moderation.moderated`); with ``prior_df`` 0, each comparison's own variance, all alike.
+    With ``shared_order`` the gate's order effect is fitted over each simulated gate's comparisons first
+    (none is drawn: the fit removes any); with ``trim``, the statistic is the trimmed t (:func:`fit`)."""
     generator = np.random.default_rng(SEED)
     gates = PATHS // shared
     spreads = np.sqrt(prior_df / generator.chisquare(prior_df, (gates, shared, 1))) if prior_df > 0 else 1.0

@@ -75,19 +75,18 @@ def parse_cpus(text: str) -> tuple[int, ...]:
     >>> parse_cpus("0")
     (0,)
     """
-    cpus: set[int] = set()
+    from nerperf.machine import cpu_numbers
+
     try:
-        for part in text.split(","):
-            low, dash, high = part.strip().partition("-")
-            cpus.update(range(int(low), int(high if dash else low) + 1))
+        cpus = cpu_numbers(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: a CPU list such as 0-1 or 0,2") from None
     usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
-    if not cpus or not cpus <= usable:
+    if not cpus or not set(cpus) <= usable:
         raise argparse.ArgumentTypeError(
             f"{text!r}: this process may use CPUs {cpu_list(tuple(sorted(usable)))} only; choose among them"
         )
-    return tuple(sorted(cpus))
+    return cpus
 
 
 def cpu_list(cpus: tuple[int, ...]) -> str:

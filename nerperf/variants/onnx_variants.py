@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from nerperf.machine import cpu_numbers
 from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import Checkpoint, accepted_inputs
 from nerperf.models.quiet import without_root_warning
@@ -213,19 +214,10 @@ def worker_affinities(threads: int) -> str | None:
     if not listed or threads < 2 or not hasattr(os, "sched_getaffinity"):
         return None
     own = os.sched_getaffinity(0)
-    others = [cpu for cpu in _cpus(listed) if cpu not in own] if len(own) == 1 else []
+    others = [cpu for cpu in cpu_numbers(listed) if cpu not in own] if len(own) == 1 else []
     if not others:
         return None
     return ";".join(str(others[index % len(others)] + 1) for index in range(threads - 1))
-
-
-def _cpus(listed: str) -> list[int]:
-    """``0-1,3`` as ``[0, 1, 3]``."""
-    found = []
-    for part in listed.split(","):
-        low, _, high = part.partition("-")
-        found += range(int(low), int(high or low) + 1)
-    return found
 
 
 def _positional(model: Any, names: list[str]) -> Any:

@@ -2,7 +2,7 @@
 
 ``nerperf eval`` (:func:`nerperf.evaluation.evaluate`), ``nerperf report`` (:mod:`nerperf.report`),
 ``nerperf cases`` (:func:`nerperf.cases.select`), ``nerperf variants`` (:mod:`nerperf.variants`) and
-``nerperf gate`` and ``nerperf bisect`` (:mod:`nerperf.gate`).
+``nerperf gate`` and ``nerperf bisect`` (:mod:`nerperf.gate`), ``nerperf cache`` (:mod:`nerperf.variants.cache_use`).
 Options that are settings (``--sentences``, ``--batch-size``, ``--cache-dir`` ...) take their names,
 defaults and parsing from :mod:`nerperf.settings`, and read the same ``NERPERF_*`` variables as the
 plugin. Bad input exits 2 with its message; Ctrl-C exits 130.
@@ -159,6 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
     parallel.add_argument(
         "--out", default="nerperf-parallel", metavar="DIR", help="parts' logs and results, and the merged report"
     )
+    cache = commands.add_parser(
+        "cache",
+        help="what nerperf's cache holds (built variants, gate work directories), and removing what went unused",
+        description="List what the cache directory holds, largest first: built variants (ONNX exports, "
+        "quantized graphs), nerperf gate's work directories (checkouts and environments) and what killed "
+        "builds left, each with its size and the days since its last use; with --remove-unused-for DAYS, "
+        "remove those unused for at least DAYS days (never an entry a running process holds).",
+    )
+    cache.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="(default: the cache_dir setting: $NERPERF_CACHE_DIR, or the ini file's nerperf_cache_dir; else "
+        "$XDG_CACHE_HOME/nerperf or ~/.cache/nerperf)",
+    )
+    cache.add_argument(
+        "--remove-unused-for", type=settings.positive_int, metavar="DAYS", help="remove what went unused this long"
+    )
     from nerperf.gate.bisect_command import add_parser as add_bisect_parser
     from nerperf.gate.command import add_parser as add_gate_parser
     from nerperf.tune.command import add_parser as add_tune_parser
@@ -194,6 +211,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return list_cases()
     if args.command == "report":
         return write_report(args)
+    if args.command == "cache":
+        return show_cache(args.cache_dir, args.remove_unused_for)
     if args.command == "parallel":
         from nerperf.processes import parallel
 
@@ -318,6 +337,38 @@ def list_variants() -> int:
         elif variant.here():
             print(f"{' ' * width}  here: {variant.here()}")
     return 0
+
+
+def show_cache(cache_dir: str | None, remove_unused_for: int | None) -> int:
+    import time
+
+    from nerperf.ini_file import project_settings
+    from nerperf.plain_table import render
+    from nerperf.variants.cache import default_root
+    from nerperf.variants.cache_use import remove_unused, survey
+
+    root = Path(cache_dir or project_settings(Path.cwd()).cache_dir or default_root())
+    now = time.time()
+    held = survey(root)
+    if not held:
+        print(f"nerperf cache: {root}: nothing cached")
+        return 0
+    rows = [
+        [str(h.path.relative_to(root)), h.kind, f"{h.size_bytes / 1e6:.1f}", f"{h.unused_days(now):.0f}"] for h in held
+    ]
+    print(render(rows, ["Path", "Kind", "MB", "Days unused"]))
+    print(f"nerperf cache: {root}: {_parts(len(held))}, {sum(h.size_bytes for h in held) / 1e6:.1f} MB")
+    if remove_unused_for is not None:
+        removed, busy = remove_unused(root, remove_unused_for, now)
+        freed, days = sum(h.size_bytes for h in removed) / 1e6, remove_unused_for
+        print(f"nerperf cache: removed {_parts(len(removed))} unused for {days} days or more ({freed:.1f} MB)")
+        for h in busy:
+            print(f"nerperf cache: kept {h.path}: a running process holds it (building it?); try again later")
+    return 0
+
+
+def _parts(count: int) -> str:
+    return f"{count} part{'' if count == 1 else 's'}"
 
 
 def list_cases() -> int:

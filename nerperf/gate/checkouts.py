@@ -31,11 +31,12 @@ from typing import Literal
 from nerperf.errors import NerperfInputError
 from nerperf.gate import import_guard
 from nerperf.processes.children import Children
+from nerperf.variants.cache_use import GATE_KEY_FILE
 
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
 CONSTRAINTS = "constraints.txt"  # exact versions a project measures with: the default install honours them
 REQUIREMENT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", CONSTRAINTS)
-_KEY_FILE = "nerperf-gate-key"
+_KEY_FILE = GATE_KEY_FILE  # its time is the environment's last use (nerperf cache reads it)
 
 
 class GateError(NerperfInputError):

@@ -518,9 +518,10 @@ def _machine() -> dict[str, Any]:
 def _default_work(repository: Path, cache_dir: str | None) -> Path:
     """Under the cache directory the project's settings name (variable or ini file), else the default one."""
     from nerperf.variants.cache import default_root
+    from nerperf.variants.cache_use import GATE
 
     digest = hashlib.sha256(str(repository).encode()).hexdigest()[:10]
-    return absolute(cache_dir or default_root()) / "gate" / f"{repository.name}-{digest}"
+    return absolute(cache_dir or default_root()) / GATE / f"{repository.name}-{digest}"
 
 
 def _with_seconds(outcome: verdict.Outcome, seconds: float) -> verdict.Outcome:

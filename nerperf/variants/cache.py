@@ -14,6 +14,7 @@ Root: the ``cache_dir`` setting (``$NERPERF_CACHE_DIR``), else ``$XDG_CACHE_HOME
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -99,6 +100,7 @@ def get_or_build(
         _sweep(directory)
         found = _read_valid(directory, key)
         if found is not None:
+            _mark_used(directory)
             return found
         _remove(directory)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{directory.name}.", suffix=".building"))
@@ -141,6 +143,49 @@ def _read_valid(directory: Path, key: str) -> Entry | None:
         return Entry(directory, sum(f["bytes"] for f in files.values()), manifest["build_s"], True, manifest["details"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _mark_used(directory: Path) -> None:
+    """The manifest's time is the entry's last use, which ``nerperf cache`` removes unused entries by; a
+    cache on a read-only disk is still read."""
+    with contextlib.suppress(OSError):
+        os.utime(directory / MANIFEST)
+
+
+def last_used(directory: Path) -> float:
+    """When the entry was last built or reused (its manifest's time), or its directory's where it has none."""
+    try:
+        return (directory / MANIFEST).stat().st_mtime
+    except OSError:
+        return directory.stat().st_mtime
+
+
+def remove_entry(directory: Path) -> bool:
+    """Remove an entry and what a killed build of it left; False, leaving it, while a process holds its lock
+    (building it, or reading it in)."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(directory) + ".lock", timeout=0):
+            _sweep(directory)
+            _remove(directory)
+    except Timeout:
+        return False
+    return True
+
+
+def remove_leftover(path: Path) -> bool:
+    """Remove what a killed build or removal left (``.ENTRY.RANDOM.building`` or ``.stale``), under its
+    entry's lock; False, leaving it, while a process holds that lock (the build may be running)."""
+    from filelock import FileLock, Timeout
+
+    entry = path.parent / path.name[1:].rsplit(".", 2)[0]
+    try:
+        with FileLock(str(entry) + ".lock", timeout=0):
+            shutil.rmtree(path, ignore_errors=True)
+    except Timeout:
+        return False
+    return True
 
 
 def _files(directory: Path) -> list[Path]:

@@ -193,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(own)
         args.pytest_args = pytest_args
-        return dispatch(args)
+        status = dispatch(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return status
     except (KeyboardInterrupt, ImportError) as stop:
         if not caused_by_ctrl_c(stop):
             raise
@@ -202,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NerperfInputError, Unavailable) as error:
         print(f"nerperf: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `nerperf variants | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error as Python flushes
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 def dispatch(args: argparse.Namespace) -> int:

@@ -116,3 +116,19 @@ def test_variants_lists_each_with_its_availability(
     out = capsys.readouterr().out
     assert "here: quantized on the onednn engine: AMX is usable" in out and "here: native bf16 on AMX tiles" in out
     assert "openvino-bf16 " in out and "unavailable here" not in out.split("openvino-bf16 ")[1].split("\n")[1]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """``nerperf variants | head -1``: the pipe closes under the listing; the command ends quietly with the
+    status a shell gives a process ended by SIGPIPE, not with Python's BrokenPipeError."""
+    nerperf = subprocess.Popen(
+        [str(Path(sys.executable).with_name("nerperf")), "variants"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert nerperf.stdout is not None
+    nerperf.stdout.readline()
+    nerperf.stdout.close()  # as head does, having its line
+    _, stderr = nerperf.communicate(timeout=60)
+    assert nerperf.returncode in (0, 141) and "Traceback" not in stderr, stderr

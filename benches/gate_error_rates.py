@@ -78,7 +78,6 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
-    "gap-3ms": ([], {"NERPERF_GATE_GAP_S": "0.003"}),  # 3 ms, not 10, after onnxruntime's calls (0.11)
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),
     "bound": (["--bind-threads"], {}),  # OpenMP's threads bound, onnxruntime's workers on the other cores (0.9.1)
     "one-environment": (["--no-install"], {}),  # both sides on this interpreter and its site-packages

@@ -52,16 +52,6 @@ def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path:
     assert onnx.details["fusions"]  # onnxruntime's optimizer fused something on the eager export
 
 
-def test_only_onnxruntime_told_not_to_spin_has_no_idle_spinning(bert_checkpoint: Path, tmp_path: Path) -> None:
-    """Under ``nerperf gate`` (``spin=False``) onnxruntime's threads block at once, so its turns pause only
-    the gap, not the settle time torch's OpenMP threads need; spinning allowed, or torch, they settle."""
-    checkpoint = load_checkpoint(bert_checkpoint)
-    quiet = Context(tmp_path, threads=1, spin=False)
-    assert not VARIANTS["onnx"].prepare(checkpoint, quiet).idle_spin
-    assert VARIANTS["onnx"].prepare(checkpoint, context(tmp_path)).idle_spin
-    assert VARIANTS["fp32"].prepare(checkpoint, quiet).idle_spin
-
-
 def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:
     checkpoint = load_checkpoint(bert_checkpoint)
     first = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))

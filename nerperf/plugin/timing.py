@@ -93,9 +93,7 @@ def _timed(
 
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
         if session.lockstep is not None:
-            # The other side's process times the same input just before or after. The first round follows
-            # other work (another case's, torch's loading): it settles; later ones follow this variant's calls.
-            session.lockstep.turn(spun=not order or prepared.idle_spin)
+            session.lockstep.turn()  # the other side's process times the same input just before or after
         order.append((len(order) - WARMUP_ROUNDS) % len(inputs))
         return (inputs[order[-1]],), {}
 

@@ -40,10 +40,6 @@ SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
 # of the process's other threads is running or runnable (Linux's /proc/self/task/*/stat), the settle time
 # being the most it waits. A side on an older nerperf ignores it and pauses.
 ASLEEP_VARIABLE = "NERPERF_GATE_SETTLE_ASLEEP"
-# The pause after work whose threads do not spin (onnxruntime, told not to under the gate): nothing has to
-# settle, but skipping it widened onnx-int8's latency pairs on AMD (1.7% against 0.3-0.5%: the partner's
-# call then starts on a core busy a moment ago). Unset, the settle time; the noise runs try shorter ones.
-GAP_VARIABLE = "NERPERF_GATE_GAP_S"
 POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them takes tens of µs
 # How a process lets the CPU go before its partner's timed call (the gate's --wait; what each cost and
 # gained where measured: docs/gate.md, "Waiting between turns"): libgomp's default spin and a 10 ms pause;
@@ -111,7 +107,6 @@ class Lockstep:
     finishing: bool = False  # past the tests: the partner leaving now is expected
     lost_at: int | None = None  # the partner went before the tests were done: timed calls taken until then
     settle_s: float = SETTLE_S  # the pause before handing over (with ``until_asleep``, the most it waits)
-    gap_s: float | None = None  # the pause after work on threads that do not spin; None: settle_s
     until_asleep: bool = False  # hand over once the process's other threads sleep, not after the whole pause
     started: bool = False  # met the partner (at the first timed call, or at the end if there was none)
     clock: Clock = field(default_factory=lambda: Clock(time.perf_counter()))  # where this process's time went
@@ -125,10 +120,8 @@ class Lockstep:
         if role not in {"first", "second"} or not descriptor.isdigit():
             raise ValueError(f"{VARIABLE}={value!r} is not FD,first or FD,second (set by nerperf gate only)")
         settle = float(os.environ.get(SETTLE_VARIABLE, SETTLE_S))
-        gap = float(os.environ[GAP_VARIABLE]) if os.environ.get(GAP_VARIABLE) else None
         asleep = os.environ.get(ASLEEP_VARIABLE) == "1" and others_running() is not None
-        connection = socket.socket(fileno=int(descriptor))
-        return cls(connection, role == "first", settle_s=settle, gap_s=gap, until_asleep=asleep)
+        return cls(socket.socket(fileno=int(descriptor)), role == "first", settle_s=settle, until_asleep=asleep)
 
     def start(self) -> None:
         """The first waits until the second is ready; the second says so, then waits for the baton.
@@ -145,19 +138,17 @@ class Lockstep:
             self._receive(_GO)
         self.clock.met()
 
-    def turn(self, spun: bool = True) -> None:
+    def turn(self) -> None:
         """Just before a timed call: the first meets the partner; the others hand the baton over and wait
-        for it to come back, after a pause: ``spun``, the work since the last turn ran on threads that may
-        still spin (torch's OpenMP, or not known), the settle time; else the gap (:data:`GAP_VARIABLE`)."""
+        for it to come back."""
         if not self.started:
             self.start()
         elif self.calls > 0 and not self.alone:  # start() called before any call (0.9's plugin did): no handover
             paused = time.perf_counter()
-            pause = self.settle_s if spun or self.gap_s is None else self.gap_s
             if self.until_asleep:
-                wait_until_asleep(pause)
-            elif pause > 0:
-                time.sleep(pause)
+                wait_until_asleep(self.settle_s)
+            elif self.settle_s > 0:
+                time.sleep(self.settle_s)
             self.clock.paused += time.perf_counter() - paused
             self._send(_GO)
             self._receive(_GO)

@@ -203,8 +203,7 @@ def _on_disk(name: str, entry: cache.Entry, context: Context) -> Prepared:
         run()  # MLAS requests the AMX permission when it first runs an int8 kernel
         return kernels.onnxruntime_kernels(int8="int8" in name)
 
-    details, idle_spin = entry.details, context.spin
-    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, details, report, idle_spin)
+    return Prepared(name, forward, entry.size_bytes, entry.build_s, entry.from_cache, entry.details, report)
 
 
 _ONNX_LIBRARIES = ("torch", "transformers", "onnx", "onnxruntime")

@@ -31,10 +31,6 @@ class Prepared:
     # Which kernels ran: given a function that runs one forward pass, the runtime's own report of it
     # (:mod:`nerperf.variants.kernels`); None where the backend cannot say.
     kernels: Callable[[Callable[[], Any]], Kernels] | None = field(default=None, compare=False)
-    # Whether the runtime's threads may go on spinning after a call (torch's OpenMP, OpenVINO's TBB): a process
-    # taking turns (``nerperf gate``) lets them settle before its partner's timed call. onnxruntime told not to
-    # spin (``Context.spin``) has none: its turns pause only the gap (:mod:`nerperf.processes.lockstep`).
-    idle_spin: bool = True
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ from nerperf.variants.cache_use import GATE_KEY_FILE
 DEFAULT_INSTALL = "python -m pip install -e '.[test]'"
 CONSTRAINTS = "constraints.txt"  # exact versions a project measures with: the default install honours them
 REQUIREMENT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", CONSTRAINTS)
-_KEY_FILE = GATE_KEY_FILE  # its time is the environment's last use (nerperf cache reads it)
 
 
 class GateError(NerperfInputError):
@@ -197,7 +196,7 @@ def prepare(
     key = environment_key(checkout, install, python)
     env_dir = envs / f"{side}-{key[:16]}"
     interpreter = env_dir / "bin" / "python"
-    stamp = env_dir / _KEY_FILE
+    stamp = env_dir / GATE_KEY_FILE  # its time is the last use (nerperf cache)
     if interpreter.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
         stamp.touch()  # most recently used: kept by _forget_old
         return interpreter, True
@@ -229,7 +228,7 @@ KEEP = 3  # environments kept per side: a few requirement changes in a bisected 
 
 def _forget_old(envs: Path, side: str) -> None:
     """Remove the side's environments beyond the :data:`KEEP` most recently used (and any unfinished one)."""
-    found = [(d / _KEY_FILE, d) for d in envs.glob(f"{side}-*") if d.is_dir()]
+    found = [(d / GATE_KEY_FILE, d) for d in envs.glob(f"{side}-*") if d.is_dir()]
     finished = sorted((stamp.stat().st_mtime, d) for stamp, d in found if stamp.is_file())
     for _, directory in finished[:-KEEP]:
         shutil.rmtree(directory, ignore_errors=True)

@@ -163,26 +163,28 @@ def last_used(directory: Path) -> float:
 def remove_entry(directory: Path) -> bool:
     """Remove an entry and what a killed build of it left; False, leaving it, while a process holds its lock
     (building it, or reading it in)."""
-    from filelock import FileLock, Timeout
 
-    try:
-        with FileLock(str(directory) + ".lock", timeout=0):
-            _sweep(directory)
-            _remove(directory)
-    except Timeout:
-        return False
-    return True
+    def remove() -> None:
+        _sweep(directory)
+        _remove(directory)
+
+    return _unless_locked(directory, remove)
 
 
 def remove_leftover(path: Path) -> bool:
     """Remove what a killed build or removal left (``.ENTRY.RANDOM.building`` or ``.stale``), under its
     entry's lock; False, leaving it, while a process holds that lock (the build may be running)."""
+    entry = path.parent / path.name[1:].rsplit(".", 2)[0]
+    return _unless_locked(entry, lambda: shutil.rmtree(path, ignore_errors=True))
+
+
+def _unless_locked(entry: Path, action: Callable[[], Any]) -> bool:
+    """Run ``action`` holding ``entry``'s lock, at once or not at all (False: another process holds it)."""
     from filelock import FileLock, Timeout
 
-    entry = path.parent / path.name[1:].rsplit(".", 2)[0]
     try:
         with FileLock(str(entry) + ".lock", timeout=0):
-            shutil.rmtree(path, ignore_errors=True)
+            action()
     except Timeout:
         return False
     return True

@@ -10,7 +10,9 @@ message. Turning these into pytest outcomes or asv's ``n/a`` is the callers' job
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nerperf.cases import Case, Selection, unavailable_variant
@@ -44,6 +46,9 @@ class CaseRunner:
         self._loaded: tuple[str, Checkpoint, dict[str, Prepared]] | None = None  # one checkpoint at a time
         self.status: Status = SILENT  # what is being done, on a terminal (the plugin sets it)
         self.spin = True  # runtimes' threads may spin between calls; not under nerperf gate's turns (the plugin)
+        # Under nerperf gate, the threads an evaluation may use given the threads setting (the plugin sets it:
+        # fewer while the partner process starts up beside this one); None: the setting's.
+        self.evaluation_threads: Callable[[int | None], int | None] = lambda configured: None
 
     # -- the data -------------------------------------------------------------------------------------
     def corpus(self) -> Corpus:
@@ -67,6 +72,10 @@ class CaseRunner:
         from nerperf.evaluation import Outputs, Preparation, Timing, evaluate
 
         s = self.settings
+        timing = Timing.from_settings(s)
+        capped = self.evaluation_threads(s.threads)
+        if capped is not None:
+            timing = dataclasses.replace(timing, threads=capped)
         self.status.show(f"nerperf {case.id}: evaluating {len(self.sample())} sentences")
         result = self._guard(
             case.id,
@@ -75,7 +84,7 @@ class CaseRunner:
                 self.corpus(),
                 variant=case.variant,
                 limit=s.sentences,
-                timing=Timing.from_settings(s),
+                timing=timing,
                 preparation=Preparation.from_settings(s, prepared),
                 outputs=Outputs(on_predictions=on_predictions),
             ),

@@ -67,6 +67,20 @@ def test_a_case_is_evaluated_once(runner: CaseRunner) -> None:
     assert [list(words) for words in runner.sample()] == [[w for w, _ in s] for s in SENTENCES]
 
 
+def test_an_evaluation_uses_the_threads_the_gate_allows_while_its_partner_starts_up(runner: CaseRunner) -> None:
+    """Under nerperf gate the plugin caps an evaluation's threads (the lockstep's threads_beside_partner); the
+    result records the threads it ran on, and with no cap the threads setting (here torch's default)."""
+    import torch
+
+    asked: list[int | None] = []
+    runner.evaluation_threads = lambda configured: asked.append(configured) or 1
+    capped = runner.evaluate(runner.selection.case("tiny", "fp32"))
+    runner.evaluation_threads = lambda configured: None
+    free = runner.evaluate(runner.selection.case("tiny", "int8"))
+    assert asked == [runner.settings.threads] and capped.speed.threads == 1
+    assert free.speed.threads == torch.get_num_threads()
+
+
 def test_one_variant_besides_fp32_is_kept_prepared_at_a_time(runner: CaseRunner) -> None:
     """A variant's runtime keeps a thread pool: released when the next variant is prepared, not left beside
     its timing; fp32, every floor's reference, stays."""

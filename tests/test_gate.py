@@ -485,6 +485,9 @@ def test_a_slower_relabelled_head_fails_naming_the_case_and_the_changed_entities
     assert (tmp_path / "step-summary.md").read_text().startswith("## nerperf gate")
     assert len(list((project / "nerperf-gate" / "rounds").iterdir())) == 2 * pairs  # the stale round gone
     assert "tiny-removed" not in record["cases"]
+    first = json.loads((project / "nerperf-gate" / "rounds" / "00-base" / "results.json").read_text())["results"]
+    threads = {r["id"]: r["speed"]["threads"] for r in first}
+    assert threads["tiny-fp32"] == max(1, len(os.sched_getaffinity(0)) // 2)  # in the start-up, beside the partner's
     spent = record["rounds"]["time"]  # where a pair's time went: passive waiting pauses for nothing
     assert spent["timed"] > 0 and spent["paused"] < 0.05 and spent["start_up"] > 0
     assert sum(spent[k] for k in ("start_up", "timed", "paused", "waiting", "other")) < spent["pair"]

@@ -119,3 +119,19 @@ def test_each_side_says_where_its_time_went() -> None:
         spent = clock.start_up + clock.timed + clock.paused + clock.waiting + clock.other
         assert spent == pytest.approx(side.finished - clock.opened, abs=0.01)
         assert set(clock.to_dict()) == {"start_up", "timed", "paused", "waiting", "other"}
+
+
+def test_evaluations_beside_the_partner_use_half_the_cpus_until_met(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two start-ups side by side, each with as many threads as CPUs, oversubscribe them (OpenMP's barriers
+    spin against a descheduled thread): half each, at most the threads setting, until the partner is met."""
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    ours, theirs = socket.socketpair()
+    step = Lockstep(ours, first=False)
+    assert [step.threads_beside_partner(configured) for configured in (None, 1, 2, 8)] == [2, 1, 2, 2]
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {3})
+    assert step.threads_beside_partner(None) == 1  # one CPU: still one thread
+    theirs.sendall(b"G")  # the partner's go: met
+    step.start()
+    assert step.threads_beside_partner(None) is None and step.threads_beside_partner(1) is None
+    ours.close()
+    theirs.close()

@@ -90,6 +90,8 @@ def nerperf_session(config: pytest.Config) -> NerperfSession:
             raise pytest.UsageError(f"nerperf: {error}") from None
         current.lockstep = config.stash.get(LOCKSTEP, None)
         current.runner.spin = current.lockstep is None  # taking turns: runtimes' threads must not spin
+        if current.lockstep is not None:
+            current.runner.evaluation_threads = current.lockstep.threads_beside_partner
         current.runner.status = terminal_status(config)
         if config.pluginmanager.hasplugin("benchmark"):
             benchmark_internals.make_history_durable()  # an interrupted run must not truncate benchmark history

@@ -138,6 +138,19 @@ class Lockstep:
             self._receive(_GO)
         self.clock.met()
 
+    def threads_beside_partner(self, configured: int | None) -> int | None:
+        """Threads for untimed work (evaluations) while the partner starts up on the same CPUs: half of them,
+        at most ``configured``; None once met, when the partner waits and the configured count is used.
+
+        Each start-up with as many threads as CPUs would put four OpenMP threads on two cores, whose barriers
+        then spin against a descheduled partner: measured on 2 cores, start-ups of 7-15 s (19-35 with the
+        floors) against 5.5-6.3 (9.9) at one thread each (docs/gate.md, "What a gate does").
+        """
+        if self.started:
+            return None
+        half = max(1, len(os.sched_getaffinity(0)) // 2)
+        return half if configured is None else min(configured, half)
+
     def turn(self) -> None:
         """Just before a timed call: the first meets the partner; the others hand the baton over and wait
         for it to come back."""

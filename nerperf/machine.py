@@ -75,17 +75,23 @@ def cpu_numbers(listed: str) -> tuple[int, ...]:
     return tuple(sorted(cpus))
 
 
+def usable_cpus() -> tuple[int, ...]:
+    """The CPUs this process may run on (its affinity where the OS has one), sorted."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return tuple(sorted(os.sched_getaffinity(0)))
+    return tuple(range(os.cpu_count() or 1))
+
+
 def machine_label() -> str:
     """The CPU model, the flags that decide the variants, and the cores: what every published figure names.
 
     For example "AMD EPYC; AVX2 yes, AVX-512 no, VNNI no, BF16 no, AMX no; 2 cores".
     """
-    import os
-
     flags = cpu_flags()
     found = ", ".join(f"{name} {'yes' if flags & set(names) else 'no'}" for name, names in DECISIVE_FLAGS.items())
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cpu_model()}; {found}; {cores} cores"
+    return f"{cpu_model()}; {found}; {len(usable_cpus())} cores"
 
 
 def short_machine(label: str) -> str:

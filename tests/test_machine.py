@@ -63,3 +63,14 @@ def test_the_cpu_kind_of_recorded_flags_reads_amx_from_amx_int8() -> None:
     """A gate's record keeps the flags that decide the variants: ``amx_int8``, not ``amx_tile``."""
     assert machine.cpu_kind(["amx_bf16", "amx_int8", "avx512_vnni"]) == "amx"
     assert machine.cpu_kind(["avx2", "avx512_vnni"]) == "avx512-vnni" and machine.cpu_kind([]) == "avx2"
+
+
+def test_the_usable_cpus_are_the_affinity_or_else_every_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the gate halves for its start-ups, tune records and parallel splits: the CPUs this process may use."""
+    from nerperf.machine import usable_cpus
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {3, 1}, raising=False)
+    assert usable_cpus() == (1, 3)
+    monkeypatch.delattr("os.sched_getaffinity", raising=False)  # not Linux
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert usable_cpus() == (0, 1, 2, 3)

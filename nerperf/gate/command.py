@@ -508,11 +508,11 @@ def _not_run(ran: Sequence[rounds.Round]) -> list[str]:
 
 
 def _machine() -> dict[str, Any]:
-    from nerperf.machine import cpu_flags, cpu_model
+    from nerperf.machine import cpu_flags, cpu_model, usable_cpus
 
     relevant = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
     flags = sorted(f for f in cpu_flags() if f in relevant)
-    return {"cpu_model": cpu_model(), "cpu_flags": flags, "cpus": len(os.sched_getaffinity(0))}
+    return {"cpu_model": cpu_model(), "cpu_flags": flags, "cpus": len(usable_cpus())}
 
 
 def _default_work(repository: Path, cache_dir: str | None) -> Path:

@@ -254,14 +254,14 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     pytest-benchmark asks before the tests (to compare) and after them (to save), so every value here is
     known without running anything: the threads setting, or the CPUs torch's default takes them from.
     """
-    from nerperf.machine import cpu_flags, cpu_model, installed_version, machine_label
+    from nerperf.machine import cpu_flags, cpu_model, installed_version, machine_label, usable_cpus
 
     try:
         threads: int | str | None = _resolve(config).threads
     except SettingsError:
         threads = None  # reported when the nerperf tests run
     if threads is None:
-        threads = f"torch default ({len(os.sched_getaffinity(0))} CPUs available)"
+        threads = f"torch default ({len(usable_cpus())} CPUs available)"
     relevant = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
     machine_info["nerperf"] = {
         "machine": machine_label(),

@@ -148,7 +148,9 @@ class Lockstep:
         """
         if self.started:
             return None
-        half = max(1, len(os.sched_getaffinity(0)) // 2)
+        from nerperf.machine import usable_cpus
+
+        half = max(1, len(usable_cpus()) // 2)
         return half if configured is None else min(configured, half)
 
     def turn(self) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerperf.errors import NerperfInputError
+from nerperf.machine import usable_cpus
 from nerperf.processes.children import Children, Interrupted, absolute, stoppable
 
 
@@ -50,13 +51,6 @@ def plan(parts: int, cores: Sequence[int], out: Path) -> list[Part]:
     return [Part(k + 1, tuple(cores[k * each : (k + 1) * each]), out / f"part-{k + 1}") for k in range(parts)]
 
 
-def available_cores() -> list[int]:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return sorted(os.sched_getaffinity(0))
-    return list(range(os.cpu_count() or 1))
-
-
 def run(parts: int, out: Path, pytest_args: Sequence[str], say: Callable[[str], None] = print) -> int:
     """Run the parts, wait for all, merge their results; the exit status is the worst part's.
 
@@ -64,7 +58,7 @@ def run(parts: int, out: Path, pytest_args: Sequence[str], say: Callable[[str], 
     and exits 130 or 143 without merging.
     """
     out = absolute(out)
-    planned = plan(parts, available_cores(), out)
+    planned = plan(parts, list(usable_cpus()), out)
     codes = stoppable(lambda children: _run_parts(planned, parts, pytest_args, children, say))
     if isinstance(codes, Interrupted):
         say(f"nerperf parallel: {codes.reason('no part was running')}")

@@ -16,9 +16,9 @@ ratios per setup and what each changes in the timings themselves.
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 
+from nerperf.machine import usable_cpus
 from nerperf.variants.onnx_variants import BOUND_CPUS
 
 
@@ -36,7 +36,7 @@ class ProcessSetup:
         if self.hash_seed is not None:
             variables["PYTHONHASHSEED"] = str(self.hash_seed)
         if self.bind_threads:
-            cpus = self.cpus or tuple(sorted(os.sched_getaffinity(0)))
+            cpus = self.cpus or usable_cpus()
             variables |= {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores", BOUND_CPUS: cpu_list(cpus)}
         return variables
 
@@ -81,7 +81,7 @@ def parse_cpus(text: str) -> tuple[int, ...]:
         cpus = cpu_numbers(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: a CPU list such as 0-1 or 0,2") from None
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+    usable = set(usable_cpus())
     if not cpus or not set(cpus) <= usable:
         raise argparse.ArgumentTypeError(
             f"{text!r}: this process may use CPUs {cpu_list(tuple(sorted(usable)))} only; choose among them"

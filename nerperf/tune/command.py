@@ -13,7 +13,6 @@ import argparse
 import gc
 import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -100,7 +99,7 @@ class TuneOptions:
 def run_tune(parsed: argparse.Namespace) -> int:
     from nerperf import progress
     from nerperf.data.conll import data_format, load_corpus
-    from nerperf.machine import machine_label
+    from nerperf.machine import machine_label, usable_cpus
     from nerperf.models.checkpoints import load_checkpoint
 
     chosen = settings.from_arguments(parsed)
@@ -112,7 +111,7 @@ def run_tune(parsed: argparse.Namespace) -> int:
     status = progress.on_stream(sys.stderr)
     status.show(f"loading {args.model}")
     checkpoint = load_checkpoint(args.model, chosen.memory_limit)
-    cores = len(os.sched_getaffinity(0))
+    cores = len(usable_cpus())
     machine = {"cpu": machine_label(), "cores": cores}
     store = TrialStore(out / "trials", _identity(checkpoint, corpus, machine))
     runner = _Runner(checkpoint, corpus, chosen, store, status, time.monotonic() + SEARCH_SHARE * args.budget * 60)

@@ -82,6 +82,10 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "bound": (["--bind-threads"], {}),  # OpenMP's threads bound, onnxruntime's workers on the other cores (0.9.1)
     "one-environment": (["--no-install"], {}),  # both sides on this interpreter and its site-packages
     "separate-environments": (["--separate-environments"], {}),  # an environment per side, as before 0.9
+    # Transparent huge pages for torch's tensors and for every malloc (onnxruntime's arena, Python's): where a
+    # process's weights land in the caches then follows from their addresses, not from which 4 KiB frames the
+    # kernel handed out (the machine's THP mode must allow madvise).
+    "huge-pages": ([], {"THP_MEM_ALLOC_ENABLE": "1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}),
 }
 
 

@@ -75,6 +75,23 @@ def cpu_numbers(listed: str) -> tuple[int, ...]:
     return tuple(sorted(cpus))
 
 
+def cores_of(cpus: Iterable[int]) -> int:
+    """How many physical cores ``cpus`` lie on (Linux's topology; elsewhere, or unreadable: one per CPU).
+
+    >>> cores_of([]) == 0
+    True
+    """
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package, core = ((topology / name).read_text().strip() for name in ("physical_package_id", "core_id"))
+            cores.add((package, core))
+        except OSError:
+            cores.add((f"cpu{cpu}", ""))
+    return len(cores)
+
+
 def usable_cpus() -> tuple[int, ...]:
     """The CPUs this process may run on (its affinity where the OS has one), sorted."""
     import os

@@ -15,6 +15,7 @@ from test_gate import outcome as gate_outcome
 
 from nerperf.gate import rounds, verdict
 from nerperf.gate.checkouts import Side, SideFailed
+from nerperf.machine import cores_of
 from nerperf.processes.setup import ProcessSetup, parse_cpus
 
 USABLE = sorted(os.sched_getaffinity(0))
@@ -63,6 +64,7 @@ def test_every_process_of_both_sides_gets_the_setup(tmp_path: Path) -> None:
         assert environment["PYTHONHASHSEED"] == "7" and options["cores"] == (USABLE[0],)
         assert environment["OMP_PROC_BIND"] == "close" and environment["OMP_PLACES"] == "cores"
         assert environment["NERPERF_BOUND_CPUS"] == str(USABLE[0])  # onnxruntime's workers bound within them
+        assert environment["OMP_NUM_THREADS"] == "1"  # a thread per core of the set: here one
 
 
 def test_without_a_setup_nothing_is_fixed(tmp_path: Path) -> None:
@@ -119,3 +121,24 @@ def test_with_threads_bound_onnxruntimes_worker_runs_on_the_other_core(tmp_path:
         [sys.executable, str(script), str(tmp_path)], env=environment, capture_output=True, text=True, check=True
     )
     assert set(done.stdout.splitlines()) == {str([first])}  # without it, every one on the main thread's core
+
+
+@pytest.mark.slow  # processes importing torch and scikit-learn
+@pytest.mark.skipif(len(USABLE) < 2, reason="two cores to bind threads to")
+def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_first() -> None:
+    """scikit-learn (seqeval imports it) loads an OpenMP runtime of its own, which binds the main thread to
+    one core before torch loads: torch then took one thread, and --bind-threads timed one thread where the
+    defaults time two. The setup names the thread count: a thread per core of the set."""
+    pytest.importorskip("sklearn")
+    script = "import seqeval.metrics, torch; print(torch.get_num_threads())"
+    cpus = (USABLE[0], USABLE[1])
+    environment = {**os.environ, **ProcessSetup(cpus=cpus, bind_threads=True).environment()}
+    environment.pop("NERPERF_THREADS", None)
+
+    def threads(variables: dict[str, str]) -> int:
+        done = subprocess.run([sys.executable, "-c", script], env=variables, capture_output=True, text=True, check=True)
+        return int(done.stdout)
+
+    assert threads(environment) == cores_of(cpus) == 2
+    environment.pop("OMP_NUM_THREADS")
+    assert threads(environment) == 1  # what 0.12's binding did

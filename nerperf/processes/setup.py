@@ -6,9 +6,13 @@ set layouts, hence memory layouts), and the OS places each process and each of i
 CPU is free. ``hash_seed`` fixes the first (``PYTHONHASHSEED``), ``cpus`` pins every process of both sides
 to one CPU set (the threads of torch, onnxruntime and OpenVINO inherit it), and ``bind_threads`` binds
 OpenMP's threads (torch's, MKL's) to cores within it (``OMP_PROC_BIND=close``, ``OMP_PLACES=cores``).
-libgomp then binds the main thread to the first core as torch loads, and the threads started from it later
-inherit that one core: onnxruntime's workers are bound to the set's other cores instead (``BOUND_CPUS``,
-:func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not squeezed onto one.
+The first OpenMP runtime a process loads then binds its main thread to the first core, and the threads
+started from it later inherit that one core: onnxruntime's workers are bound to the set's other cores
+instead (``BOUND_CPUS``, :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not
+squeezed onto one. Nor may that binding choose the thread count: scikit-learn (which seqeval imports) loads
+an OpenMP runtime of its own before torch's, and torch, seeing one core, took one thread, so a bound
+process timed one thread where an unbound one times two (0.12 and before). ``OMP_NUM_THREADS`` is set to
+the set's cores, a thread per place.
 Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
 ratios per setup and what each changes in the timings themselves.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.machine import usable_cpus
+from nerperf.machine import cores_of, usable_cpus
 from nerperf.variants.onnx_variants import BOUND_CPUS
 
 
@@ -37,7 +41,12 @@ class ProcessSetup:
             variables["PYTHONHASHSEED"] = str(self.hash_seed)
         if self.bind_threads:
             cpus = self.cpus or usable_cpus()
-            variables |= {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores", BOUND_CPUS: cpu_list(cpus)}
+            variables |= {
+                "OMP_PROC_BIND": "close",
+                "OMP_PLACES": "cores",
+                "OMP_NUM_THREADS": str(cores_of(cpus)),
+                BOUND_CPUS: cpu_list(cpus),
+            }
         return variables
 
     def describe(self) -> str:

@@ -75,21 +75,22 @@ def cpu_numbers(listed: str) -> tuple[int, ...]:
     return tuple(sorted(cpus))
 
 
-def cores_of(cpus: Iterable[int]) -> int:
-    """How many physical cores ``cpus`` lie on (Linux's topology; elsewhere, or unreadable: one per CPU).
+def one_cpu_per_core(cpus: Iterable[int]) -> tuple[int, ...]:
+    """The first of ``cpus`` on each physical core, in order (Linux's topology; elsewhere, or unreadable, every
+    CPU counts as a core of its own): where to bind one thread per core.
 
-    >>> cores_of([]) == 0
-    True
+    >>> one_cpu_per_core([])
+    ()
     """
-    cores = set()
-    for cpu in cpus:
+    found: dict[tuple[str, str], int] = {}
+    for cpu in sorted(cpus):
         topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
         try:
             package, core = ((topology / name).read_text().strip() for name in ("physical_package_id", "core_id"))
-            cores.add((package, core))
         except OSError:
-            cores.add((f"cpu{cpu}", ""))
-    return len(cores)
+            package, core = f"cpu{cpu}", ""
+        found.setdefault((package, core), cpu)
+    return tuple(found.values())
 
 
 def usable_cpus() -> tuple[int, ...]:

@@ -15,7 +15,7 @@ from test_gate import outcome as gate_outcome
 
 from nerperf.gate import rounds, verdict
 from nerperf.gate.checkouts import Side, SideFailed
-from nerperf.machine import cores_of
+from nerperf.machine import one_cpu_per_core
 from nerperf.processes.setup import ProcessSetup, parse_cpus
 
 USABLE = sorted(os.sched_getaffinity(0))
@@ -62,9 +62,9 @@ def test_every_process_of_both_sides_gets_the_setup(tmp_path: Path) -> None:
     for options in started:
         environment = options["environment"]
         assert environment["PYTHONHASHSEED"] == "7" and options["cores"] == (USABLE[0],)
-        assert environment["OMP_PROC_BIND"] == "close" and environment["OMP_PLACES"] == "cores"
+        # one OpenMP thread per core of the set, bound to it: here one
+        assert environment["GOMP_CPU_AFFINITY"] == str(USABLE[0]) and environment["OMP_NUM_THREADS"] == "1"
         assert environment["NERPERF_BOUND_CPUS"] == str(USABLE[0])  # onnxruntime's workers bound within them
-        assert environment["OMP_NUM_THREADS"] == "1"  # a thread per core of the set: here one
 
 
 def test_without_a_setup_nothing_is_fixed(tmp_path: Path) -> None:
@@ -124,21 +124,31 @@ def test_with_threads_bound_onnxruntimes_worker_runs_on_the_other_core(tmp_path:
 
 
 @pytest.mark.slow  # processes importing torch and scikit-learn
-@pytest.mark.skipif(len(USABLE) < 2, reason="two cores to bind threads to")
+@pytest.mark.skipif(len(one_cpu_per_core(USABLE)) < 2, reason="two cores to bind threads to")
 def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_first() -> None:
     """scikit-learn (seqeval imports it) loads an OpenMP runtime of its own, which binds the main thread to
-    one core before torch loads: torch then took one thread, and --bind-threads timed one thread where the
-    defaults time two. The setup names the thread count: a thread per core of the set."""
+    one core before torch's loads: with ``OMP_PLACES=cores`` torch's then saw one core, took one thread, and
+    put a second one on the same core. The setup's explicit list gives torch a thread on each core."""
     pytest.importorskip("sklearn")
-    script = "import seqeval.metrics, torch; print(torch.get_num_threads())"
-    cpus = (USABLE[0], USABLE[1])
-    environment = {**os.environ, **ProcessSetup(cpus=cpus, bind_threads=True).environment()}
+    script = (
+        "import os, pathlib, seqeval.metrics, torch\n"
+        "x = torch.ones(512, 512)\n"
+        "for _ in range(20): x @ x\n"
+        "tasks = [int(t.name) for t in pathlib.Path('/proc/self/task').iterdir()]\n"
+        "print(torch.get_num_threads(), sorted({tuple(sorted(os.sched_getaffinity(t))) for t in tasks}))\n"
+    )
+    first, second = one_cpu_per_core(USABLE)[:2]
+    environment = {**os.environ, **ProcessSetup(cpus=(first, second), bind_threads=True).environment()}
     environment.pop("NERPERF_THREADS", None)
 
-    def threads(variables: dict[str, str]) -> int:
+    def threads_and_cores(variables: dict[str, str]) -> tuple[str, str]:
         done = subprocess.run([sys.executable, "-c", script], env=variables, capture_output=True, text=True, check=True)
-        return int(done.stdout)
+        threads, placed = done.stdout.split(" ", 1)
+        return threads, placed
 
-    assert threads(environment) == cores_of(cpus) == 2
-    environment.pop("OMP_NUM_THREADS")
-    assert threads(environment) == 1  # what 0.12's binding did
+    threads, placed = threads_and_cores(environment)
+    assert threads == "2" and f"({second},)" in placed  # torch's second thread, alone on the other core
+    for name in ("GOMP_CPU_AFFINITY", "OMP_NUM_THREADS"):
+        environment.pop(name)
+    threads, placed = threads_and_cores({**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
+    assert threads == "1" and f"({second},)" not in placed  # what 0.12's binding did

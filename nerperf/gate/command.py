@@ -141,7 +141,7 @@ def add_parser(commands: Any) -> None:
     gate.add_argument(
         "--bind-threads",
         action="store_true",
-        help="bind OpenMP's threads (torch's, MKL's) to cores: OMP_PROC_BIND=close, OMP_PLACES=cores (default: off)",
+        help="bind OpenMP's threads (torch's, MKL's) one to a core: GOMP_CPU_AFFINITY, OMP_NUM_THREADS (default: off)",
     )
     gate.add_argument(
         "--every-measure",

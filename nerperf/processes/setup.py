@@ -5,14 +5,15 @@ Two processes of the same code still differ: Python randomises its string hashes
 set layouts, hence memory layouts), and the OS places each process and each of its threads on whichever
 CPU is free. ``hash_seed`` fixes the first (``PYTHONHASHSEED``), ``cpus`` pins every process of both sides
 to one CPU set (the threads of torch, onnxruntime and OpenVINO inherit it), and ``bind_threads`` binds
-OpenMP's threads (torch's, MKL's) to cores within it (``OMP_PROC_BIND=close``, ``OMP_PLACES=cores``).
-The first OpenMP runtime a process loads then binds its main thread to the first core, and the threads
-started from it later inherit that one core: onnxruntime's workers are bound to the set's other cores
-instead (``BOUND_CPUS``, :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not
-squeezed onto one. Nor may that binding choose the thread count: scikit-learn (which seqeval imports) loads
-an OpenMP runtime of its own before torch's, and torch, seeing one core, took one thread, so a bound
-process timed one thread where an unbound one times two (0.12 and before). ``OMP_NUM_THREADS`` is set to
-the set's cores, a thread per place.
+OpenMP's threads (torch's, MKL's) one to a core within it: ``GOMP_CPU_AFFINITY`` lists a CPU of each
+core and ``OMP_NUM_THREADS`` counts them. Not ``OMP_PLACES=cores``: each OpenMP runtime a process loads
+derives such places from the CPUs its thread may use when it loads, and scikit-learn's (which seqeval
+imports) loads first and binds the main thread to the first core, so torch's then saw one core, took one
+thread, and put any second one on that core too (0.12 and before: the `pinned` setups timed one thread where
+the defaults time two). An explicit list holds whoever loads first. The threads started from the bound main
+thread later inherit its one core: onnxruntime's workers are bound to the set's other cores instead
+(``BOUND_CPUS``, :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not
+squeezed onto one.
 Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
 ratios per setup and what each changes in the timings themselves.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.machine import cores_of, usable_cpus
+from nerperf.machine import one_cpu_per_core, usable_cpus
 from nerperf.variants.onnx_variants import BOUND_CPUS
 
 
@@ -41,10 +42,10 @@ class ProcessSetup:
             variables["PYTHONHASHSEED"] = str(self.hash_seed)
         if self.bind_threads:
             cpus = self.cpus or usable_cpus()
+            cores = one_cpu_per_core(cpus)
             variables |= {
-                "OMP_PROC_BIND": "close",
-                "OMP_PLACES": "cores",
-                "OMP_NUM_THREADS": str(cores_of(cpus)),
+                "GOMP_CPU_AFFINITY": " ".join(str(cpu) for cpu in cores),
+                "OMP_NUM_THREADS": str(len(cores)),
                 BOUND_CPUS: cpu_list(cpus),
             }
         return variables

@@ -20,12 +20,15 @@ import pytest
 
 from nerperf.plugin import benchmark_internals
 from nerperf.processes.lockstep import VARIABLE, Lockstep
+from nerperf.processes.setup import bind_torch_first
 from nerperf.settings import OPTIONS, Settings, SettingsError, checked, from_environment
 
 if TYPE_CHECKING:
     from nerperf.cases import Case
     from nerperf.plugin.session import NerperfSession
     from nerperf.results import EvalResult
+
+bind_torch_first()  # only in a gate's process with threads bound: nerperf/processes/setup.py
 
 SESSION = pytest.StashKey["NerperfSession | None"]()
 LOCKSTEP = pytest.StashKey["Lockstep | None"]()

@@ -13,7 +13,10 @@ thread, and put any second one on that core too (0.12 and before: the `pinned` s
 the defaults time two). An explicit list holds whoever loads first. The threads started from the bound main
 thread later inherit its one core: onnxruntime's workers are bound to the set's other cores instead
 (``BOUND_CPUS``, :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not
-squeezed onto one.
+squeezed onto one. The runtime that loads first must also be torch's (:func:`bind_torch_first`): each
+runtime counts the CPUs it may use as it loads, and one that finds the main thread already bound to a
+core counts one, and then spins only briefly between parallel regions (libgomp's throttled spin, for more
+threads than CPUs): torch's batch-1 latency 1.3-1.9× slower.
 Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
 ratios per setup and what each changes in the timings themselves.
 """
@@ -77,6 +80,16 @@ class ProcessSetup:
 
 
 DEFAULT = ProcessSetup()  # nothing fixed: how a user's own processes run
+
+
+def bind_torch_first() -> None:
+    """In a process the gate set up with ``--bind-threads``, load torch (its OpenMP runtime) now, as pytest
+    loads the plugin, before anything else loads another runtime (scikit-learn's, through seqeval); elsewhere
+    nothing, so that pytest stays as quick for those who never time a model."""
+    import os
+
+    if os.environ.get(BOUND_CPUS):
+        import torch  # noqa: F401
 
 
 def parse_cpus(text: str) -> tuple[int, ...]:

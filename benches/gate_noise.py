@@ -54,10 +54,11 @@ from nerperf.machine import cpu_kind
 def noise(args: argparse.Namespace) -> None:
     """Per setup (each a directory of same-revision gates of fixed pairs under ``--records``): the spread of
     the pair ratios per measure, the root mean square and the widest over the cases, and the setup's speed
-    against the defaults' (its base times over theirs, median over the cases: above 1 is slower)."""
+    against the ``--reference`` setup's (its base times over theirs, median over the cases: above 1 is
+    slower)."""
     root = Path(args.records)
     found = {d.name: _gates(d) for d in sorted(root.iterdir()) if d.is_dir() and _gates(d)}
-    reference = _base_times(found.get("defaults", []))
+    reference = _base_times(found.get(args.reference, []))
     print(
         "| Setup | Gates | Pairs | Latency spread: RMS, widest (%) | Throughput spread: RMS, widest (%) "
         "| Latency time / defaults' | Throughput time / defaults' | Machine |"
@@ -444,6 +445,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     tabling = commands.add_parser("noise", help="the spread of pair ratios per process setup")
     tabling.add_argument("--records", default=f"{NOISE}/{cpu_kind()}", help="one directory per setup")
+    tabling.add_argument("--reference", default="defaults", help="the setup whose times the others' are over")
     ordering = commands.add_parser("order", help="how much of the spread is which side ran first")
     ordering.add_argument("--records", nargs="*", default=[], help="directories (default: every recorded design)")
     siding = commands.add_parser("sides", help="per same-revision gate, how much slower its head side ran")

@@ -258,13 +258,16 @@ def test_the_noise_table_gives_each_setups_spread_and_speed_against_the_defaults
         gate["machine"] = {"cpu_model": "Intel(R) Xeon(R) Processor", "cpu_flags": ["amx_int8"], "cpus": 2}
         (tmp_path / setup).mkdir()
         (tmp_path / setup / "calib-base-00.json").write_text(json.dumps(gate))
-    noise_script.noise(noise_script.argparse.Namespace(records=str(tmp_path)))
+    noise_script.noise(noise_script.argparse.Namespace(records=str(tmp_path), reference="defaults"))
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| defaults", "| seeded"))]
     assert (
         rows[0].startswith("| defaults | 1 | 10 | 1.")
         and "| 1.000 | 1.000 | Intel(R) Xeon(R) Processor, AMX" in rows[0]
     )
     assert rows[1].startswith("| seeded | 1 | 10 |") and "| 1.100 | 1.100 |" in rows[1]
+    noise_script.noise(noise_script.argparse.Namespace(records=str(tmp_path), reference="seeded"))  # --reference
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| defaults", "| seeded"))]
+    assert "| 0.909 | 0.909 |" in rows[0] and "| 1.000 | 1.000 |" in rows[1]
 
 
 def test_the_order_table_finds_a_first_process_that_runs_slower(noise_script, tmp_path: Path, capsys) -> None:

@@ -61,7 +61,7 @@ def noise(args: argparse.Namespace) -> None:
     reference = _base_times(found.get(args.reference, []))
     print(
         "| Setup | Gates | Pairs | Latency spread: RMS, widest (%) | Throughput spread: RMS, widest (%) "
-        "| Latency time / defaults' | Throughput time / defaults' | Machine |"
+        f"| Latency time / {args.reference}' | Throughput time / {args.reference}' | Machine |"
     )
     print("|---|---|---|---|---|---|---|---|")
     order = {name: i for i, name in enumerate(SETUPS)}

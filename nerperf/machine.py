@@ -75,6 +75,14 @@ def cpu_numbers(listed: str) -> tuple[int, ...]:
     return tuple(sorted(cpus))
 
 
+# With OpenMP's threads bound (the gate's --bind-threads), the main thread is bound to one core as torch loads,
+# and every thread started from it afterwards (onnxruntime's pool) inherits that core: the gate passes the
+# process's CPU set in this variable, so that onnxruntime binds its workers to the other cores
+# (nerperf.variants.onnx_variants.worker_affinities). Here, below both, so that the plugin can read it as
+# it loads without importing the variants.
+BOUND_CPUS = "NERPERF_BOUND_CPUS"
+
+
 def one_cpu_per_core(cpus: Iterable[int]) -> tuple[int, ...]:
     """The first of ``cpus`` on each physical core, in order (Linux's topology; elsewhere, or unreadable, every
     CPU counts as a core of its own): where to bind one thread per core.

@@ -4,6 +4,7 @@ and a package that imports neither torch nor transformers until a model is loade
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,18 @@ def test_no_heavy_imports() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_the_plugin_loads_none_of_the_models_variants_or_data() -> None:
+    """pytest loads the plugin in every run of a project that installs nerperf: what it imports as it loads
+    is every such run's cost, so nothing of the models, the variants or the data comes with it (0.13's
+    bound-threads check once brought 19 modules)."""
+    code = "import sys, nerperf.plugin\nprint(','.join(m for m in sorted(sys.modules) if m.startswith('nerperf.')))"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NERPERF_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment)
+    loaded = done.stdout.strip().split(",")
+    assert "nerperf.plugin" in loaded
+    assert not [m for m in loaded if m.split(".")[1] in ("models", "variants", "data", "evaluation", "gate")]
 
 
 def test_lazy_exports() -> None:

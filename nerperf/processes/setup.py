@@ -26,8 +26,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.machine import one_cpu_per_core, usable_cpus
-from nerperf.variants.onnx_variants import BOUND_CPUS
+from nerperf.machine import BOUND_CPUS, one_cpu_per_core, usable_cpus
 
 
 @dataclass(frozen=True)

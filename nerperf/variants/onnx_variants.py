@@ -16,16 +16,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from nerperf.machine import cpu_numbers
+from nerperf.machine import BOUND_CPUS, cpu_numbers
 from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import Checkpoint, accepted_inputs
 from nerperf.models.quiet import without_root_warning
 
 MODEL_FILE = "model.onnx"
-# With OpenMP's threads bound (the gate's --bind-threads), libgomp binds the main thread to one core as torch
-# loads, and every thread started from it afterwards (onnxruntime's pool) inherits that core: the gate passes
-# the process's CPU set here, so that onnxruntime binds its workers to the other cores (:func:`worker_affinities`).
-BOUND_CPUS = "NERPERF_BOUND_CPUS"
 _OPSET = 17
 _PROTOBUF_LIMIT = 2_000_000_000  # bytes: bigger models keep their weights in an external data file
 # Families onnxruntime's optimizer handles as "bert" (encoder-only, post-layer-norm).

@@ -18,6 +18,8 @@ Usage, from the repository's root with ../shared beside it, after ``gate_error_r
 
     python benches/gate_cost.py                      # record in benches/records/gate-cost/<cpu kind>.json
     python benches/gate_cost.py --solo 5 --gates 3 --variants int8,onnx-int8
+    python benches/gate_cost.py --setup pinned       # the gates' processes set up as a noise setup's
+                                                     # (gate_error_rates.SETUPS): <cpu kind>-pinned.json
 
 Not a test (10-20 minutes, most of it the gates): its record, with the machine, is what docs/gate.md
 quotes. The record is written once, whole, at the end; an interrupted run leaves the last one as it was.
@@ -34,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from gate_error_rates import SETUPS  # benches/, beside this file
 
 from nerperf.atomic import write_atomic
 from nerperf.machine import cpu_kind, machine_label
@@ -52,29 +56,33 @@ def main() -> None:
     parser.add_argument("--sentences", default="300")
     parser.add_argument("--solo", type=int, default=3, help="solo runs of the suite (their median is the unit)")
     parser.add_argument("--gates", type=int, default=2, help="same-revision gates (a first one may install)")
+    parser.add_argument("--setup", choices=SETUPS, default="defaults", help="the gates' options and variables")
     args = parser.parse_args()
+    options, variables = SETUPS[args.setup]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NERPERF_")}
     environment |= {
         "NERPERF_CHECKPOINTS": args.checkpoints,
         "NERPERF_VARIANTS": args.variants,
         "NERPERF_SENTENCES": args.sentences,
     }
+    gating = environment | variables  # the solo run is the suite as users run it: no setup of the gate's
     solo = [_timed([sys.executable, "-m", "pytest", "-q", "--benchmark-only", SUITE], environment)[0]
             for _ in range(args.solo)]  # fmt: skip
     unit = statistics.median(solo)
     print(f"solo run: {', '.join(f'{s:.1f}' for s in solo)} s (median {unit:.1f})", flush=True)
-    gates = [_gate(args.base, args.base, environment, unit) for _ in range(args.gates)]
-    slowed = _gate(args.base, args.slowed, environment, unit)
+    gates = [_gate(args.base, args.base, options, gating, unit) for _ in range(args.gates)]
+    slowed = _gate(args.base, args.slowed, options, gating, unit)
     record = {
         "machine": machine_label(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "setup": {"name": args.setup, "options": options, "variables": variables},
         "cases": {k: environment[k] for k in ("NERPERF_CHECKPOINTS", "NERPERF_VARIANTS", "NERPERF_SENTENCES")},
         "solo_seconds": solo,
         "same_revision": gates,
         "slowed": slowed,
         "checks": _checks(gates, slowed),
     }
-    path = RECORDS / f"{cpu_kind()}.json"
+    path = RECORDS / (f"{cpu_kind()}.json" if args.setup == "defaults" else f"{cpu_kind()}-{args.setup}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(record, indent=1) + "\n")
     print(json.dumps(record["checks"], indent=1))
@@ -90,9 +98,10 @@ def _timed(command: list[str], environment: dict[str, str]) -> tuple[float, int,
     return seconds, done.returncode, done.stderr
 
 
-def _gate(base: str, head: str, environment: dict[str, str], unit: float) -> dict[str, Any]:
-    """One gate as the README runs it; its wall time in solo runs, its verdicts, whether it installed."""
-    command = [sys.executable, "-m", "nerperf.cli", "gate", base, head, "--", SUITE]
+def _gate(base: str, head: str, options: list[str], environment: dict[str, str], unit: float) -> dict[str, Any]:
+    """One gate as the README runs it (and ``options``); its wall time in solo runs, its verdicts, whether it
+    installed."""
+    command = [sys.executable, "-m", "nerperf.cli", "gate", base, head, *options, "--", SUITE]
     seconds, status, said = _timed(command, environment)
     record = json.loads((OUT / "gate.json").read_text())
     installed = "installed (" in said  # the gate says "installed (COMMAND)" of each environment it installs

@@ -31,6 +31,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from nerperf.processes.setup import bind_main_thread
+
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
 # The gate's --wait sets it: 1 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
@@ -128,8 +130,10 @@ class Lockstep:
 
         Called by the first :meth:`turn` (or by :meth:`finish`, for a process that timed nothing), not as
         the session starts: a side on an older nerperf that meets here at its session's start still pairs,
-        its start-up only no longer overlapping its partner's.
+        its start-up only no longer overlapping its partner's. Under ``--bind-threads`` the main thread,
+        which ran anywhere in the process's CPU set during the start-up, goes back to its core here.
         """
+        bind_main_thread()
         self.started = True
         if self.first:
             self._receive(_READY)

@@ -10,13 +10,14 @@ core and ``OMP_NUM_THREADS`` counts them. Not ``OMP_PLACES=cores``: each OpenMP 
 derives such places from the CPUs its thread may use when it loads, and scikit-learn's (which seqeval
 imports) loads first and binds the main thread to the first core, so torch's then saw one core, took one
 thread, and put any second one on that core too (0.12 and before: the `pinned` setups timed one thread where
-the defaults time two). An explicit list holds whoever loads first. The threads started from the bound main
-thread later inherit its one core: onnxruntime's workers are bound to the set's other cores instead
-(``BOUND_CPUS``, :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not
-squeezed onto one. The runtime that loads first must also be torch's (:func:`bind_torch_first`): each
-runtime counts the CPUs it may use as it loads, and one that finds the main thread already bound to a
-core counts one, and then spins only briefly between parallel regions (libgomp's throttled spin, for more
-threads than CPUs): torch's batch-1 latency 1.3-1.9× slower.
+the defaults time two). An explicit list holds whoever loads first. The runtime that loads first must also be
+torch's (:func:`bind_torch_first`): each runtime counts the CPUs it may use as it loads, and one that finds
+the main thread already bound to a core counts one, and then spins only briefly between parallel regions
+(libgomp's throttled spin, for more threads than CPUs): torch's batch-1 latency 1.3-1.9× slower. The main
+thread, bound to the first core, runs on the whole set during the start-up and goes back to that core at
+the first timed call (:func:`bind_main_thread`); onnxruntime's workers, which would inherit the main
+thread's affinity, are bound to the set's other cores (``BOUND_CPUS``,
+:func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not squeezed onto one.
 Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
 ratios per setup and what each changes in the timings themselves.
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.machine import BOUND_CPUS, one_cpu_per_core, usable_cpus
+from nerperf.machine import BOUND_CPUS, cpu_numbers, one_cpu_per_core, usable_cpus
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,33 @@ DEFAULT = ProcessSetup()  # nothing fixed: how a user's own processes run
 def bind_torch_first() -> None:
     """In a process the gate set up with ``--bind-threads``, load torch (its OpenMP runtime) now, as pytest
     loads the plugin, before anything else loads another runtime (scikit-learn's, through seqeval); elsewhere
-    nothing, so that pytest stays as quick for those who never time a model."""
+    nothing, so that pytest stays as quick for those who never time a model.
+
+    Then let the main thread, which torch's runtime has just bound to the set's first core, run on the whole
+    set again until the first timed call (:func:`bind_main_thread`): both sides start up side by side, and
+    with both main threads on one core each start-up took 12.9 s against 7.8 (docs/gate.md). The runtime's
+    worker threads keep their own cores, and no runtime loaded later binds the main thread again: the list
+    it would read leaves the environment once torch's has read it.
+    """
     import os
 
-    if os.environ.get(BOUND_CPUS):
+    if listed := os.environ.get(BOUND_CPUS):
         import torch  # noqa: F401
+
+        os.environ.pop("GOMP_CPU_AFFINITY", None)
+        if hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, cpu_numbers(listed))
+
+
+def bind_main_thread() -> None:
+    """At the first timed call of a process set up with ``--bind-threads``, the calling (main) thread back
+    on the core torch's runtime bound it to, the first of :func:`one_cpu_per_core`, where it times; elsewhere
+    nothing. Its workers are on the set's other cores, one each (onnxruntime's:
+    :func:`nerperf.variants.onnx_variants.worker_affinities`)."""
+    import os
+
+    if (listed := os.environ.get(BOUND_CPUS)) and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, one_cpu_per_core(cpu_numbers(listed))[:1])
 
 
 def parse_cpus(text: str) -> tuple[int, ...]:
@@ -97,8 +120,6 @@ def parse_cpus(text: str) -> tuple[int, ...]:
     >>> parse_cpus("0")
     (0,)
     """
-    from nerperf.machine import cpu_numbers
-
     try:
         cpus = cpu_numbers(text)
     except ValueError:

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from nerperf.machine import BOUND_CPUS, cpu_numbers
+from nerperf.machine import BOUND_CPUS, cpu_numbers, one_cpu_per_core
 from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import Checkpoint, accepted_inputs
 from nerperf.models.quiet import without_root_warning
@@ -196,21 +196,25 @@ def session_forward(directory: Path, threads: int, spin: bool = True) -> Any:
 
 def worker_affinities(threads: int) -> str | None:
     """onnxruntime's ``session.intra_op_thread_affinities`` for a pool of ``threads`` (the calling thread and
-    ``threads - 1`` workers) where the gate bound OpenMP's threads: each worker on a core of the process's
-    set other than the calling thread's (1-based, ``;`` between workers); None where nothing is bound or
-    there is no other core, and onnxruntime places its threads itself.
+    ``threads - 1`` workers) where the gate bound OpenMP's threads: each worker on a CPU of the process's set
+    other than the one the calling thread times on (the first core's: torch's runtime binds it there, and
+    :func:`nerperf.processes.setup.bind_main_thread` again at the first timed call), 1-based, ``;`` between
+    workers; None where nothing is bound or there is no other CPU, and onnxruntime places its threads itself.
+    Not from the calling thread's affinity: a session made during the start-up, while the main thread may
+    run anywhere in the set, would otherwise leave its workers unbound.
 
     >>> import os
     >>> os.environ[BOUND_CPUS] = "0-1"
-    >>> worker_affinities(2) if os.sched_getaffinity(0) == {0} else "2"
-    '2'
+    >>> worker_affinities(3)
+    '2;2'
     >>> del os.environ[BOUND_CPUS]
     """
     listed = os.environ.get(BOUND_CPUS)
-    if not listed or threads < 2 or not hasattr(os, "sched_getaffinity"):
+    if not listed or threads < 2:
         return None
-    own = os.sched_getaffinity(0)
-    others = [cpu for cpu in cpu_numbers(listed) if cpu not in own] if len(own) == 1 else []
+    cpus = cpu_numbers(listed)
+    timing = one_cpu_per_core(cpus)[0]
+    others = [cpu for cpu in cpus if cpu != timing]
     if not others:
         return None
     return ";".join(str(others[index % len(others)] + 1) for index in range(threads - 1))

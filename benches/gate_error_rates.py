@@ -76,6 +76,8 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "defaults": ([], {}),  # the gate's own at the time: its record's rounds.wait and .environments say which
     "seeded": (["--hash-seed", "0"], {}),
     "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
+    # pinned, and libgomp's threads spin about 0.3 ms (not 5) after their work: a 1 ms pause per turn, not 10
+    "pinned-short-spin": (["--cpus", "0-1", "--bind-threads", "--wait", "short-spin"], {}),
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),

@@ -59,7 +59,7 @@ from typing import Any
 from nerperf.atomic import write_atomic
 from nerperf.gate.sequential import LAST_LOOK
 from nerperf.processes.children import Children, absolute, sigterm_raises
-from nerperf.processes.lockstep import WAITS
+from nerperf.processes.lockstep import SETTLE_VARIABLE, WAITS
 
 RECORDS = "benches/records/gate-error-rates"  # tracked: each run's record, read by table (and skipped by run)
 
@@ -78,6 +78,8 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "pinned": (["--cpus", "0-1", "--bind-threads"], {}),  # both sides on the same CPUs, OpenMP threads bound
     # pinned, and libgomp's threads spin about 0.3 ms (not 5) after their work: a 1 ms pause per turn, not 10
     "pinned-short-spin": (["--cpus", "0-1", "--bind-threads", "--wait", "short-spin"], {}),
+    # pinned, and a spin of about 0.9 ms (long enough to bridge the gaps inside a torch int8 call) and 2 ms pauses
+    "pinned-spin-30k": (["--cpus", "0-1", "--bind-threads"], {"GOMP_SPINCOUNT": "30000", SETTLE_VARIABLE: "0.002"}),
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),

@@ -80,6 +80,7 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "pinned-short-spin": (["--cpus", "0-1", "--bind-threads", "--wait", "short-spin"], {}),
     # pinned, and a spin of about 0.9 ms (long enough to bridge the gaps inside a torch int8 call) and 2 ms pauses
     "pinned-spin-30k": (["--cpus", "0-1", "--bind-threads"], {"GOMP_SPINCOUNT": "30000", SETTLE_VARIABLE: "0.002"}),
+    "pinned-ms-spin": (["--cpus", "0-1", "--bind-threads", "--wait", "ms-spin"], {}),  # the same as --wait ms-spin
     "no-spin": (["--wait", "passive"], {}),  # OpenMP's idle threads sleep at once; onnxruntime never spins
     "one-thread": ([], {"NERPERF_THREADS": "1"}),
     "seeded-pinned": (["--hash-seed", "0", "--cpus", "0-1", "--bind-threads"], {}),

@@ -631,6 +631,7 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
 
     assert WAITS["passive"] == {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"} and WAITS["pause"] == {}
     assert WAITS["short-spin"] == {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"}
+    assert WAITS["ms-spin"] == {"GOMP_SPINCOUNT": "30000", SETTLE_VARIABLE: "0.002"}
     ours, theirs = socket.socketpair()
     monkeypatch.setenv(VARIABLE, f"{ours.fileno()},first")
 
@@ -644,6 +645,8 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
     assert settle() == 0.0
     monkeypatch.setenv(SETTLE_VARIABLE, WAITS["short-spin"][SETTLE_VARIABLE])
     assert settle() == 0.001
+    monkeypatch.setenv(SETTLE_VARIABLE, WAITS["ms-spin"][SETTLE_VARIABLE])
+    assert settle() == 0.002
     ours.close()
     theirs.close()
 

@@ -16,8 +16,8 @@ until its partner's are done too; a process whose partner has gone carries on al
 a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
 partner's timing starts, since a partner's spinning threads slow the timed call (docs/gate.md, "Waiting
 between turns"): 10 ms, longer than libgomp's default spin (the gate's default ``--wait pause``), or 1 ms
-with its threads told to spin only a fraction of that (``GOMP_SPINCOUNT``, ``--wait short-spin``;
-:data:`WAITS`), or, with ``--wait asleep``, only until none of its other threads runs any more
+or 2 ms with its threads told to spin only a fraction of that (``GOMP_SPINCOUNT``, ``--wait short-spin``
+and ``ms-spin``; :data:`WAITS`), or, with ``--wait asleep``, only until none of its other threads runs any more
 (:func:`wait_until_asleep`), at most the 10 ms. ONNX Runtime's threads are told not to spin at all under
 the gate (:mod:`nerperf.variants.onnx_variants`). The gate passes one end of a socket pair to each process in
 the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
@@ -45,12 +45,15 @@ ASLEEP_VARIABLE = "NERPERF_GATE_SETTLE_ASLEEP"
 POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them takes tens of µs
 # How a process lets the CPU go before its partner's timed call (the gate's --wait; what each cost and
 # gained where measured: docs/gate.md, "Waiting between turns"): libgomp's default spin and a 10 ms pause;
-# a short spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations) and a 1 ms pause; OpenMP's passive waiting
+# a short spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms) and a 1 ms pause; a spin of
+# about 0.9 ms (30,000), which bridges the gaps between a torch int8 call's operations, and a 2 ms pause;
+# OpenMP's passive waiting
 # (threads sleep at once, even inside a call) and no pause; or libgomp's default spin and a pause that ends
 # as soon as the process's other threads are asleep, so the partner starts as it would after 10 ms.
 WAITS = {
     "pause": {},
     "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},
+    "ms-spin": {"GOMP_SPINCOUNT": "30000", SETTLE_VARIABLE: "0.002"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE", SETTLE_VARIABLE: "0"},
     "asleep": {ASLEEP_VARIABLE: "1"},
 }

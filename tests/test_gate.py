@@ -652,14 +652,17 @@ def test_passive_waiting_reaches_both_sides_and_drops_the_pause(monkeypatch: pyt
 
 
 @pytest.mark.parametrize(
-    ("vendor", "given", "expected"),
-    [("GenuineIntel", [], "passive"), ("AuthenticAMD", [], "pause"), ("", [], "pause"),
-     ("GenuineIntel", ["--wait", "pause"], "pause"), ("AuthenticAMD", ["--wait", "asleep"], "asleep")],
+    ("vendor", "given", "wait", "bound"),
+    [("GenuineIntel", [], "passive", False), ("AuthenticAMD", [], "ms-spin", True), ("", [], "pause", False),
+     ("GenuineIntel", ["--wait", "pause"], "pause", False), ("AuthenticAMD", ["--wait", "asleep"], "asleep", True),
+     ("AuthenticAMD", ["--no-bind-threads"], "pause", False), ("GenuineIntel", ["--bind-threads"], "passive", True)],
 )  # fmt: skip
-def test_the_wait_defaults_to_what_was_measured_on_the_cpu_vendor(
-    monkeypatch: pytest.MonkeyPatch, vendor: str, given: list[str], expected: str
+def test_the_wait_and_the_binding_default_to_what_was_measured_on_the_cpu_vendor(
+    monkeypatch: pytest.MonkeyPatch, vendor: str, given: list[str], wait: str, bound: bool
 ) -> None:
-    """Without --wait, the CPU vendor's measured choice (passive on Intel, the pause elsewhere); a given one wins."""
+    """Without options, the CPU vendor's measured choice (passive waiting on Intel; threads bound and a spin
+    of about 1 ms on AMD; the pause elsewhere, and wherever threads are not bound); a given one wins, and the wait
+    follows the binding given."""
     from nerperf import machine
     from nerperf.cli import build_parser
     from nerperf.gate.options import GateOptions
@@ -667,8 +670,11 @@ def test_the_wait_defaults_to_what_was_measured_on_the_cpu_vendor(
     monkeypatch.setattr(machine, "cpu_vendor", lambda: vendor)
     args = build_parser().parse_args(["gate", "main", *given])
     args.pytest_args = []  # as nerperf.cli.main sets them
-    assert GateOptions.from_args(args).wait == expected
-    assert GateOptions("main").wait == ("passive" if vendor == "GenuineIntel" else "pause")
+    options = GateOptions.from_args(args)
+    assert (options.wait, options.setup.bind_threads) == (wait, bound)
+    default = GateOptions("main")  # as nerperf bisect's steps get them
+    expected = {"GenuineIntel": ("passive", False), "AuthenticAMD": ("ms-spin", True)}.get(vendor, ("pause", False))
+    assert (default.wait, default.setup.bind_threads) == expected
 
 
 def test_waiting_until_asleep_hands_over_once_the_other_threads_stop(monkeypatch: pytest.MonkeyPatch) -> None:

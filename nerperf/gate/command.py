@@ -123,7 +123,7 @@ def add_parser(commands: Any) -> None:
         "2 ms pause; OpenMP's passive waiting and no "
         "pause; or the pause ended as soon as the process's other threads are asleep (Linux). What each costs "
         "and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: passive on Intel CPUs, "
-        f"{lockstep.DEFAULT_WAIT} on others; the summary says which ran)",
+        f"ms-spin on AMD ones with threads bound, {lockstep.DEFAULT_WAIT} on others; the summary says which ran)",
     )
     gate.add_argument(
         "--hash-seed",
@@ -141,8 +141,10 @@ def add_parser(commands: Any) -> None:
     )
     gate.add_argument(
         "--bind-threads",
-        action="store_true",
-        help="bind OpenMP's threads (torch's, MKL's) one to a core: GOMP_CPU_AFFINITY, OMP_NUM_THREADS (default: off)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bind OpenMP's threads (torch's, MKL's) one to a core: GOMP_CPU_AFFINITY, OMP_NUM_THREADS (default: on "
+        "AMD CPUs, where it was measured quieter, and off on others; the summary says which ran)",
     )
     gate.add_argument(
         "--every-measure",

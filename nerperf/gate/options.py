@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from nerperf.gate import checkouts, moderation, sequential
 from nerperf.processes import lockstep
-from nerperf.processes.setup import ProcessSetup
+from nerperf.processes.setup import ProcessSetup, default_setup
 
 DEFAULT_MIN_EFFECT = 2.0  # percent: the smallest slowdown that fails the gate
 
@@ -29,16 +29,17 @@ class GateOptions:
     no_install: bool = False
     separate_environments: bool = False  # one environment per side even where their requirements are the same
     work: str | None = None
-    wait: str = field(default_factory=lockstep.default_wait)  # the CPU vendor's measured choice
+    wait: str = field(default_factory=lambda: lockstep.default_wait(default_setup().bind_threads))  # measured
     every_measure: bool = False
     decide_on: str | None = None  # a bisect step waits on its own measure alone
     pytest_args: tuple[str, ...] = ()
-    setup: ProcessSetup = ProcessSetup()  # hash seed, CPU set, thread binding: the same for both sides
+    setup: ProcessSetup = field(default_factory=default_setup)  # hash seed, CPUs, binding: both sides alike
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GateOptions:
         """From ``nerperf gate``'s parsed arguments; ``--rounds N`` is ``--min-pairs N --max-pairs N``."""
         looks = (args.rounds, args.rounds) if args.rounds is not None else (args.min_pairs, args.max_pairs)
+        bound = default_setup().bind_threads if args.bind_threads is None else args.bind_threads
         return cls(
             base=args.base,
             head=args.head,
@@ -53,10 +54,10 @@ class GateOptions:
             no_install=args.no_install,
             separate_environments=args.separate_environments,
             work=args.work,
-            wait=args.wait or lockstep.default_wait(),
+            wait=args.wait or lockstep.default_wait(bound),
             every_measure=args.every_measure,
             pytest_args=tuple(args.pytest_args),
-            setup=ProcessSetup(args.hash_seed, args.cpus, args.bind_threads),
+            setup=ProcessSetup(args.hash_seed, args.cpus, bound),
         )
 
 

@@ -80,6 +80,17 @@ class ProcessSetup:
 
 
 DEFAULT = ProcessSetup()  # nothing fixed: how a user's own processes run
+# The CPU vendors whose gates bind threads unless told not to: where the noise runs and the calibration chose
+# it (docs/gate.md, "Setting up the processes"); elsewhere it is unmeasured (Intel's binding runs timed one
+# thread, before 0.13).
+BOUND_VENDORS = frozenset({"AuthenticAMD"})
+
+
+def default_setup() -> ProcessSetup:
+    """The gate's setup when no option says otherwise: threads bound on the vendors that measured it best."""
+    from nerperf.machine import cpu_vendor
+
+    return ProcessSetup(bind_threads=cpu_vendor() in BOUND_VENDORS)
 
 
 def bind_torch_first() -> None:

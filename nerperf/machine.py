@@ -75,9 +75,9 @@ def cpu_numbers(listed: str) -> tuple[int, ...]:
     return tuple(sorted(cpus))
 
 
-# With OpenMP's threads bound (the gate's --bind-threads), the main thread is bound to one core as torch loads,
-# and every thread started from it afterwards (onnxruntime's pool) inherits that core: the gate passes the
-# process's CPU set in this variable, so that onnxruntime binds its workers to the other cores
+# With OpenMP's threads bound (the gate's --bind-threads) the gate passes the process's CPU set in this variable:
+# the plugin lets the main thread start up on all of it and times on its first core
+# (nerperf.processes.setup), and onnxruntime binds its workers to the others
 # (nerperf.variants.onnx_variants.worker_affinities). Here, below both, so that the plugin can read it as
 # it loads without importing the variants.
 BOUND_CPUS = "NERPERF_BOUND_CPUS"

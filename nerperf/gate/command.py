@@ -120,10 +120,10 @@ def add_parser(commands: Any) -> None:
         default=None,
         help="how a process lets the CPU go before its partner's timing: a 10 ms pause while its OpenMP threads "
         "stop spinning; a short spin (GOMP_SPINCOUNT=10000) and a 1 ms pause; a spin of about 1 ms (30000) and a "
-        "2 ms pause; OpenMP's passive waiting and no "
-        "pause; or the pause ended as soon as the process's other threads are asleep (Linux). What each costs "
-        "and gains per CPU kind: docs/gate.md, 'Waiting between turns' (default: passive on Intel CPUs, "
-        f"ms-spin on AMD ones with threads bound, {lockstep.DEFAULT_WAIT} on others; the summary says which ran)",
+        "2 ms pause; OpenMP's passive waiting and no pause; or the pause ended as soon as the process's other "
+        "threads are asleep (Linux). What each costs and gains per CPU kind: docs/gate.md, 'Waiting between "
+        "turns' (default: passive on Intel CPUs, ms-spin on AMD ones with threads bound, "
+        f"{lockstep.DEFAULT_WAIT} on others; the summary says which ran)",
     )
     gate.add_argument(
         "--hash-seed",

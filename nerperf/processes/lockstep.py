@@ -13,14 +13,15 @@ timed yet, and a pair costs one start-up, not two); at its first timed call the 
 is ready and waits for the baton, and the first waits for it to be ready, so that neither's start-up
 overlaps the other's timings. A process whose tests are done hands the baton over and waits
 until its partner's are done too; a process whose partner has gone carries on alone. Before handing over,
-a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the
-partner's timing starts, since a partner's spinning threads slow the timed call (docs/gate.md, "Waiting
-between turns"): 10 ms, longer than libgomp's default spin (the gate's default ``--wait pause``), or 1 ms
-or 2 ms with its threads told to spin only a fraction of that (``GOMP_SPINCOUNT``, ``--wait short-spin``
-and ``ms-spin``; :data:`WAITS`), or, with ``--wait asleep``, only until none of its other threads runs any more
-(:func:`wait_until_asleep`), at most the 10 ms. ONNX Runtime's threads are told not to spin at all under
-the gate (:mod:`nerperf.variants.onnx_variants`). The gate passes one end of a socket pair to each process in
-the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does anything.
+a process pauses, so that its worker threads (torch's OpenMP pool) have stopped spinning when the partner's
+timing starts, since a partner's spinning threads slow the timed call (docs/gate.md, "Waiting between turns"):
+10 ms, longer than libgomp's default spin (``--wait pause``), or 1 ms or 2 ms with its threads told to spin
+only a fraction of that (``GOMP_SPINCOUNT``, ``--wait short-spin`` and ``ms-spin``; :data:`WAITS`), or, with
+``--wait asleep``, only until none of its other threads runs any more (:func:`wait_until_asleep`), at most the
+10 ms; the default per CPU vendor is :func:`default_wait`. ONNX Runtime's threads are told not to spin at all
+under the gate (:mod:`nerperf.variants.onnx_variants`). The gate passes one end of a socket pair to each
+process in the variable :data:`VARIABLE` (``FD,first`` or ``FD,second``); without it nothing here does
+anything.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from nerperf.processes.setup import bind_main_thread
 
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
-# The gate's --wait sets it: 1 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
+# The gate's --wait sets it: 1 or 2 ms with a short spin, 0 when OpenMP's threads sleep at once (PASSIVE).
 # A variable of its own, which a side running an older nerperf ignores, so the protocol stays compatible.
 SETTLE_VARIABLE = "NERPERF_GATE_SETTLE_S"
 # The gate's --wait asleep sets it: rather than pausing the whole settle time, hand over as soon as none
@@ -47,9 +48,9 @@ POLL_S = 0.00025  # how often --wait asleep looks at the threads: reading them t
 # gained where measured: docs/gate.md, "Waiting between turns"): libgomp's default spin and a 10 ms pause;
 # a short spin (libgomp's GOMP_SPINCOUNT at 10,000 iterations, about 0.3 ms) and a 1 ms pause; a spin of
 # about 0.9 ms (30,000), which bridges the gaps between a torch int8 call's operations, and a 2 ms pause;
-# OpenMP's passive waiting
-# (threads sleep at once, even inside a call) and no pause; or libgomp's default spin and a pause that ends
-# as soon as the process's other threads are asleep, so the partner starts as it would after 10 ms.
+# OpenMP's passive waiting (threads sleep at once, even inside a call) and no pause; or libgomp's default
+# spin and a pause that ends as soon as the process's other threads are asleep, so the partner starts as it
+# would after 10 ms.
 WAITS = {
     "pause": {},
     "short-spin": {"GOMP_SPINCOUNT": "10000", SETTLE_VARIABLE: "0.001"},

@@ -18,8 +18,9 @@ thread, bound to the first core, runs on the whole set during the start-up and g
 the first timed call (:func:`bind_main_thread`); onnxruntime's workers, which would inherit the main
 thread's affinity, are bound to the set's other cores (``BOUND_CPUS``,
 :func:`nerperf.variants.onnx_variants.worker_affinities`), so that its pool is not squeezed onto one.
-Each is off by default until measured: docs/gate.md, "Setting up the processes", has the spread of pair
-ratios per setup and what each changes in the timings themselves.
+Each is off by default until measured, and binding is on by default on AMD CPUs (0.14, :func:`default_setup`):
+docs/gate.md, "Setting up the processes", has the spread of pair ratios per setup and what each changes in
+the timings themselves.
 """
 
 from __future__ import annotations

@@ -101,6 +101,25 @@ def one_cpu_per_core(cpus: Iterable[int]) -> tuple[int, ...]:
     return tuple(found.values())
 
 
+def bound_cpus() -> tuple[int, ...]:
+    """The CPU set the gate bound this process's threads within (:data:`BOUND_CPUS`); empty where it did not."""
+    import os
+
+    listed = os.environ.get(BOUND_CPUS)
+    return cpu_numbers(listed) if listed else ()
+
+
+def timing_cpu(cpus: Iterable[int]) -> int:
+    """The CPU of a bound set that the main thread times on: the first of :func:`one_cpu_per_core`, where the
+    gate's CPU list puts torch's first OpenMP thread, so that its other threads and onnxruntime's workers
+    take the rest.
+
+    >>> timing_cpu([3])
+    3
+    """
+    return one_cpu_per_core(cpus)[0]
+
+
 def usable_cpus() -> tuple[int, ...]:
     """The CPUs this process may run on (its affinity where the OS has one), sorted."""
     import os

@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from nerperf.machine import BOUND_CPUS, cpu_numbers, one_cpu_per_core, usable_cpus
+from nerperf.machine import BOUND_CPUS, bound_cpus, cpu_numbers, one_cpu_per_core, timing_cpu, usable_cpus
 
 
 @dataclass(frozen=True)
@@ -107,23 +107,23 @@ def bind_torch_first() -> None:
     """
     import os
 
-    if listed := os.environ.get(BOUND_CPUS):
+    if cpus := bound_cpus():
         import torch  # noqa: F401
 
         os.environ.pop("GOMP_CPU_AFFINITY", None)
         if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, cpu_numbers(listed))
+            os.sched_setaffinity(0, cpus)
 
 
 def bind_main_thread() -> None:
     """At the first timed call of a process set up with ``--bind-threads``, the calling (main) thread back
-    on the core torch's runtime bound it to, the first of :func:`one_cpu_per_core`, where it times; elsewhere
+    on the core torch's runtime bound it to (:func:`nerperf.machine.timing_cpu`), where it times; elsewhere
     nothing. Its workers are on the set's other cores, one each (onnxruntime's:
     :func:`nerperf.variants.onnx_variants.worker_affinities`)."""
     import os
 
-    if (listed := os.environ.get(BOUND_CPUS)) and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, one_cpu_per_core(cpu_numbers(listed))[:1])
+    if (cpus := bound_cpus()) and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, [timing_cpu(cpus)])
 
 
 def parse_cpus(text: str) -> tuple[int, ...]:

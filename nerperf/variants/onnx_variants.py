@@ -10,13 +10,12 @@ Caching and keys are :mod:`nerperf.variants.cache`'s; which variants exist is :m
 
 from __future__ import annotations
 
-import os
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
-from nerperf.machine import BOUND_CPUS, cpu_numbers, one_cpu_per_core
+from nerperf.machine import bound_cpus, timing_cpu
 from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import Checkpoint, accepted_inputs
 from nerperf.models.quiet import without_root_warning
@@ -204,17 +203,16 @@ def worker_affinities(threads: int) -> str | None:
     run anywhere in the set, would otherwise leave its workers unbound.
 
     >>> import os
+    >>> from nerperf.machine import BOUND_CPUS
     >>> os.environ[BOUND_CPUS] = "0-1"
     >>> worker_affinities(3)
     '2;2'
     >>> del os.environ[BOUND_CPUS]
     """
-    listed = os.environ.get(BOUND_CPUS)
-    if not listed or threads < 2:
+    cpus = bound_cpus()
+    if not cpus or threads < 2:
         return None
-    cpus = cpu_numbers(listed)
-    timing = one_cpu_per_core(cpus)[0]
-    others = [cpu for cpu in cpus if cpu != timing]
+    others = [cpu for cpu in cpus if cpu != timing_cpu(cpus)]
     if not others:
         return None
     return ";".join(str(others[index % len(others)] + 1) for index in range(threads - 1))

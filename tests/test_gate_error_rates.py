@@ -108,6 +108,9 @@ def test_the_table_reads_the_tracked_records_and_skips_the_fixed_sample_ones(
     assert error_rates._finished(tmp_path / "calib-base-00.json")
     assert "minilm-l6-conll03-onnx-int8 latency: slower in 3 of 3 gates" in printed
     assert "other work beside each gate: 0.50, 1.00 cores of 2; 1 gate not measured" in printed
+    # false alarms and wrong descriptions of the unslowed cases are counted apart
+    assert printed.count("gates with a slower verdict on a case not slowed (a false alarm): 0 of 3") == 2
+    assert printed.count("gates with a faster verdict on a case not slowed (a description, never failing): 0") == 2
     # each comparison's pair spread, pooled over its gates: about the 1% the records were drawn with
     spreads = [float(line.split(" | ")[7]) for line in printed.splitlines() if line.startswith("| minilm")]
     assert len(spreads) == 24 and all(0.5 < s < 2.0 for s in spreads)

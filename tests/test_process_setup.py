@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_gate import outcome as gate_outcome
@@ -131,36 +132,39 @@ def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_
     put a second one on the same core. The setup's explicit list gives torch a thread on each core."""
     pytest.importorskip("sklearn")
     script = (  # as pytest loads nerperf's plugin, then the suite imports seqeval (scikit-learn), then times
-        "import ctypes, os, pathlib, nerperf.plugin, seqeval.metrics, torch\n"
-        "from nerperf.processes.setup import bind_main_thread\n"
+        "import ctypes, json, os, pathlib, nerperf.plugin, seqeval.metrics, torch\n"
+        "from nerperf.processes.setup import bind_main_thread, release_main_thread\n"
         "starting = sorted(os.sched_getaffinity(0))\n"
         "bind_main_thread()\n"
         "x = torch.ones(512, 512)\n"
         "for _ in range(20): x @ x\n"
         "tasks = [int(t.name) for t in pathlib.Path('/proc/self/task').iterdir()]\n"
         "runtime = ctypes.CDLL(next(pathlib.Path(torch.__file__).parent.glob('lib/libgomp*.so*')))\n"
-        "print(torch.get_num_threads(), runtime.omp_get_num_procs(), sorted(os.sched_getaffinity(0)), starting,"
-        " sorted({tuple(sorted(os.sched_getaffinity(t))) for t in tasks}))\n"
+        "timing, placed = sorted(os.sched_getaffinity(0)), sorted({tuple(sorted(os.sched_getaffinity(t))) for t in tasks})\n"
+        "release_main_thread()  # the tests done, as Lockstep.finish does\n"
+        "print(json.dumps([torch.get_num_threads(), runtime.omp_get_num_procs(), timing, starting, placed,"
+        " sorted(os.sched_getaffinity(0))]))\n"
     )
     first, second = one_cpu_per_core(USABLE)[:2]
     environment = {**os.environ, **ProcessSetup(cpus=(first, second), bind_threads=True).environment()}
     environment.pop("NERPERF_THREADS", None)
 
-    def threads_cpus_and_cores(variables: dict[str, str]) -> list[str]:
+    def threads_cpus_and_cores(variables: dict[str, str]) -> list[Any]:
         done = subprocess.run([sys.executable, "-c", script], env=variables, capture_output=True, text=True, check=True)
-        threads, cpus, rest = done.stdout.split(" ", 2)
-        timing, starting, placed = rest.split("] ", 2)
-        return [threads, cpus, timing + "]", starting + "]", placed]
+        threads, cpus, timing, starting, placed, ending = json.loads(done.stdout)
+        return [threads, cpus, timing, starting, [tuple(p) for p in placed], ending]
 
-    threads, cpus, timing, starting, placed = threads_cpus_and_cores(environment)
-    assert threads == "2" and f"({second},)" in placed  # torch's second thread, alone on the other core
-    assert timing == f"[{first}]" and f"({first},)" in placed  # the main thread times on the first core
-    assert starting == f"[{first}, {second}]"  # and started up on both, beside the partner's start-up
-    assert cpus == "2"  # torch's runtime counted both CPUs: it spins between regions as it does unbound
+    threads, cpus, timing, starting, placed, ending = threads_cpus_and_cores(environment)
+    assert threads == 2 and (second,) in placed  # torch's second thread, alone on the other core
+    assert timing == [first] and (first,) in placed  # the main thread times on the first core
+    assert starting == [first, second]  # and started up on both, beside the partner's start-up
+    assert ending == [first, second]  # and ends on both, beside the partner's summary, files and exit
+    assert cpus == 2  # torch's runtime counted both CPUs: it spins between regions as it does unbound
     environment.pop("NERPERF_BOUND_CPUS")  # no torch as the plugin loads: scikit-learn's runtime binds first
-    threads, cpus, timing, starting, placed = threads_cpus_and_cores(environment)
-    assert (threads, cpus, starting) == ("2", "1", f"[{first}]")  # placed right, but counts one CPU: throttled spin
+    threads, cpus, timing, starting, placed, ending = threads_cpus_and_cores(environment)
+    assert (threads, cpus, starting) == (2, 1, [first])  # placed right, but counts one CPU: throttled spin
+    assert ending == [first]  # nothing bound as the plugin loaded: nothing released either
     for name in ("GOMP_CPU_AFFINITY", "OMP_NUM_THREADS"):
         environment.pop(name)
-    threads, cpus, *_, placed = threads_cpus_and_cores({**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
-    assert threads == "1" and f"({second},)" not in placed  # what 0.12's binding did
+    threads, cpus, *_, placed, _ = threads_cpus_and_cores({**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
+    assert threads == 1 and (second,) not in placed  # what 0.12's binding did

@@ -32,7 +32,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from nerperf.processes.setup import bind_main_thread
+from nerperf.processes.setup import bind_main_thread, release_main_thread
 
 VARIABLE = "NERPERF_GATE_LOCKSTEP"
 SETTLE_S = 0.010  # before handing over: the process's own worker threads stop spinning (torch's OpenMP)
@@ -188,7 +188,8 @@ class Lockstep:
         """The session's tests are done: let the partner finish its own, then both go on alone.
 
         Waiting for the partner keeps this process's last work (its summary, its files) out of the
-        partner's last timings.
+        partner's last timings; that work then runs side by side with the partner's, the main thread off
+        its timing core under ``--bind-threads``.
         """
         if not self.started:
             self.start()
@@ -200,6 +201,7 @@ class Lockstep:
             self.connection = None
         self.alone = True
         self.clock.finished()
+        release_main_thread()
 
     def _send(self, message: bytes) -> None:
         if self.alone or self.connection is None:

@@ -107,12 +107,22 @@ def bind_torch_first() -> None:
     """
     import os
 
-    if cpus := bound_cpus():
+    if bound_cpus():
         import torch  # noqa: F401
 
         os.environ.pop("GOMP_CPU_AFFINITY", None)
-        if hasattr(os, "sched_setaffinity"):
-            os.sched_setaffinity(0, cpus)
+        release_main_thread()
+
+
+def release_main_thread() -> None:
+    """In a process set up with ``--bind-threads``, the main thread free to run anywhere in the bound set: during
+    the start-up, and once the last timed call is done (:meth:`nerperf.processes.lockstep.Lockstep.finish`), when
+    both sides write their summaries and files and exit side by side. Left on the one core both time on, those
+    ends took 5.4 s of a 2-case pair against 2.3 for a process alone (docs/gate.md); elsewhere nothing."""
+    import os
+
+    if (cpus := bound_cpus()) and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cpus)
 
 
 def bind_main_thread() -> None:

@@ -168,3 +168,28 @@ def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_
         environment.pop(name)
     threads, cpus, *_, placed, _ = threads_cpus_and_cores({**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
     assert threads == 1 and (second,) not in placed  # what 0.12's binding did
+
+
+@pytest.mark.parametrize("shipped", [[], ["libgomp.so.1"], ["libgomp.so.1", "libgomp-a34b3233.so.1"]])
+def test_torchs_openmp_runtime_is_loaded_ahead_of_torch_only_where_it_ships_one(
+    shipped: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One copy beside torch is the one torch loads; with none (another build) or several, which one torch
+    links is not known, and loading the wrong one would put two OpenMP runtimes in the process."""
+    import ctypes
+    import importlib.util
+
+    from nerperf.processes import setup
+
+    (tmp_path / "torch" / "lib").mkdir(parents=True)
+    for name in shipped:
+        (tmp_path / "torch" / "lib" / name).write_bytes(b"")
+    spec = importlib.util.spec_from_loader("torch", loader=None, is_package=True)
+    assert spec is not None and spec.submodule_search_locations is not None
+    spec.submodule_search_locations.append(str(tmp_path / "torch"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "torch" else None)
+    loaded: list[tuple[str, int]] = []
+    monkeypatch.setattr(ctypes, "CDLL", lambda path, mode: loaded.append((path, mode)))
+    setup._load_torch_openmp()
+    expected = [(str(tmp_path / "torch" / "lib" / "libgomp.so.1"), ctypes.RTLD_GLOBAL)] if len(shipped) == 1 else []
+    assert loaded == expected

@@ -140,7 +140,8 @@ def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_
         "for _ in range(20): x @ x\n"
         "tasks = [int(t.name) for t in pathlib.Path('/proc/self/task').iterdir()]\n"
         "runtime = ctypes.CDLL(next(pathlib.Path(torch.__file__).parent.glob('lib/libgomp*.so*')))\n"
-        "timing, placed = sorted(os.sched_getaffinity(0)), sorted({tuple(sorted(os.sched_getaffinity(t))) for t in tasks})\n"
+        "timing = sorted(os.sched_getaffinity(0))\n"
+        "placed = sorted({tuple(sorted(os.sched_getaffinity(t))) for t in tasks})\n"
         "release_main_thread()  # the tests done, as Lockstep.finish does\n"
         "print(json.dumps([torch.get_num_threads(), runtime.omp_get_num_procs(), timing, starting, placed,"
         " sorted(os.sched_getaffinity(0))]))\n"
@@ -166,7 +167,8 @@ def test_with_threads_bound_torch_takes_a_thread_per_core_whoever_loaded_openmp_
     assert ending == [first]  # nothing bound as the plugin loaded: nothing released either
     for name in ("GOMP_CPU_AFFINITY", "OMP_NUM_THREADS"):
         environment.pop(name)
-    threads, cpus, *_, placed, _ = threads_cpus_and_cores({**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"})
+    unbound = {**environment, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
+    threads, cpus, *_, placed, _ = threads_cpus_and_cores(unbound)
     assert threads == 1 and (second,) not in placed  # what 0.12's binding did
 
 

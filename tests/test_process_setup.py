@@ -195,3 +195,9 @@ def test_torchs_openmp_runtime_is_loaded_ahead_of_torch_only_where_it_ships_one(
     setup._load_torch_openmp()
     expected = [(str(tmp_path / "torch" / "lib" / "libgomp.so.1"), ctypes.RTLD_GLOBAL)] if len(shipped) == 1 else []
     assert loaded == expected
+
+    def unloadable(path: str, mode: int) -> None:
+        raise OSError(f"{path}: wrong ELF class")
+
+    monkeypatch.setattr(ctypes, "CDLL", unloadable)
+    setup._load_torch_openmp()  # left to torch's own import, which says why if it fails too

@@ -122,6 +122,7 @@ def _load_torch_openmp() -> None:
     """torch's own OpenMP runtime (``torch/lib/libgomp*.so*``, as pip's wheels ship it), loaded globally before
     torch, which then uses this copy (the same file, the same name); with none or several there, nothing: torch
     loads its runtime itself, binding the main thread for the rest of its import."""
+    import contextlib
     import ctypes
     import importlib.util
     from pathlib import Path
@@ -131,14 +132,15 @@ def _load_torch_openmp() -> None:
         return
     found = sorted(Path(next(iter(spec.submodule_search_locations)), "lib").glob("libgomp*.so*"))
     if len(found) == 1:
-        ctypes.CDLL(str(found[0]), mode=ctypes.RTLD_GLOBAL)
+        with contextlib.suppress(OSError):  # not loadable here: torch's own import says why, if it fails too
+            ctypes.CDLL(str(found[0]), mode=ctypes.RTLD_GLOBAL)
 
 
 def release_main_thread() -> None:
     """In a process set up with ``--bind-threads``, the main thread free to run anywhere in the bound set: during
     the start-up, and once the last timed call is done (:meth:`nerperf.processes.lockstep.Lockstep.finish`), when
     both sides write their summaries and files and exit side by side. Left on the one core both time on, those
-    ends took 5.4 s of a 2-case pair against 2.3 for a process alone (docs/gate.md); elsewhere nothing."""
+    ends took 5.4 s of a 2-case pair against 2.3 for a process alone (the gate records' notebook); elsewhere nothing."""
     import os
 
     if (cpus := bound_cpus()) and hasattr(os, "sched_setaffinity"):

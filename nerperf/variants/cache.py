@@ -6,7 +6,9 @@ new entry instead of trusting an old one. An entry is built in a temporary direc
 place only when complete, with a manifest of its files' sizes and SHA-256 written last; an entry whose
 manifest is missing or does not match its files (an interrupted or corrupted build) is rebuilt. A file
 lock keeps two processes from building the same entry at once; the process holding it also deletes
-what a killed build of that entry left behind.
+what a killed build of that entry left behind. The lock's empty file (``ENTRY.lock``) stays when its entry
+is removed, by design: deleted, a process still waiting on the old file and one that creates a new file
+could both hold "the" lock (py-filelock leaves its Unix lock files for the same reason).
 
 Root: the ``cache_dir`` setting (``$NERPERF_CACHE_DIR``), else ``$XDG_CACHE_HOME/nerperf``, else
 ``~/.cache/nerperf``. ``$NERPERF_CACHE``, its name before nerperf 0.2, still works, with a warning.

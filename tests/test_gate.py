@@ -666,6 +666,7 @@ def test_the_wait_and_the_binding_default_to_what_was_measured_on_the_cpu_vendor
     from nerperf import machine
     from nerperf.cli import build_parser
     from nerperf.gate.options import GateOptions
+    from nerperf.processes.setup import ProcessSetup
 
     monkeypatch.setattr(machine, "cpu_vendor", lambda: vendor)
     args = build_parser().parse_args(["gate", "main", *given])
@@ -675,6 +676,8 @@ def test_the_wait_and_the_binding_default_to_what_was_measured_on_the_cpu_vendor
     default = GateOptions("main")  # as nerperf bisect's steps get them
     expected = {"GenuineIntel": ("passive", False), "AuthenticAMD": ("ms-spin", True)}.get(vendor, ("pause", False))
     assert (default.wait, default.setup.bind_threads) == expected
+    if "--wait" not in given:  # options built with a setup and no wait: the wait follows that setup's binding
+        assert GateOptions("main", setup=ProcessSetup(bind_threads=bound)).wait == wait
 
 
 def test_waiting_until_asleep_hands_over_once_the_other_threads_stop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,11 +29,17 @@ class GateOptions:
     no_install: bool = False
     separate_environments: bool = False  # one environment per side even where their requirements are the same
     work: str | None = None
-    wait: str = field(default_factory=lambda: lockstep.default_wait(default_setup().bind_threads))  # measured
+    wait: str = ""  # how processes hand over (lockstep.WAITS); "": the CPU vendor's measured one for ``setup``
     every_measure: bool = False
     decide_on: str | None = None  # a bisect step waits on its own measure alone
     pytest_args: tuple[str, ...] = ()
     setup: ProcessSetup = field(default_factory=default_setup)  # hash seed, CPUs, binding: both sides alike
+
+    def __post_init__(self) -> None:
+        """Without a wait, the one measured for this CPU vendor and ``setup``'s binding (:func:`lockstep.default_wait`),
+        whoever built the options: the command line, or ``nerperf bisect`` for a step."""
+        if not self.wait:
+            object.__setattr__(self, "wait", lockstep.default_wait(self.setup.bind_threads))
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> GateOptions:
@@ -54,7 +60,7 @@ class GateOptions:
             no_install=args.no_install,
             separate_environments=args.separate_environments,
             work=args.work,
-            wait=args.wait or lockstep.default_wait(bound),
+            wait=args.wait or "",
             every_measure=args.every_measure,
             pytest_args=tuple(args.pytest_args),
             setup=ProcessSetup(args.hash_seed, args.cpus, bound),

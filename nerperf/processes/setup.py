@@ -115,7 +115,7 @@ def bind_torch_first() -> None:
         import torch  # noqa: F401
 
         os.environ.pop("GOMP_CPU_AFFINITY", None)
-        release_main_thread()
+        release_main_thread()  # again: where nothing was loaded ahead, torch's import bound it
 
 
 def _load_torch_openmp() -> None:

@@ -52,6 +52,7 @@ def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path:
     assert onnx.details["fusions"]  # onnxruntime's optimizer fused something on the eager export
 
 
+
 def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:
     checkpoint = load_checkpoint(bert_checkpoint)
     first = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
@@ -61,6 +62,19 @@ def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path
     assert int8.size_bytes < first.size_bytes
     entries = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
     assert len(entries) == 2  # one export, one quantized graph: the export was not redone
+
+
+def test_a_new_export_recipe_rebuilds_what_was_quantized_from_the_export(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    checkpoint = load_checkpoint(bert_checkpoint)
+    VARIANTS["onnx-int8"].prepare(checkpoint, context(tmp_path))
+    assert VARIANTS["onnx-int8"].prepare(checkpoint, context(tmp_path)).from_cache
+    monkeypatch.setitem(VARIANTS, "onnx", dataclasses.replace(VARIANTS["onnx"], recipe="onnx/another-recipe"))
+    assert not VARIANTS["onnx-int8"].prepare(checkpoint, context(tmp_path)).from_cache
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 4  # both exports, both quantized graphs
 
 
 def test_a_cached_entry_is_reused_without_rebuilding(

@@ -137,7 +137,11 @@ def _prepare_onnx_int8(checkpoint: Checkpoint, context: Context) -> Prepared:
 
     source = _onnx_export(checkpoint, context)
     entry = built(
-        "onnx-int8", checkpoint, context, lambda directory: onnx_variants.quantize(source.directory, directory)
+        "onnx-int8",
+        checkpoint,
+        context,
+        lambda directory: onnx_variants.quantize(source.directory, directory),
+        source=source,
     )
     return _on_disk("onnx-int8", entry, context)
 
@@ -160,7 +164,7 @@ def _calibrated(
         batches = context.calibration_batches(checkpoint, source.details["inputs"])
         return {**quantize(source.directory, directory, batches), "calibration": context.calibration_key()}
 
-    return built(name, checkpoint, context, build)
+    return built(name, checkpoint, context, build, source=source)
 
 
 def _openvino_model(checkpoint: Checkpoint, context: Context) -> cache.Entry:
@@ -305,14 +309,26 @@ def prepare(name: str, checkpoint: Checkpoint, context: Context) -> Prepared:
     return variant.prepare(checkpoint, context)
 
 
-def built(name: str, checkpoint: Checkpoint, context: Context, build: Callable[[Path], dict[str, Any]]) -> cache.Entry:
-    """The cached files of an on-disk variant; ``build(directory) -> details`` makes them on first use."""
+def built(
+    name: str,
+    checkpoint: Checkpoint,
+    context: Context,
+    build: Callable[[Path], dict[str, Any]],
+    source: cache.Entry | None = None,
+) -> cache.Entry:
+    """The cached files of an on-disk variant; ``build(directory) -> details`` makes them on first use.
+
+    A variant made from another's files (``source``) is keyed by that entry too (its directory's name holds
+    its key), so that a change to the source's recipe rebuilds what was made from it.
+    """
     variant = get_variant(name)
     parts = {
         "checkpoint": checkpoint_fingerprint(checkpoint),
         "variant": variant.recipe,
         **{library: installed_version(library) for library in (*variant.libraries, "nerperf")},
     }
+    if source is not None:
+        parts["source"] = source.directory.name
     if variant.calibrated:
         parts["calibration"] = context.calibration_key()
     return cache.get_or_build(context.cache_root, f"{checkpoint.name}-{name}", parts, build)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import onnx as onnx_format
 import pytest
 import torch
 from tiny import SENTENCES
@@ -50,7 +51,12 @@ def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path:
     assert predict(checkpoint, WORDS, batch_size=3, forward=onnx.forward).label_ids == fp32.label_ids
     assert not checkpoint.model.training  # exporting left the torch model in eval mode (dropout off)
     assert onnx.details["fusions"]  # onnxruntime's optimizer fused something on the eager export
-
+    # Every layer norm is in the form onnxruntime runs fastest (nerperf.variants.onnx_layer_norms): two a layer,
+    # and the embeddings' where the optimizer left it apart (RoBERTa's).
+    assert onnx.details["layer_norms_rewritten"] >= 2 * checkpoint.model.config.num_hidden_layers
+    (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    graph = onnx_format.load(str(entry / onnx_variants.MODEL_FILE)).graph
+    assert not {n.op_type for n in graph.node} & {"LayerNormalization", "SkipLayerNormalization"}
 
 
 def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:

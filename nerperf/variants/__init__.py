@@ -235,7 +235,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             "onnx",
             "ONNX export (eager attention, opset 17) with onnxruntime's transformer fusions, run by onnxruntime",
-            "onnx/legacy-export-opset17-eager/ort-optimizer-bert/1",
+            "onnx/legacy-export-opset17-eager/ort-optimizer-bert/layer-norms-as-centred-rms/2",
             _prepare_onnx,
             _needs("onnx", "onnx", "onnxruntime"),
             _ONNX_LIBRARIES,

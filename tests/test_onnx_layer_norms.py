@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx")
@@ -96,12 +96,17 @@ def test_a_norm_the_rewrite_cannot_express_is_kept(node: Any, outputs: list[str]
     scale=st.floats(1e-3, 1e3),
     tokens=st.integers(1, 9),
 )
+@example(offset=100.0, scale=1e-3, tokens=9)  # the far corner, where a 1e-4 bound alone failed
 def test_the_rewrite_holds_for_rows_far_from_zero_and_of_any_spread(offset: float, scale: float, tokens: int) -> None:
-    """Large means and small spreads are where a normalization loses precision first."""
+    """Large means and small spreads are where a normalization loses precision first. onnxruntime's scalar
+    kernel sums in double, the rewrite's ``ReduceMean`` in float: the mean of values near ``offset`` is off by
+    a few of its ulps, so the outputs differ by up to about 1.3e-6 x ``offset`` (measured: 1.3e-4 at 100, for
+    any spread), which the bound allows above its 1e-4."""
     node, inputs, outputs, opset = CASES["skip-norm-with-bias"]
     rng = np.random.default_rng(tokens)
     feeds = {n: (offset + scale * rng.normal(size=(1, tokens, HIDDEN))).astype(np.float32) for n in inputs}
     model = _model(node, inputs, outputs, opset)
     expected = _run(model, feeds)
     onnx_layer_norms.rewrite(model)
-    np.testing.assert_allclose(_run(model, feeds)[0], expected[0], rtol=1e-4, atol=1e-4)
+    found = _run(model, feeds)[0]
+    np.testing.assert_allclose(found, expected[0], rtol=1e-4, atol=1e-4 + 2e-6 * abs(offset))

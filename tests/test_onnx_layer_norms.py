@@ -110,3 +110,20 @@ def test_the_rewrite_holds_for_rows_far_from_zero_and_of_any_spread(offset: floa
     onnx_layer_norms.rewrite(model)
     found = _run(model, feeds)[0]
     np.testing.assert_allclose(found, expected[0], rtol=1e-4, atol=1e-4 + 2e-6 * abs(offset))
+
+
+def test_an_absent_input_elsewhere_does_not_count_as_reading_a_norms_absent_outputs() -> None:
+    """Absent inputs and outputs are both "" in ONNX: a norm whose mean and deviation are absent is rewritten even
+    where another node leaves an optional input out."""
+    without_beta = _skip_norm(["z"], bias=False, beta=False)
+    residual_read = helper.make_node(
+        "SkipLayerNormalization", ["z", "skip", "gamma", "beta"], ["y", "", "", "residual"], domain="com.microsoft"
+    )
+    model = _model(without_beta, ["x", "skip"], ["y", "residual"])
+    model.graph.node.append(residual_read)
+    model.graph.initializer.append(numpy_helper.from_array(np.full(HIDDEN, 0.1, dtype=np.float32), "beta"))
+    feeds = {name: np.random.default_rng(2).normal(size=(2, 5, HIDDEN)).astype(np.float32) for name in ("x", "skip")}
+    expected = _run(model, feeds)
+    assert onnx_layer_norms.rewrite(model) == 2
+    for found, wanted in zip(_run(model, feeds), expected, strict=True):
+        np.testing.assert_allclose(found, wanted, rtol=1e-5, atol=1e-5)

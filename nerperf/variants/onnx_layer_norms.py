@@ -27,7 +27,7 @@ def rewrite(model: Any) -> int:
     """
     graph = model.graph
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
-    read = {name for node in graph.node for name in node.input} | {o.name for o in graph.output}
+    read = {name for node in graph.node for name in node.input if name} | {o.name for o in graph.output}
     nodes, count = [], 0
     for node in graph.node:
         replacement = _centred_rms_norm(node, read, opset)
@@ -54,7 +54,7 @@ def _centred_rms_norm(node: Any, read: set[str], opset: int) -> tuple[list[Any],
     if not (skip or plain):
         return None
     attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    outputs = list(node.output)
+    outputs = list(node.output) + [""] * 3  # absent optional outputs as "", like absent inputs
     if attributes.get("axis", -1) != -1 or any(name in read for name in outputs[1:3]):
         return None
     inputs = list(node.input) + [""] * 5
@@ -68,7 +68,7 @@ def _centred_rms_norm(node: Any, read: set[str], opset: int) -> tuple[list[Any],
 
     if skip:  # input (+ bias) + skip: the residual sum, itself an output (the fourth) that later nodes may read
         gamma, beta, bias = inputs[2:5]
-        residual = outputs[3] if len(outputs) > 3 and outputs[3] else f"{prefix}/residual"
+        residual = outputs[3] or f"{prefix}/residual"
         first = inputs[0]
         if bias:  # first, where onnxruntime fuses it into the matrix multiply that made the input
             first = add("Add", [first, bias], f"{prefix}/biased")

@@ -11,6 +11,7 @@ from tiny import SENTENCES
 
 from nerperf import variants
 from nerperf.evaluation import Preparation, evaluate
+from nerperf.models.alignment import encode
 from nerperf.models.checkpoints import Checkpoint, load_checkpoint
 from nerperf.models.runner import UNALIGNED, pad, predict
 from nerperf.variants import VARIANTS, Context, VariantError, VariantUnavailable, cache, onnx_variants
@@ -39,14 +40,7 @@ def test_every_variant_builds_and_predicts_every_word(name: str, bert_checkpoint
 def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path: Path) -> None:
     checkpoint = load_checkpoint(tiny_checkpoint)
     onnx = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
-    from nerperf.models.alignment import encode
-
-    encoded = encode(checkpoint.tokenizer, WORDS, checkpoint.max_length)
-    tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
-    with torch.inference_mode():
-        expected = checkpoint.model(**tensors).logits
-    real = tensors["attention_mask"].bool()  # padding positions are never read, and runtimes differ there
-    torch.testing.assert_close(onnx.forward(tensors)[real], expected[real], atol=1e-4, rtol=1e-4)
+    _assert_logits_match_fp32(checkpoint, onnx.forward)
     fp32 = predict(checkpoint, WORDS, batch_size=3)
     assert predict(checkpoint, WORDS, batch_size=3, forward=onnx.forward).label_ids == fp32.label_ids
     assert not checkpoint.model.training  # exporting left the torch model in eval mode (dropout off)
@@ -59,6 +53,15 @@ def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path:
     assert not {n.op_type for n in graph.node} & {"LayerNormalization", "SkipLayerNormalization"}
 
 
+def _assert_logits_match_fp32(checkpoint: Checkpoint, forward: object) -> None:
+    encoded = encode(checkpoint.tokenizer, WORDS, checkpoint.max_length)
+    tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
+    with torch.inference_mode():
+        expected = checkpoint.model(**tensors).logits
+    real = tensors["attention_mask"].bool()  # padding positions are never read, and runtimes differ there
+    torch.testing.assert_close(forward(tensors)[real], expected[real], atol=1e-4, rtol=1e-4)  # type: ignore[operator]
+
+
 def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:
     checkpoint = load_checkpoint(bert_checkpoint)
     first = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
@@ -68,6 +71,26 @@ def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path
     assert int8.size_bytes < first.size_bytes
     entries = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
     assert len(entries) == 2  # one export, one quantized graph: the export was not redone
+
+
+def test_a_model_past_protobufs_limit_keeps_its_weights_beside_the_graph(
+    bert_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The study's XLM-RoBERTa-large (2.2 GB in fp32) is past protobuf's 2 GB: its export keeps the weights
+    in ``model.onnx.data``, which the cache's manifest must cover, and quantizing reads them from there."""
+    monkeypatch.setattr(onnx_variants, "_PROTOBUF_LIMIT", 0)  # this tiny model counts as large
+    checkpoint = load_checkpoint(bert_checkpoint)
+    exported = VARIANTS["onnx"].prepare(checkpoint, context(tmp_path))
+    (entry,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    weights = entry / (onnx_variants.MODEL_FILE + ".data")
+    assert weights.stat().st_size > (entry / onnx_variants.MODEL_FILE).stat().st_size
+    assert exported.size_bytes >= weights.stat().st_size  # the size reported counts the weights file
+    assert exported.details["layer_norms_rewritten"] >= 2 * checkpoint.model.config.num_hidden_layers
+    _assert_logits_match_fp32(checkpoint, exported.forward)
+    int8 = VARIANTS["onnx-int8"].prepare(checkpoint, context(tmp_path))
+    assert predict(checkpoint, WORDS, batch_size=2, forward=int8.forward).label_ids
+    weights.write_bytes(weights.read_bytes()[:-1] + b"\1")  # a damaged weights file is seen, not trusted
+    assert not VARIANTS["onnx"].prepare(checkpoint, context(tmp_path)).from_cache
 
 
 def test_a_new_export_recipe_rebuilds_what_was_quantized_from_the_export(

@@ -3,9 +3,10 @@ environment, in a directory outside this repository, with the README's "In your 
 the README shows them, and ``pytest --benchmark-only`` run there as the README writes it.
 
 Twice: at the lowest versions nerperf declares (read from the wheel's own metadata) of torch, transformers,
-pytest and pytest-benchmark, and at the newest the registry serves (whatever pip resolves), torch aside:
-both ends take torch 2.13.0's CPU build, the one on this machine's disk (newer releases on PyPI are CUDA
-builds of several GB; CONTRIBUTING.md, "Supported versions", says how the newest torch was tested). The
+pytest, pytest-benchmark, onnx and onnxruntime (the ``[onnx]`` extra the README installs), and at the newest
+the registry serves (whatever pip resolves), torch aside: both ends take torch 2.13.0's CPU build, the one on
+this machine's disk (newer releases on PyPI are CUDA builds of several GB; CONTRIBUTING.md, "Supported
+versions", says how the newest torch was tested). The
 README's install lines name a package index and a PyPI release that these machines cannot reach, so the
 test installs their equivalents: torch's CPU build first, then the wheel with its ``[onnx]`` extra.
 """
@@ -25,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
-ENDS = ("torch", "transformers", "pytest", "pytest-benchmark")
+ENDS = ("torch", "transformers", "pytest", "pytest-benchmark", "onnx", "onnxruntime")  # the last two: [onnx]
 DEV_SENTENCES = 200  # the user's dev file: a small one keeps the test to a couple of minutes
 # The torch each end installs first: the CPU build on this machine's disk, or another release to try by hand
 # (CONTRIBUTING.md, "Supported versions": NERPERF_USER_TORCH=2.14.1 for the newest pip can install here).
@@ -52,7 +53,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def lower_bounds(wheel: Path) -> dict[str, str]:
-    """The lowest version the wheel's metadata allows for each of :data:`ENDS`."""
+    """The lowest version the wheel's metadata allows for each of :data:`ENDS` (core or the ``[onnx]`` extra)."""
     from packaging.requirements import Requirement
 
     with zipfile.ZipFile(wheel) as archive:
@@ -62,7 +63,8 @@ def lower_bounds(wheel: Path) -> dict[str, str]:
     for line in lines:
         if line.startswith("Requires-Dist:"):
             requirement = Requirement(line.partition(":")[2].strip())
-            if requirement.name in ENDS and requirement.marker is None:
+            marker = requirement.marker
+            if requirement.name in ENDS and (marker is None or marker.evaluate({"extra": "onnx"})):
                 (lowest,) = [s.version for s in requirement.specifier if s.operator == ">="]
                 found[requirement.name] = lowest
     assert sorted(found) == sorted(ENDS), f"the wheel lacks a lower bound: {found}"
@@ -123,7 +125,7 @@ def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared
     versions = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import nerperf, torch, transformers, pytest, pytest_benchmark as b, "
          "importlib.metadata as m; print(nerperf.__file__, torch.__version__, transformers.__version__, "
-         "pytest.__version__, m.version('pytest-benchmark'))"],
+         "pytest.__version__, m.version('pytest-benchmark'), m.version('onnx'), m.version('onnxruntime'))"],
         cwd=project, env=environment, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
     assert Path(versions[0]).is_relative_to(venv), versions  # the wheel's nerperf, no file of this repository

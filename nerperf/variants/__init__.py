@@ -91,13 +91,42 @@ def _openvino_bf16_here() -> str | None:
 
 
 def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
+    """Unavailable while a module of nerperf's ``extra`` is missing, or older than the extra declares: an older
+    onnxruntime runs the export, but unfused and with attention's own matrix products quantized (its
+    optimizer knows transformers 5's graph from 1.31 on), which is not the recipe nerperf documents."""
+
     def unavailable() -> str | None:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if missing:
             return f"{' and '.join(missing)} not installed: pip install 'nerperf[{extra}]'"
-        return None
+        old = [
+            f"{m} {installed_version(m)} is installed, nerperf needs {m}{need}" for m, need in _too_old(extra, modules)
+        ]
+        return f"{'; '.join(old)}: pip install 'nerperf[{extra}]'" if old else None
 
     return unavailable
+
+
+def _too_old(extra: str, modules: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The ``modules`` whose installed version is below what nerperf's ``extra`` declares (its own metadata,
+    so pyproject.toml stays the one place), with that declaration; none when nerperf is not installed."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    try:
+        declared = [Requirement(r) for r in metadata.requires("nerperf") or []]
+    except metadata.PackageNotFoundError:
+        return []
+    return [
+        (r.name, str(r.specifier))
+        for r in declared
+        if r.name in modules
+        and r.marker is not None
+        and r.marker.evaluate({"extra": extra})
+        and installed_version(r.name) != "not installed"
+        and not r.specifier.contains(installed_version(r.name), prereleases=True)
+    ]
 
 
 def _bf16_unavailable() -> str | None:

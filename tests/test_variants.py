@@ -207,9 +207,9 @@ def test_missing_onnxruntime_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> Non
     assert VARIANTS["onnx-int8"].unavailable() == "onnxruntime not installed: pip install 'nerperf[onnx]'"
 
 
-def test_an_onnxruntime_older_than_the_extra_declares_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_library_version_the_extra_excludes_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     """onnxruntime 1.20-1.30 run the export unfused (their optimizer does not know transformers 5's graph):
-    not the documented recipe, so the variants say so rather than time it. The bound is the wheel's own."""
+    not the documented recipe, so the variants say so rather than time it. The bounds are the wheel's own."""
     real = variants.installed_version
     monkeypatch.setattr(variants, "installed_version", lambda m: "1.20.0" if m == "onnxruntime" else real(m))
     assert VARIANTS["onnx-int8"].unavailable() == (
@@ -218,6 +218,11 @@ def test_an_onnxruntime_older_than_the_extra_declares_is_a_reason(monkeypatch: p
     assert VARIANTS["openvino"].unavailable() is None  # another extra's libraries
     monkeypatch.setattr(variants, "installed_version", lambda m: "1.31.0" if m == "onnxruntime" else real(m))
     assert VARIANTS["onnx-int8"].unavailable() is None
+    # transformers 5.4-5.8: torch's exporter fails in their mask code, for OpenVINO's conversion too
+    monkeypatch.setattr(variants, "installed_version", lambda m: "5.6.2" if m == "transformers" else real(m))
+    for name in ("onnx", "openvino-int8"):
+        assert "transformers 5.6.2 is installed, nerperf needs transformers" in (VARIANTS[name].unavailable() or "")
+    assert VARIANTS["fp32"].unavailable() is None
 
 
 def test_evaluate_records_the_variant(bert_checkpoint: Path, conll_file: Path, tmp_path: Path) -> None:

@@ -91,25 +91,27 @@ def _openvino_bf16_here() -> str | None:
 
 
 def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
-    """Unavailable while a module of nerperf's ``extra`` is missing, or older than the extra declares: an older
-    onnxruntime runs the export, but unfused and with attention's own matrix products quantized (its
-    optimizer knows transformers 5's graph from 1.31 on), which is not the recipe nerperf documents."""
+    """Unavailable while a module of nerperf's ``extra`` is missing, or it or transformers is a version the
+    extra does not declare: onnxruntime before 1.31 runs the export unfused, with attention's own products
+    quantized (its optimizer knows transformers 5's graph from 1.31 on), and torch's exporter fails on
+    transformers 5.4-5.8's attention masks; neither is the recipe nerperf documents."""
 
     def unavailable() -> str | None:
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
         if missing:
             return f"{' and '.join(missing)} not installed: pip install 'nerperf[{extra}]'"
-        old = [
-            f"{m} {installed_version(m)} is installed, nerperf needs {m}{need}" for m, need in _too_old(extra, modules)
+        wrong = [
+            f"{name} {installed_version(name)} is installed, nerperf needs {name}{declared}"
+            for name, declared in _undeclared_versions(extra, (*modules, "transformers"))
         ]
-        return f"{'; '.join(old)}: pip install 'nerperf[{extra}]'" if old else None
+        return f"{'; '.join(wrong)}: pip install 'nerperf[{extra}]'" if wrong else None
 
     return unavailable
 
 
-def _too_old(extra: str, modules: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The ``modules`` whose installed version is below what nerperf's ``extra`` declares (its own metadata,
-    so pyproject.toml stays the one place), with that declaration; none when nerperf is not installed."""
+def _undeclared_versions(extra: str, packages: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The installed ``packages`` whose version nerperf's ``extra`` does not allow, with what it declares. Read
+    from nerperf's own metadata, so that pyproject.toml stays the one place; none when nerperf is not installed."""
     from importlib import metadata
 
     from packaging.requirements import Requirement
@@ -121,7 +123,7 @@ def _too_old(extra: str, modules: tuple[str, ...]) -> list[tuple[str, str]]:
     return [
         (r.name, str(r.specifier))
         for r in declared
-        if r.name in modules
+        if r.name in packages
         and r.marker is not None
         and r.marker.evaluate({"extra": extra})
         and installed_version(r.name) != "not installed"

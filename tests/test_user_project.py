@@ -8,7 +8,8 @@ resolves), torch aside: both ends take torch 2.13.0's CPU build, the one on
 this machine's disk (newer releases on PyPI are CUDA builds of several GB; CONTRIBUTING.md, "Supported
 versions", says how the newest torch was tested). The
 README's install lines name a package index and a PyPI release that these machines cannot reach, so the
-test installs their equivalents: torch's CPU build first, then the wheel with its ``[onnx]`` extra.
+test installs their equivalents: torch's CPU build first, then the wheel with its ``[onnx]`` extra. Another
+test runs the OpenVINO variants with ``[openvino]`` and every requirement at its lowest.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def lower_bounds(wheel: Path) -> dict[str, str]:
-    """The lowest version the wheel's metadata allows for each requirement of nerperf and its ``[onnx]`` extra
-    that applies here (the highest ``>=`` where both name one: transformers)."""
+def lower_bounds(wheel: Path, extra: str = "onnx") -> dict[str, str]:
+    """The lowest version the wheel's metadata allows for each requirement of nerperf and its ``extra`` that
+    applies here (the highest ``>=`` where both name one: transformers in ``[onnx]``)."""
     from packaging.requirements import Requirement
     from packaging.version import Version
 
@@ -62,16 +63,18 @@ def lower_bounds(wheel: Path) -> dict[str, str]:
         (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
         lines = archive.read(name).decode().splitlines()
     found: dict[str, str] = {}
+    named = set()
     for line in lines:
         if line.startswith("Requires-Dist:"):
             requirement = Requirement(line.partition(":")[2].strip())
             marker = requirement.marker
-            if marker is None or marker.evaluate({"extra": "onnx"}):
-                lowest = [s.version for s in requirement.specifier if s.operator == ">="]
-                assert lowest, f"{requirement} declares no lower bound"
-                if Version(lowest[0]) > Version(found.get(requirement.name, "0")):
-                    found[requirement.name] = lowest[0]
-    assert set(ENDS) <= set(found), f"the wheel lacks a lower bound: {found}"
+            if marker is None or marker.evaluate({"extra": extra}):
+                named.add(requirement.name)
+                for lowest in [s.version for s in requirement.specifier if s.operator == ">="]:
+                    if Version(lowest) > Version(found.get(requirement.name, "0")):
+                        found[requirement.name] = lowest
+    assert named == set(found), f"no lower bound declared for {sorted(named - set(found))}"
+    assert extra != "onnx" or set(ENDS) <= set(found), f"the wheel lacks a lower bound: {found}"
     return found
 
 
@@ -144,3 +147,39 @@ def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared
     ]  # 5 floors (not the baseline's), 6 latencies, 6 throughputs
     for case in ("ours-int8", "ours-onnx-int8", "candidate-fp32", "candidate-int8", "candidate-onnx-int8"):
         assert re.search(rf"^F1 floor holds: {case} F1 ", output, flags=re.M), f"{case}: no floor line"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("end", ["lowest"])
+def test_the_openvino_variants_run_at_their_extras_lowest_versions(
+    end: str, wheel: Path, shared: Path, user_home: Path
+) -> None:
+    """``[openvino]`` at its lowest (openvino, nncf, onnx and transformers, with every core requirement at its
+    own): both OpenVINO variants build, calibrate and score; the README's project covers ``[onnx]``."""
+    venv = user_home / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    bounds = lower_bounds(wheel, "openvino")
+    pins = [f"{name}=={version}" for name, version in bounds.items() if name != "torch"]
+    for install in ([TORCH], [f"{wheel}[openvino]", *pins]):
+        installed = subprocess.run([*pip, *install], capture_output=True, text=True)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    environment.update(NERPERF_CACHE_DIR=str(user_home / "cache"))
+    model, data = shared / "models" / "minilm-l3-conll03", shared / "data" / "conll2003" / "valid.txt"
+    for variant in ("openvino", "openvino-int8"):
+        done = subprocess.run(
+            [str(venv / "bin" / "nerperf"), "eval", "--model", str(model), "--data", str(data), "--sentences", "100",
+             "--variant", variant, "--threads", "2"],
+            cwd=user_home, env=environment, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        assert re.search(rf"^\S+minilm-l3-conll03\s+{variant}\s+0\.9\d+\s", done.stdout, flags=re.M), done.stdout
+    script = "import sys, importlib.metadata as m; print(*(m.version(n) for n in sys.argv[1:]))"
+    ran = subprocess.run([str(venv / "bin" / "python"), "-c", script, *bounds], capture_output=True, text=True)
+    from packaging.version import Version
+
+    versions = [Version(Version(v).public) for v in ran.stdout.split()]
+    assert dict(zip(bounds, versions, strict=True)) == {n: Version(v) for n, v in bounds.items()} | {
+        "torch": Version(TORCH.split("==")[1])
+    }

@@ -4,12 +4,11 @@ the README shows them, and ``pytest --benchmark-only`` run there as the README w
 
 Twice: at the lowest versions nerperf declares (read from the wheel's own metadata) of every requirement of
 its own and of the ``[onnx]`` extra the README installs, and at the newest the registry serves (whatever pip
-resolves), torch aside: both ends take torch 2.13.0's CPU build, the one on
-this machine's disk (newer releases on PyPI are CUDA builds of several GB; CONTRIBUTING.md, "Supported
-versions", says how the newest torch was tested). The
-README's install lines name a package index and a PyPI release that these machines cannot reach, so the
-test installs their equivalents: torch's CPU build first, then the wheel with its ``[onnx]`` extra. Another
-test runs the OpenVINO variants with ``[openvino]`` and every requirement at its lowest.
+resolves), torch aside: both ends take torch 2.13.0's CPU build, the one on this machine's disk (newer
+releases on PyPI are CUDA builds of several GB; CONTRIBUTING.md, "Supported versions", says how the newest
+torch was tested). The README's install lines name a package index and a PyPI release that these machines
+cannot reach, so the test installs their equivalents: torch's CPU build first, then the wheel with its
+``[onnx]`` extra. Another test runs the OpenVINO variants with ``[openvino]`` and every requirement at its lowest.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -57,7 +57,6 @@ def lower_bounds(wheel: Path, extra: str = "onnx") -> dict[str, str]:
     """The lowest version the wheel's metadata allows for each requirement of nerperf and its ``extra`` that
     applies here (the highest ``>=`` where both name one: transformers in ``[onnx]``)."""
     from packaging.requirements import Requirement
-    from packaging.version import Version
 
     with zipfile.ZipFile(wheel) as archive:
         (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
@@ -97,19 +96,43 @@ def user_home(end: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     shutil.rmtree(home / "venv", ignore_errors=True)
 
 
+def install(venv: Path, wheel: str, pins: dict[str, str]) -> None:
+    """A fresh ``venv`` with torch's CPU build first (as the README says), then ``wheel`` (with its extra) at
+    ``pins``; torch stays the one :data:`TORCH` names."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    pinned = [f"{name}=={version}" for name, version in pins.items() if name != "torch"]
+    for packages in ([TORCH], [wheel, *pinned]):
+        installed = subprocess.run([*pip, *packages], capture_output=True, text=True)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+
+
+def versions(venv: Path, bounds: dict[str, str], cwd: Path) -> dict[str, Version]:
+    """The public version installed in ``venv`` of each package ``bounds`` names (2.13.0+cpu: 2.13.0), run from
+    ``cwd`` after checking that its nerperf is the wheel's, no file of this repository."""
+    script = "import sys, nerperf, importlib.metadata as m; print(nerperf.__file__, *map(m.version, sys.argv[1:]))"
+    names = list(bounds)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    where, *found = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script, *names], cwd=cwd, env=environment, capture_output=True,
+        text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert Path(where).is_relative_to(venv), where
+    return {name: Version(Version(v).public) for name, v in zip(names, found, strict=True)}
+
+
+def installed_at(bounds: dict[str, str]) -> dict[str, Version]:
+    """What :func:`versions` must find at the lowest end: every bound, torch as :data:`TORCH` names it."""
+    return {name: Version(v) for name, v in bounds.items()} | {"torch": Version(TORCH.split("==")[1])}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("end", ["lowest", "newest"])
 def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared: Path, user_home: Path) -> None:
     home = user_home
     venv, project = home / "venv", home / "project"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    pins = [f"{name}=={version}" for name, version in lower_bounds(wheel).items()] if end == "lowest" else []
-    if TORCH != "torch==2.13.0":
-        pins = [p for p in pins if not p.startswith("torch==")]
-    for install in ([TORCH], [f"{wheel}[onnx]", *pins]):  # the README: torch's CPU build first
-        installed = subprocess.run([*pip, *install], capture_output=True, text=True)
-        assert installed.returncode == 0, installed.stderr[-3000:]
+    bounds = lower_bounds(wheel)
+    install(venv, f"{wheel}[onnx]", bounds if end == "lowest" else {})
 
     (project / "tests").mkdir(parents=True)
     module = readme_block("python", "# tests/test_ner_models.py\n")
@@ -129,18 +152,9 @@ def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
 
-    bounds = lower_bounds(wheel)
-    versions = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import sys, nerperf, importlib.metadata as m; print(nerperf.__file__, "
-         "*(m.version(name) for name in sys.argv[1:]))", *bounds],
-        cwd=project, env=environment, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    assert Path(versions[0]).is_relative_to(venv), versions  # the wheel's nerperf, no file of this repository
+    ran = versions(venv, bounds, project)
     if end == "lowest":
-        from packaging.version import Version
-
-        ran = dict(zip(bounds, (Version(Version(v).public) for v in versions[1:]), strict=True))  # 2.13.0+cpu
-        assert ran == {name: Version(v) for name, v in bounds.items()} | {"torch": Version(TORCH.split("==")[1])}
+        assert ran == installed_at(bounds)
     assert "nerperf: the study's Table 5 for this run" in output
     assert re.search(r"\b17 passed\b", output), output[
         -3000:
@@ -157,13 +171,8 @@ def test_the_openvino_variants_run_at_their_extras_lowest_versions(
     """``[openvino]`` at its lowest (openvino, nncf, onnx and transformers, with every core requirement at its
     own): both OpenVINO variants build, calibrate and score; the README's project covers ``[onnx]``."""
     venv = user_home / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     bounds = lower_bounds(wheel, "openvino")
-    pins = [f"{name}=={version}" for name, version in bounds.items() if name != "torch"]
-    for install in ([TORCH], [f"{wheel}[openvino]", *pins]):
-        installed = subprocess.run([*pip, *install], capture_output=True, text=True)
-        assert installed.returncode == 0, installed.stderr[-3000:]
+    install(venv, f"{wheel}[openvino]", bounds)
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
     environment.update(NERPERF_CACHE_DIR=str(user_home / "cache"))
     model, data = shared / "models" / "minilm-l3-conll03", shared / "data" / "conll2003" / "valid.txt"
@@ -175,11 +184,4 @@ def test_the_openvino_variants_run_at_their_extras_lowest_versions(
         )  # fmt: skip
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
         assert re.search(rf"^\S+minilm-l3-conll03\s+{variant}\s+0\.9\d+\s", done.stdout, flags=re.M), done.stdout
-    script = "import sys, importlib.metadata as m; print(*(m.version(n) for n in sys.argv[1:]))"
-    ran = subprocess.run([str(venv / "bin" / "python"), "-c", script, *bounds], capture_output=True, text=True)
-    from packaging.version import Version
-
-    versions = [Version(Version(v).public) for v in ran.stdout.split()]
-    assert dict(zip(bounds, versions, strict=True)) == {n: Version(v) for n, v in bounds.items()} | {
-        "torch": Version(TORCH.split("==")[1])
-    }
+    assert versions(venv, bounds, user_home) == installed_at(bounds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import onnx as onnx_format
@@ -53,13 +54,13 @@ def test_onnx_logits_and_predictions_match_fp32(tiny_checkpoint: Path, tmp_path:
     assert not {n.op_type for n in graph.node} & {"LayerNormalization", "SkipLayerNormalization"}
 
 
-def _assert_logits_match_fp32(checkpoint: Checkpoint, forward: object) -> None:
+def _assert_logits_match_fp32(checkpoint: Checkpoint, forward: Callable[[dict], torch.Tensor]) -> None:
     encoded = encode(checkpoint.tokenizer, WORDS, checkpoint.max_length)
     tensors = pad(encoded.windows, checkpoint.tokenizer.pad_token_id)
     with torch.inference_mode():
         expected = checkpoint.model(**tensors).logits
     real = tensors["attention_mask"].bool()  # padding positions are never read, and runtimes differ there
-    torch.testing.assert_close(forward(tensors)[real], expected[real], atol=1e-4, rtol=1e-4)  # type: ignore[operator]
+    torch.testing.assert_close(forward(tensors)[real], expected[real], atol=1e-4, rtol=1e-4)
 
 
 def test_onnx_int8_reuses_the_cached_onnx_export(bert_checkpoint: Path, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ A spec says what it is, why it cannot run here (``unavailable``), and how to pre
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,34 +102,39 @@ def _needs(extra: str, *modules: str) -> Callable[[], str | None]:
         if missing:
             return f"{' and '.join(missing)} not installed: pip install 'nerperf[{extra}]'"
         wrong = [
-            f"{name} {installed_version(name)} is installed, nerperf needs {name}{declared}"
-            for name, declared in _undeclared_versions(extra, (*modules, "transformers"))
+            f"{name} {installed} is installed, nerperf needs {name}{declared}"
+            for name, installed, declared in _undeclared_versions(extra, (*modules, "transformers"))
         ]
         return f"{'; '.join(wrong)}: pip install 'nerperf[{extra}]'" if wrong else None
 
     return unavailable
 
 
-def _undeclared_versions(extra: str, packages: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The installed ``packages`` whose version nerperf's ``extra`` does not allow, with what it declares. Read
-    from nerperf's own metadata, so that pyproject.toml stays the one place; none when nerperf is not installed."""
+def _undeclared_versions(extra: str, packages: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """The installed ``packages`` whose version nerperf's ``extra`` does not allow: name, installed version and
+    what the extra declares."""
+    found = []
+    for requirement in _declared_requirements():
+        marker = requirement.marker
+        if requirement.name in packages and marker is not None and marker.evaluate({"extra": extra}):
+            installed = installed_version(requirement.name)
+            if installed != "not installed" and not requirement.specifier.contains(installed, prereleases=True):
+                found.append((requirement.name, installed, str(requirement.specifier)))
+    return found
+
+
+@functools.cache
+def _declared_requirements() -> tuple[Any, ...]:
+    """nerperf's own declared requirements, read once from its metadata, so that pyproject.toml stays the one
+    place; none when nerperf is not installed (run from a source tree)."""
     from importlib import metadata
 
     from packaging.requirements import Requirement
 
     try:
-        declared = [Requirement(r) for r in metadata.requires("nerperf") or []]
+        return tuple(Requirement(r) for r in metadata.requires("nerperf") or [])
     except metadata.PackageNotFoundError:
-        return []
-    return [
-        (r.name, str(r.specifier))
-        for r in declared
-        if r.name in packages
-        and r.marker is not None
-        and r.marker.evaluate({"extra": extra})
-        and installed_version(r.name) != "not installed"
-        and not r.specifier.contains(installed_version(r.name), prereleases=True)
-    ]
+        return ()
 
 
 def _bf16_unavailable() -> str | None:

@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    # The sides run in the temporary directory: a path given relative to here must still name the same file
+    # there (a hub id, which names no local file, stays as given).
+    args.model, args.data = (path.resolve() if path.exists() else path for path in (args.model, args.data))
     with tempfile.TemporaryDirectory() as old_dir, tempfile.TemporaryDirectory() as new_dir:
         sides = {"old": package_of(args.old, Path(old_dir)), "new": package_of(args.new, Path(new_dir))}
         rounds = []

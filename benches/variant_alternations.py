@@ -10,18 +10,51 @@ speed-ups over fp32 are taken within the round; the medians over rounds are prin
 
 ``--architecture`` times a study architecture with random weights (sequence lengths from the stand-in
 tokenizer of ``minilm-l6-conll03``); ``--json FILE`` keeps every round. Runs with 2 threads by default.
+
+A variant may carry a recipe choice that nerperf otherwise makes from the CPU, to measure that choice
+on the CPU at hand rather than assume it (each a row of its own):
+
+    python benches/variant_alternations.py --architecture bert-base \
+        --variants fp32,int8:engine=x86,int8:engine=onednn,openvino-int8:snippets=on,openvino-int8:snippets=off
+
+``engine=`` is torch ``int8``'s quantized engine (``x86`` is FBGEMM, ``onednn``); ``snippets=`` turns
+OpenVINO's snippets ``on`` or ``off`` for its bf16 and int8 models.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 FIGURES = ("batched_x_fp32", "batch1_x_fp32", "batch1_mean_x_fp32")
+# A recipe choice nerperf makes from the CPU: the function that makes it, and what it returns for a value.
+CHOICES: dict[str, tuple[str, dict[str, Any]]] = {
+    "engine": ("nerperf.variants.kernels.int8_engine", {"x86": lambda: "x86", "onednn": lambda: "onednn"}),
+    "snippets": (
+        "nerperf.variants.openvino_variants.snippets_on",
+        {"on": lambda low_precision: True, "off": lambda low_precision: False},
+    ),
+}
+
+
+def _chosen(row: str) -> tuple[str, contextlib.AbstractContextManager[Any]]:
+    """A row's variant, and the context that makes its recipe choice (``int8:engine=onednn``)."""
+    variant, _, choice = row.partition(":")
+    if not choice:
+        return variant, contextlib.nullcontext()
+    key, _, value = choice.partition("=")
+    if key not in CHOICES or value not in CHOICES[key][1]:
+        options = "; ".join(f"{k}={'|'.join(values)}" for k, (_, values) in CHOICES.items())
+        raise SystemExit(f"{row}: not a recipe choice this script can make ({options})")
+    target, values = CHOICES[key]
+    return variant, mock.patch(target, values[value])
 
 
 def _median_and_rounds(values: list[float]) -> str:
@@ -55,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         checkpoint = load_checkpoint(args.model)
     corpus = read_conll(Path(args.data)).head(args.sentences)
-    names = [v for v in args.variants.split(",") if not VARIANTS[v].unavailable()]
+    unknown = [row for row in args.variants.split(",") if _chosen(row)[0] not in VARIANTS]
+    if unknown:
+        parser.error(f"not a variant: {', '.join(unknown)} (nerperf variants lists them)")
+    names = [row for row in args.variants.split(",") if not VARIANTS[_chosen(row)[0]].unavailable()]
     names = ["fp32", *[v for v in names if v != "fp32"]]
     calibration = for_evaluation(args.data, "validation", None, 300, None)
     context = Context(default_root(), args.threads, calibration=calibration)
@@ -64,18 +100,20 @@ def main(argv: list[str] | None = None) -> int:
         order = names if number % 2 == 0 else [names[0], *reversed(names[1:])]
         found: dict[str, dict[str, float]] = {}
         for name in order:
-            prepared = prepare(name, checkpoint, context)  # one variant's runtime alive at a time
+            variant, choice = _chosen(name)
+            with choice:
+                prepared = prepare(variant, checkpoint, context)  # one variant's runtime alive at a time
             single = evaluate(
                 checkpoint,
                 corpus,
-                variant=name,
+                variant=variant,
                 timing=Timing(batch_size=1, threads=args.threads),
                 preparation=Preparation(prepared=prepared),
             )
             batched = evaluate(
                 checkpoint,
                 corpus,
-                variant=name,
+                variant=variant,
                 timing=Timing(threads=args.threads),
                 preparation=Preparation(prepared=prepared),
             )

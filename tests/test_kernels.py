@@ -48,6 +48,42 @@ def test_a_result_names_the_kernels_that_ran(bert_checkpoint: Path, tmp_path: Pa
     assert again.build.details["kernels"] == found
 
 
+@pytest.mark.parametrize(
+    ("kernel", "flags", "int8", "expected"),
+    [
+        ("gemm:jit", {"avx2", "fma"}, True, "avx2"),  # torch int8 on the onednn engine, AVX2 EPYC (2026-12-07)
+        ("gemm:jit", {"avx2", "avx512f", "avx512bw", "avx512_vnni"}, True, "avx512-vnni"),
+        ("gemm:jit", {"avx2", "avx512f", "avx512bw", "avx512_vnni"}, False, "avx512"),
+        ("ref:any", {"avx2", "avx512f", "avx512bw"}, False, "portable"),
+        ("brg_matmul:avx512_core_vnni", {"avx2"}, True, "avx512-vnni"),  # a named instruction set wins
+    ],
+)
+def test_a_kernel_that_names_no_instruction_set_is_classed_by_the_cpus_flags(
+    kernel: str, flags: set, int8: bool, expected: str
+) -> None:
+    """oneDNN's JIT GEMM is generated for the CPU it runs on: counting it portable said a torch int8 run on
+    the onednn engine used no vector instructions."""
+    assert kernels.classify(kernel, int8, flags) == expected
+
+
+def test_torch_int8_on_the_onednn_engine_names_the_cpus_class(bert_checkpoint: Path) -> None:
+    """The onednn engine, forced where nerperf would pick ``x86``: its verbose lines name ``gemm:jit``
+    (without AMX) or an AMX kernel, and either way a class the CPU has, never ``portable``."""
+    from unittest import mock
+
+    from nerperf.models.checkpoints import load_checkpoint
+    from nerperf.variants import torch_variants
+
+    checkpoint = load_checkpoint(str(bert_checkpoint))
+    with mock.patch.object(kernels, "int8_engine", lambda: "onednn"):
+        prepared = torch_variants.prepare("int8", checkpoint)
+    tensors = dict(checkpoint.tokenizer(["EU rejects German call ."], return_tensors="pt"))
+    found = prepared.kernels(lambda: prepared.forward(tensors))
+    assert found.source.startswith("oneDNN verbose"), found
+    flags_say = kernels.from_flags(int8=True)
+    assert found.isa in ({"amx", flags_say} if AMX else {flags_say}), found
+
+
 def test_torch_int8_is_quantized_on_the_engine_with_amx_kernels_where_amx_is_usable() -> None:
     assert kernels.int8_engine() == ("onednn" if kernels.amx_usable() else "x86")
     assert kernels.amx_usable() <= AMX  # never on a CPU without the flags

@@ -55,7 +55,9 @@ def classify(name: str, int8: bool = False, flags: Iterable[str] | None = None) 
     """A kernel's name (oneDNN's or OpenVINO's) as a class of :data:`CLASSES`.
 
     OpenVINO names its AVX-512 int8 kernels ``..._avx512_...`` with or without VNNI: an int8 kernel on a
-    CPU with VNNI is counted as VNNI.
+    CPU with VNNI is counted as VNNI. oneDNN's JIT GEMM (``gemm:jit``, which torch's ``onednn`` engine runs
+    int8 on where AMX is not) names no instruction set: its code is generated for the best the CPU has, so
+    the CPU's flags give its class. Only a reference kernel (``ref``) is portable.
 
     >>> classify("brg_matmul:avx10_1_512_amx"), classify("brgemm_avx512_amx_I8"), classify("gemm:jit:avx2")
     ('amx', 'amx', 'avx2')
@@ -63,6 +65,8 @@ def classify(name: str, int8: bool = False, flags: Iterable[str] | None = None) 
     ('avx512-vnni', 'avx512-vnni')
     >>> classify("brgemm_avx512_bf16"), classify("brg_matmul:avx512_core_bf16")  # OpenVINO's and oneDNN's bf16
     ('avx512-vnni', 'avx512-vnni')
+    >>> classify("gemm:jit", int8=True, flags={"avx2"}), classify("ref:any", flags={"avx2"})
+    ('avx2', 'portable')
     """
     lowered = name.lower()
     if "amx" in lowered:
@@ -76,6 +80,8 @@ def classify(name: str, int8: bool = False, flags: Iterable[str] | None = None) 
         return "avx512-vnni" if int8 and "avx512_vnni" in found else "avx512"
     if "avx2" in lowered:
         return "avx2-vnni" if int8 and "avx_vnni" in found else "avx2"
+    if "jit" in lowered:
+        return from_flags(int8, found)
     return "portable"
 
 

@@ -96,6 +96,12 @@ def user_home(end: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
     shutil.rmtree(home / "venv", ignore_errors=True)
 
 
+def user_environment() -> dict[str, str]:
+    """This process's environment as a user's shell would have it: without this run's ``NERPERF_``, ``PYTHON``
+    and ``PYTEST`` variables, which would hand the user's nerperf, Python or pytest this repository's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+
+
 def install(venv: Path, wheel: str, pins: dict[str, str]) -> None:
     """A fresh ``venv`` with torch's CPU build first (as the README says), then ``wheel`` (with its extra) at
     ``pins``; torch stays the one :data:`TORCH` names."""
@@ -112,7 +118,7 @@ def versions(venv: Path, bounds: dict[str, str], cwd: Path) -> dict[str, Version
     ``cwd`` after checking that its nerperf is the wheel's, no file of this repository."""
     script = "import sys, nerperf, importlib.metadata as m; print(nerperf.__file__, *map(m.version, sys.argv[1:]))"
     names = list(bounds)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    environment = user_environment()
     where, *found = subprocess.run(
         [str(venv / "bin" / "python"), "-c", script, *names], cwd=cwd, env=environment, capture_output=True,
         text=True, check=True,
@@ -146,7 +152,7 @@ def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared
     (project / "data" / "dev.txt").write_text("\n\n".join(sentences[: DEV_SENTENCES + 1]) + "\n")  # -DOCSTART- too
 
     command = readme_block("bash", "pytest --benchmark-only\n").strip()  # the block holds that one line
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    environment = user_environment()
     environment.update(PATH=f"{venv / 'bin'}:{environment['PATH']}", NERPERF_CACHE_DIR=str(home / "cache"))
     done = subprocess.run(command.split(), cwd=project, env=environment, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
@@ -173,7 +179,7 @@ def test_the_openvino_variants_run_at_their_extras_lowest_versions(
     venv = user_home / "venv"
     bounds = lower_bounds(wheel, "openvino")
     install(venv, f"{wheel}[openvino]", bounds)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NERPERF_", "PYTHON", "PYTEST"))}
+    environment = user_environment()
     environment.update(NERPERF_CACHE_DIR=str(user_home / "cache"))
     model, data = shared / "models" / "minilm-l3-conll03", shared / "data" / "conll2003" / "valid.txt"
     for variant in ("openvino", "openvino-int8"):

@@ -44,17 +44,22 @@ CHOICES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _chosen(row: str) -> tuple[str, contextlib.AbstractContextManager[Any]]:
-    """A row's variant, and the context that makes its recipe choice (``int8:engine=onednn``)."""
+def _chosen(row: str) -> tuple[str, tuple[str, Any] | None]:
+    """A row's variant, and the patch (target, replacement) that makes its recipe choice (``int8:engine=onednn``);
+    ValueError where the row names no variant or a choice this script cannot make."""
+    from nerperf.variants import VARIANTS
+
     variant, _, choice = row.partition(":")
+    if variant not in VARIANTS:
+        raise ValueError(f"not a variant: {variant} (nerperf variants lists them)")
     if not choice:
-        return variant, contextlib.nullcontext()
+        return variant, None
     key, _, value = choice.partition("=")
     if key not in CHOICES or value not in CHOICES[key][1]:
         options = "; ".join(f"{k}={'|'.join(values)}" for k, (_, values) in CHOICES.items())
-        raise SystemExit(f"{row}: not a recipe choice this script can make ({options})")
+        raise ValueError(f"{row}: not a recipe choice this script can make ({options})")
     target, values = CHOICES[key]
-    return variant, mock.patch(target, values[value])
+    return variant, (target, values[value])
 
 
 def _median_and_rounds(values: list[float]) -> str:
@@ -88,11 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         checkpoint = load_checkpoint(args.model)
     corpus = read_conll(Path(args.data)).head(args.sentences)
-    unknown = [row for row in args.variants.split(",") if _chosen(row)[0] not in VARIANTS]
-    if unknown:
-        parser.error(f"not a variant: {', '.join(unknown)} (nerperf variants lists them)")
-    names = [row for row in args.variants.split(",") if not VARIANTS[_chosen(row)[0]].unavailable()]
+    try:
+        rows = {row: _chosen(row) for row in args.variants.split(",")}
+    except ValueError as error:
+        parser.error(str(error))
+    names = [row for row, (variant, _) in rows.items() if not VARIANTS[variant].unavailable()]
     names = ["fp32", *[v for v in names if v != "fp32"]]
+    rows.setdefault("fp32", ("fp32", None))
     calibration = for_evaluation(args.data, "validation", None, 300, None)
     context = Context(default_root(), args.threads, calibration=calibration)
     rounds: list[dict[str, dict[str, float]]] = []
@@ -100,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         order = names if number % 2 == 0 else [names[0], *reversed(names[1:])]
         found: dict[str, dict[str, float]] = {}
         for name in order:
-            variant, choice = _chosen(name)
-            with choice:
+            variant, patch = rows[name]
+            with mock.patch(*patch) if patch else contextlib.nullcontext():
                 prepared = prepare(variant, checkpoint, context)  # one variant's runtime alive at a time
             single = evaluate(
                 checkpoint,

@@ -66,17 +66,17 @@ def test_a_kernel_that_names_no_instruction_set_is_classed_by_the_cpus_flags(
     assert kernels.classify(kernel, int8, flags) == expected
 
 
-def test_torch_int8_on_the_onednn_engine_names_the_cpus_class(bert_checkpoint: Path) -> None:
+def test_torch_int8_on_the_onednn_engine_names_the_cpus_class(
+    bert_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The onednn engine, forced where nerperf would pick ``x86``: its verbose lines name ``gemm:jit``
     (without AMX) or an AMX kernel, and either way a class the CPU has, never ``portable``."""
-    from unittest import mock
-
     from nerperf.models.checkpoints import load_checkpoint
     from nerperf.variants import torch_variants
 
     checkpoint = load_checkpoint(str(bert_checkpoint))
-    with mock.patch.object(kernels, "int8_engine", lambda: "onednn"):
-        prepared = torch_variants.prepare("int8", checkpoint)
+    monkeypatch.setattr(kernels, "int8_engine", lambda: "onednn")  # the weights are packed for it here
+    prepared = torch_variants.prepare("int8", checkpoint)
     tensors = dict(checkpoint.tokenizer(["EU rejects German call ."], return_tensors="pt"))
     found = prepared.kernels(lambda: prepared.forward(tensors))
     assert found.source.startswith("oneDNN verbose"), found

@@ -195,11 +195,16 @@ def _calibrated(
     name: str, checkpoint: Checkpoint, context: Context, source: cache.Entry, quantize: Callable[..., dict[str, Any]]
 ) -> cache.Entry:
     """A statically quantized variant of ``source``'s model, built with the context's calibration sentences
-    (which key its cache entry, :func:`built`, and are recorded in its details)."""
+    (which key its cache entry, :func:`built`, and are recorded in its details). The quantizer runs in a
+    child process (:mod:`nerperf.variants.isolated_build`): it runs its runtime over the sentences, and a
+    crash there must not end the process that asked for the variant."""
+    from nerperf.variants import isolated_build
 
     def build(directory: Path) -> dict[str, Any]:
         batches = context.calibration_batches(checkpoint, source.details["inputs"])
-        return {**quantize(source.directory, directory, batches), "calibration": context.calibration_key()}
+        label = f"{name} of {checkpoint.name}"
+        details = isolated_build.quantize_in_child(quantize, source.directory, directory, batches, label)
+        return {**details, "calibration": context.calibration_key()}
 
     return built(name, checkpoint, context, build, source=source)
 

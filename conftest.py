@@ -3,9 +3,9 @@
 ``../shared`` beside the repository holds the real CoNLL-2003 splits and two fine-tuned checkpoints;
 ``NERPERF_SHARED`` points elsewhere. They are read by path and never copied into the repository.
 
-What runs: ``pytest`` runs the unit tests (``tests/``); ``pytest --benchmark-only`` runs the benchmark
-suite (``benches/``), floors included; ``pytest benches`` runs all of benches/, checks without timings
-included.
+What runs: ``pytest`` runs the unit tests (``tests/``), in pytest-xdist workers (:func:`pytest_cmdline_main`);
+``pytest --benchmark-only`` runs the benchmark suite (``benches/``), floors included; ``pytest benches`` runs
+all of benches/, checks without timings included.
 
 The nerperf plugin's settings here are pyproject.toml's ``nerperf_*`` keys: the shared CoNLL-2003
 directory as the data, the shared models registered beside the study's checkpoints. One default
@@ -39,6 +39,29 @@ def shared() -> Path:
     if not (SHARED / "data" / "conll2003" / "test.txt").is_file():
         pytest.skip(f"the shared data is not at {SHARED}; set NERPERF_SHARED to its directory")
     return SHARED
+
+
+FAST_TEST_WORKERS = 4  # at most: each worker imports torch and transformers (about 0.5 GB)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which turns the worker count into a session
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The fast tests, run whole as the README runs them (``pytest``, no paths), in pytest-xdist workers, one per
+    usable CPU up to :data:`FAST_TEST_WORKERS`: they are single-threaded and time nothing, and on 2 cores they
+    take two thirds of the time. Every other run stays in one process: ``--benchmark-only`` and ``benches/``
+    time (pytest-benchmark refuses xdist), ``-m slow`` drives child processes that pin cores and take turns,
+    and a run naming paths is usually a few tests. ``-n N`` decides instead (``-n 0``: one process)."""
+    whole_fast_suite = (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and config.getoption("markexpr", "") == "not slow"
+        and not config.getoption("benchmark_only", False)
+    )
+    is_worker = hasattr(config, "workerinput")  # a worker runs this hook too, its count reset
+    if not whole_fast_suite or is_worker or not config.pluginmanager.hasplugin("xdist"):
+        return
+    if config.getoption("numprocesses", None) is None:
+        workers = min(len(os.sched_getaffinity(0)), FAST_TEST_WORKERS)
+        config.option.numprocesses = workers if workers > 1 else None
 
 
 def pytest_configure(config: pytest.Config) -> None:

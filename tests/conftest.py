@@ -36,6 +36,14 @@ settings.register_profile("thorough", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True)
+def _outside_xdist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest runs these tests start are not pytest-xdist workers, even when these tests run in one
+    (conftest.py): pytest-benchmark reads ``PYTEST_XDIST_WORKER`` and would turn itself off in them."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _variant_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Built variants go to a temporary cache, never the user's ~/.cache/nerperf."""

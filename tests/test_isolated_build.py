@@ -62,3 +62,20 @@ def test_a_process_killed_otherwise_than_by_a_crash_is_not_built_again(tmp_path:
     with pytest.raises(BuildCrashed, match=r"int8 of tiny: .* killed by SIGKILL; nothing was cached"):
         quantize_in_child(is_killed, tmp_path, tmp_path, BATCHES, "int8 of tiny")
     assert (tmp_path / "attempts").read_text() == "1"
+
+
+def test_the_child_imports_the_parents_nerperf_and_an_installed_one_keeps_its_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From a checkout the child is pointed at the checkout's nerperf; an installed nerperf's site-packages
+    is not put before the standard library."""
+    import site
+
+    import nerperf
+    from nerperf.variants import isolated_build
+
+    root = str(Path(nerperf.__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", "elsewhere")
+    assert isolated_build._environment()["PYTHONPATH"] == root + os.pathsep + "elsewhere"
+    monkeypatch.setattr(site, "getsitepackages", lambda: [root])
+    assert isolated_build._environment()["PYTHONPATH"] == "elsewhere"

@@ -77,11 +77,17 @@ def quantize_in_child(
 
 
 def _environment() -> dict[str, str]:
-    """The parent's environment, with the nerperf the parent runs first on the child's path (a checkout
-    that is not installed, such as a gate side's, imports its own)."""
-    here = str(Path(__file__).resolve().parent.parent.parent)
+    """The parent's environment, with the directory of the nerperf the parent runs first on the child's path
+    where it is not an installed one (a checkout on ``sys.path``), so that the child runs the same code. An
+    installed nerperf's site-packages is left where the interpreter puts it: first on the path, it would
+    come before the standard library."""
+    import site
+
+    here = Path(__file__).resolve().parent.parent.parent
+    if here in {Path(p).resolve() for p in site.getsitepackages()}:
+        return dict(os.environ)
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+    return {**os.environ, "PYTHONPATH": str(here) + (os.pathsep + path if path else "")}
 
 
 def _signal_name(number: int) -> str:

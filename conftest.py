@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from nerperf.machine import usable_cpus
 from nerperf.settings import Settings
 
 ROOT = Path(__file__).resolve().parent
@@ -59,9 +60,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     is_worker = hasattr(config, "workerinput")  # a worker runs this hook too, its count reset
     if not whole_fast_suite or is_worker or not config.pluginmanager.hasplugin("xdist"):
         return
-    if config.getoption("numprocesses", None) is None:
-        workers = min(len(os.sched_getaffinity(0)), FAST_TEST_WORKERS)
-        config.option.numprocesses = workers if workers > 1 else None
+    workers = min(len(usable_cpus()), FAST_TEST_WORKERS)
+    if config.getoption("numprocesses", None) is None and workers > 1:
+        config.option.numprocesses = workers
 
 
 def pytest_configure(config: pytest.Config) -> None:

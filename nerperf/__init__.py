@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.16.3"  # the package's version too (pyproject.toml reads it here)
+__version__ = "0.16.4"  # the package's version too (pyproject.toml reads it here)
 __all__ = ["EvalResult", "evaluate", "__version__"]
 
 

@@ -8,7 +8,8 @@ resolves), torch aside: both ends take torch 2.13.0's CPU build, the one on this
 releases on PyPI are CUDA builds of several GB; CONTRIBUTING.md, "Supported versions", says how the newest
 torch was tested). The README's install lines name a package index and a PyPI release that these machines
 cannot reach, so the test installs their equivalents: torch's CPU build first, then the wheel with its
-``[onnx]`` extra. Another test runs the OpenVINO variants with ``[openvino]`` and every requirement at its lowest.
+``[onnx]`` extra; at the lowest end ``[history]`` is then added at its lowest (the report's figures, asv).
+Another test runs the OpenVINO variants with ``[openvino]`` and every requirement at its lowest.
 """
 
 from __future__ import annotations
@@ -106,11 +107,16 @@ def install(venv: Path, wheel: str, pins: dict[str, str]) -> None:
     """A fresh ``venv`` with torch's CPU build first (as the README says), then ``wheel`` (with its extra) at
     ``pins``; torch stays the one :data:`TORCH` names."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    pinned = [f"{name}=={version}" for name, version in pins.items() if name != "torch"]
-    for packages in ([TORCH], [wheel, *pinned]):
-        installed = subprocess.run([*pip, *packages], capture_output=True, text=True)
-        assert installed.returncode == 0, installed.stderr[-3000:]
+    pip_install(venv, TORCH)
+    pip_install(venv, wheel, *[f"{name}=={version}" for name, version in pins.items() if name != "torch"])
+
+
+def pip_install(venv: Path, *packages: str) -> None:
+    """``packages`` into ``venv``, without pip's byte-compiling of every installed module (``--no-compile``):
+    Python compiles what a run imports, and each environment takes half a minute less to make."""
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
+    installed = subprocess.run([*pip, *packages], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-3000:]
 
 
 def versions(venv: Path, bounds: dict[str, str], cwd: Path) -> dict[str, Version]:
@@ -161,6 +167,7 @@ def test_the_readmes_project_passes_from_the_wheel(end: str, wheel: Path, shared
     ran = versions(venv, bounds, project)
     if end == "lowest":
         assert ran == installed_at(bounds)
+        report_and_asv_at_historys_lowest(wheel, venv, project, environment)
     assert "nerperf: the study's Table 5 for this run" in output
     assert re.search(r"\b17 passed\b", output), output[
         -3000:
@@ -191,3 +198,23 @@ def test_the_openvino_variants_run_at_their_extras_lowest_versions(
         assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
         assert re.search(rf"^\S+minilm-l3-conll03\s+{variant}\s+0\.9\d+\s", done.stdout, flags=re.M), done.stdout
     assert versions(venv, bounds, user_home) == installed_at(bounds)
+
+
+def report_and_asv_at_historys_lowest(wheel: Path, venv: Path, project: Path, environment: dict[str, str]) -> None:
+    """``[history]`` added at its lowest versions beside every other requirement at its own: a ``nerperf eval
+    --json`` result becomes a report with its figures (matplotlib), and asv reads this repository's
+    ``asv.conf.json``, loads its plugin from the wheel and finds the suite (``asv check``, no environments).
+    Run from the project: the repository's own ``nerperf/`` would shadow the wheel's."""
+    bounds = lower_bounds(wheel, "history") | lower_bounds(wheel)  # [onnx]'s bounds stay where both name one
+    pip_install(venv, f"{wheel}[history]", *[f"{n}=={v}" for n, v in bounds.items() if n != "torch"])
+    nerperf, python = str(venv / "bin" / "nerperf"), str(venv / "bin" / "python")
+    for command in (
+        [nerperf, "eval", *"--model checkpoints/ner-v8 --data data/dev.txt --sentences 100 --json eval.json".split()],
+        [nerperf, "report", "eval.json", "--out", "report"],
+        [python, "-m", "asv", "check", "-E", "existing", "--config", str(ROOT / "asv.conf.json")],
+    ):
+        done = subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert "No problems found" in done.stdout, done.stdout
+    assert list((project / "report" / "figures").glob("*.png")), "the report drew no figure"
+    assert versions(venv, bounds, project) == installed_at(bounds)

@@ -108,14 +108,16 @@ def install(venv: Path, wheel: str, pins: dict[str, str]) -> None:
     ``pins``; torch stays the one :data:`TORCH` names."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip_install(venv, TORCH)
-    pip_install(venv, wheel, *[f"{name}=={version}" for name, version in pins.items() if name != "torch"])
+    pip_install(venv, wheel, pins=pins)
 
 
-def pip_install(venv: Path, *packages: str) -> None:
-    """``packages`` into ``venv``, without pip's byte-compiling of every installed module (``--no-compile``):
-    Python compiles what a run imports, and each environment takes half a minute less to make."""
+def pip_install(venv: Path, *packages: str, pins: dict[str, str] | None = None) -> None:
+    """``packages`` into ``venv`` with every other requirement at ``pins`` but torch (the one :data:`TORCH`
+    names stays), without pip's byte-compiling of every installed module (``--no-compile``): Python compiles
+    what a run imports, and each environment takes half a minute less to make."""
+    pinned = [f"{name}=={version}" for name, version in (pins or {}).items() if name != "torch"]
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
-    installed = subprocess.run([*pip, *packages], capture_output=True, text=True)
+    installed = subprocess.run([*pip, *packages, *pinned], capture_output=True, text=True)
     assert installed.returncode == 0, installed.stderr[-3000:]
 
 
@@ -206,7 +208,7 @@ def report_and_asv_at_historys_lowest(wheel: Path, venv: Path, project: Path, en
     ``asv.conf.json``, loads its plugin from the wheel and finds the suite (``asv check``, no environments).
     Run from the project: the repository's own ``nerperf/`` would shadow the wheel's."""
     bounds = lower_bounds(wheel, "history") | lower_bounds(wheel)  # [onnx]'s bounds stay where both name one
-    pip_install(venv, f"{wheel}[history]", *[f"{n}=={v}" for n, v in bounds.items() if n != "torch"])
+    pip_install(venv, f"{wheel}[history]", pins=bounds)
     nerperf, python = str(venv / "bin" / "nerperf"), str(venv / "bin" / "python")
     for command in (
         [nerperf, "eval", *"--model checkpoints/ner-v8 --data data/dev.txt --sentences 100 --json eval.json".split()],
